@@ -1,0 +1,259 @@
+"""Typed events the model understands.
+
+`ami_bridge.translate` turns AMI messages into these; the model never sees AMI text.
+``at`` is Asterisk's own event time (``timestampevents = yes``) in Unix seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class CallerJoined:
+    """QueueCallerJoin: a caller entered a queue at ``position``."""
+
+    queue: str
+    uniqueid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    position: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeft:
+    """QueueCallerLeave: a caller left a queue (answered, abandoned or timed out)."""
+
+    queue: str
+    uniqueid: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAbandoned:
+    """QueueCallerAbandon: the caller hung up while waiting."""
+
+    queue: str
+    uniqueid: str
+    hold_time: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueExited:
+    """Our dialplan's ``UserEvent(QueueExit)`` after Queue() returned: the QUEUESTATUS."""
+
+    queue: str
+    uniqueid: str
+    status: str  # TIMEOUT, FULL, JOINEMPTY, LEAVEEMPTY, JOINUNAVAIL, LEAVEUNAVAIL, CONTINUE, ...
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRinging:
+    """AgentCalled: app_queue rings a member for a waiting caller."""
+
+    queue: str
+    uniqueid: str  # the caller's
+    interface: str
+    member_name: str
+    agent_channel: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRingNoAnswer:
+    queue: str
+    uniqueid: str
+    interface: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConnected:
+    """AgentConnect: a member answered a queued caller after ``hold_time`` seconds."""
+
+    queue: str
+    uniqueid: str
+    interface: str
+    member_name: str
+    hold_time: float
+    agent_uniqueid: str
+    agent_channel: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCompleted:
+    """AgentComplete: an answered queue call ended."""
+
+    queue: str
+    uniqueid: str
+    interface: str
+    hold_time: float
+    talk_time: float
+    reason: str  # caller | agent | transfer
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """A member's state in one queue, as QueueMemberAdded/Status/QueueStatus report it."""
+
+    queue: str
+    interface: str
+    member_name: str
+    state_interface: str
+    dynamic: bool
+    paused: bool
+    paused_reason: str
+    status: int  # AST_DEVICE_* number
+    in_call: bool
+    calls_taken: int
+    last_call: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAdded:
+    member: MemberState
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUpdated:
+    """QueueMemberStatus: status/in-call/counters changed."""
+
+    member: MemberState
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    queue: str
+    interface: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPaused:
+    """QueueMemberPause: paused or resumed, with the reason given."""
+
+    queue: str
+    interface: str
+    paused: bool
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCreated:
+    """Newchannel."""
+
+    uniqueid: str
+    linkedid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    exten: str
+    context: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAnswered:
+    """Newstate to Up."""
+
+    uniqueid: str
+    connected_number: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHold:
+    uniqueid: str
+    on_hold: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHungUp:
+    uniqueid: str
+    cause: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueParams:
+    """QueueParams from QueueStatus: the queue's own settings and figures."""
+
+    queue: str
+    strategy: str
+    max_callers: int
+    service_level: int
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCaller:
+    """QueueEntry from QueueStatus."""
+
+    queue: str
+    uniqueid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    position: int
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveChannel:
+    """CoreShowChannel."""
+
+    uniqueid: str
+    linkedid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    connected_number: str
+    context: str
+    exten: str
+    state: str  # Up, Ring, Ringing, ...
+    application: str
+    bridge_id: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The whole PBX state at one instant: QueueStatus + CoreShowChannels.
+
+    The model replaces its state with this after every (re)connect or Asterisk restart.
+    """
+
+    at: float
+    queues: tuple[QueueParams, ...] = ()
+    members: tuple[MemberState, ...] = ()
+    callers: tuple[WaitingCaller, ...] = ()
+    channels: tuple[ActiveChannel, ...] = field(default_factory=tuple)
+
+
+Event = (
+    CallerJoined
+    | CallerLeft
+    | CallerAbandoned
+    | QueueExited
+    | AgentRinging
+    | AgentRingNoAnswer
+    | AgentConnected
+    | AgentCompleted
+    | MemberAdded
+    | MemberUpdated
+    | MemberRemoved
+    | MemberPaused
+    | ChannelCreated
+    | ChannelAnswered
+    | ChannelHold
+    | ChannelHungUp
+)

@@ -1,0 +1,172 @@
+"""History facts produced by the model, written to SQL by `standardiste.history`.
+
+Each record carries a stable ``key``: writing the same record twice (a replay from the
+disk buffer, a bridge restart) never creates a second row. Keys are built from
+Asterisk's unique ids where one exists, else from the Asterisk event timestamp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
+
+QueueOutcome = Literal["answered", "abandoned", "timed_out", "exited"]
+CallDirection = Literal["inbound", "outbound"]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    kind: ClassVar[str] = "record"
+
+    @property
+    def key(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallEntered(Record):
+    """A caller joined a queue."""
+
+    kind: ClassVar[str] = "queue_call_entered"
+    uniqueid: str
+    queue: str
+    caller_number: str
+    caller_name: str
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.uniqueid}|{self.queue}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallAnswered(Record):
+    """An agent answered a queued caller after ``wait`` seconds."""
+
+    kind: ClassVar[str] = "queue_call_answered"
+    uniqueid: str
+    queue: str
+    agent: str  # member interface, e.g. PJSIP/agent1001
+    member_name: str
+    wait: float
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.uniqueid}|{self.queue}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallLeft(Record):
+    """A caller left a queue unanswered: abandoned (hung up) or timed out."""
+
+    kind: ClassVar[str] = "queue_call_left"
+    uniqueid: str
+    queue: str
+    outcome: QueueOutcome
+    wait: float
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.uniqueid}|{self.queue}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallCompleted(Record):
+    """An answered queue call ended after ``talk`` seconds."""
+
+    kind: ClassVar[str] = "queue_call_completed"
+    uniqueid: str
+    queue: str
+    agent: str
+    talk: float
+    hold: float
+    ended_by: str  # "agent" | "caller" | "transfer" | ...
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.uniqueid}|{self.queue}"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent(Record):
+    """An agent logged in/out of a queue, paused or resumed.
+
+    ``by`` is who asked: the agent's own user, a supervisor's user name, or ``"pbx"`` when
+    the change came from Asterisk itself (a phone feature code, a static member, a restart).
+    """
+
+    kind: ClassVar[str] = "agent_event"
+    agent: str  # member interface
+    queue: str
+    action: Literal["login", "logout", "pause", "resume"]
+    reason: str
+    by: str
+    forced: bool
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.agent}|{self.queue}|{self.action}|{self.at:.6f}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCall(Record):
+    """A call on an agent's device that did not come through a queue."""
+
+    kind: ClassVar[str] = "device_call"
+    uniqueid: str
+    device: str  # e.g. PJSIP/agent1001
+    direction: CallDirection
+    peer_number: str
+    answered: bool
+    talk: float
+    started_at: float
+    ended_at: float
+
+    @property
+    def key(self) -> str:
+        return self.uniqueid
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.kind: cls
+    for cls in (
+        QueueCallEntered,
+        QueueCallAnswered,
+        QueueCallLeft,
+        QueueCallCompleted,
+        AgentEvent,
+        DeviceCall,
+    )
+}
+
+
+def record_from_dict(data: dict[str, Any]) -> Record:
+    """Rebuild a record from ``Record.to_dict()`` output (the disk buffer's format)."""
+    fields = dict(data)
+    kind = fields.pop("kind")
+    try:
+        cls = RECORD_TYPES[kind]
+    except KeyError:
+        raise ValueError(f"unknown history record kind {kind!r}") from None
+    return cls(**fields)
+
+
+__all__ = [
+    "AgentEvent",
+    "DeviceCall",
+    "QueueCallAnswered",
+    "QueueCallCompleted",
+    "QueueCallEntered",
+    "QueueCallLeft",
+    "Record",
+    "record_from_dict",
+]

@@ -1,0 +1,177 @@
+"""The live state of the contact center: plain dataclasses, serialisable as dicts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# Asterisk's AST_DEVICE_* numbers as QueueMember events report them.
+DEVICE_STATUS = {
+    0: "unknown",
+    1: "not_in_use",
+    2: "in_use",
+    3: "busy",
+    4: "invalid",
+    5: "unavailable",
+    6: "ringing",
+    7: "ring_in_use",
+    8: "on_hold",
+}
+
+# In use, busy, ringing while in use, on hold: the device is in a call (maybe not a queue call).
+BUSY_STATUSES = frozenset({2, 3, 7, 8})
+
+Presence = Literal["paused", "in_call", "ringing", "wrapup", "unavailable", "ready"]
+
+
+def device_of(channel: str) -> str:
+    """``PJSIP/agent1001-0000000a`` -> ``PJSIP/agent1001`` (the device behind a channel)."""
+    base, sep, _suffix = channel.rpartition("-")
+    return base if sep else channel
+
+
+@dataclass(slots=True)
+class Counters:
+    """Today's outcomes in one queue (local day of the contact center)."""
+
+    day: str = ""
+    handled: int = 0
+    abandoned: int = 0
+    timed_out: int = 0
+
+
+@dataclass(slots=True)
+class Queue:
+    name: str
+    strategy: str = ""
+    max_callers: int = 0
+    service_level: int = 0
+    weight: int = 0
+    today: Counters = field(default_factory=Counters)
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Member:
+    """An agent (queue member) in one queue."""
+
+    queue: str
+    interface: str
+    member_name: str = ""
+    state_interface: str = ""
+    dynamic: bool = True
+    paused: bool = False
+    paused_reason: str = ""
+    paused_by: str = ""
+    forced: bool = False  # paused by a supervisor
+    status: int = 0
+    in_call: bool = False
+    ringing: bool = False
+    calls_taken: int = 0
+    last_call: float = 0.0
+    wrapup_until: float = 0.0
+    since: float = 0.0  # when the presence last changed
+    logged_in_at: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return member_key(self.queue, self.interface)
+
+    def presence(self, now: float) -> Presence:
+        if self.paused:
+            return "paused"
+        if self.in_call or self.status in BUSY_STATUSES:
+            return "in_call"
+        if self.ringing or self.status == 6:
+            return "ringing"
+        if now < self.wrapup_until:
+            return "wrapup"
+        if self.status in (4, 5):
+            return "unavailable"
+        return "ready"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status_name"] = DEVICE_STATUS.get(self.status, "unknown")
+        return data
+
+
+def member_key(queue: str, interface: str) -> str:
+    return f"{queue}|{interface}"
+
+
+@dataclass(slots=True)
+class Caller:
+    """A caller waiting in a queue."""
+
+    uniqueid: str
+    queue: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    position: int
+    joined_at: float
+    ringing: str = ""  # interface being rung for this caller, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Call:
+    """An answered queue call: a caller talking to an agent."""
+
+    uniqueid: str
+    queue: str
+    agent: str
+    member_name: str
+    caller_number: str
+    caller_name: str
+    wait: float
+    answered_at: float
+    agent_uniqueid: str = ""
+    hold: float = 0.0
+    on_hold_since: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Channel:
+    """A live channel; the model keeps them to account for agents' non-queue calls."""
+
+    uniqueid: str
+    linkedid: str
+    channel: str
+    caller_number: str
+    exten: str
+    created_at: float
+    answered_at: float = 0.0
+    connected_number: str = ""
+
+    @property
+    def device(self) -> str:
+        return device_of(self.channel)
+
+
+Entity = Literal["queue", "member", "caller", "call"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entity changed: ``value`` is its new dict, or None when it is gone."""
+
+    entity: Entity
+    key: str
+    value: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """The whole state was replaced (after a resync); ``state`` is the full snapshot."""
+
+    state: dict[Entity, dict[str, dict[str, Any]]]

@@ -1,0 +1,244 @@
+"""The bridge process: AMI in, the live model in the middle, Redis mirror and SQL history out.
+
+This is the composition root of the ``standardiste bridge`` process: it builds every object by
+hand and owns every long-lived task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+
+from acd.model import ContactCenter, Outcome
+from ami_bridge.connection import AmiConnection
+from ami_bridge.errors import AmiError
+from ami_bridge.translate import EVENT_CLASSES, BadMessage, snapshot, translate
+from ami_bridge.wire import AmiMessage
+from standardiste.agent_state import AgentStateService
+from standardiste.config import Settings
+from standardiste.history.sink import HistorySink
+from standardiste.mirror import MirrorWriter
+from standardiste.redis_keys import RedisKeys
+
+log = structlog.get_logger(__name__)
+
+# Events that arrive while a resync is in flight wait here, then apply on top of the snapshot.
+RESYNC_BUFFER_MAX = 50000
+
+
+def local_day(tz: str) -> Callable[[float], str]:
+    zone = zoneinfo.ZoneInfo(tz)
+
+    def day_of(at: float) -> str:
+        return dt.datetime.fromtimestamp(at, zone).date().isoformat()
+
+    return day_of
+
+
+class Bridge:
+    """Keeps the model in step with Asterisk and pushes every change out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        redis_client: aioredis.Redis,
+        history: HistorySink,
+    ) -> None:
+        self.settings = settings
+        self.model = ContactCenter(day_of=local_day(settings.timezone))
+        self.keys = RedisKeys(settings.redis.prefix)
+        self.redis = redis_client
+        self.mirror = MirrorWriter(
+            redis_client, self.keys, self.model.state, stream_maxlen=settings.redis.stream_maxlen
+        )
+        self.history = history
+        ami = settings.ami
+        self.ami = AmiConnection(
+            ami.host,
+            ami.port,
+            ami.username,
+            ami.secret,
+            events=EVENT_CLASSES,
+            on_message=self._on_message,
+            on_connected=self._on_connected,
+            on_overflow=self.request_resync,
+            ping_interval=ami.ping_interval,
+            ping_timeout=ami.ping_timeout,
+            backoff_min=ami.backoff_min,
+            backoff_max=ami.backoff_max,
+            event_queue_size=ami.event_queue_size,
+        )
+        self.agents = AgentStateService(
+            self.model, self.ami.send, self.wait_for, queues=lambda: list(self.model.queues)
+        )
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._resyncing = False
+        self._resync_wanted = asyncio.Event()
+        self._buffer: list[AmiMessage] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.synced = asyncio.Event()
+        self.bad_messages = 0
+        self.resyncs = 0
+
+    # -------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        await self.history.start()
+        await self._seed_counters()
+        await self.mirror.start()
+        self._tasks = [
+            asyncio.create_task(self.ami.run(), name="ami"),
+            asyncio.create_task(self._resync_loop(), name="resync"),
+        ]
+
+    async def aclose(self) -> None:
+        await self.ami.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        with contextlib.suppress(asyncio.TimeoutError):
+            await self.mirror.flushed(timeout=2.0)
+        await self.mirror.aclose()
+        await self.history.aclose()
+
+    async def _seed_counters(self) -> None:
+        zone = zoneinfo.ZoneInfo(self.settings.timezone)
+        now = dt.datetime.now(zone)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        try:
+            counts = await self.history.store.today_counts(midnight)
+        except Exception as exc:  # the database may be down: start anyway, counters from zero
+            log.warning("bridge.seed_counters_failed", error=str(exc))
+            return
+        self._publish(
+            self.model.seed_counters(
+                now.date().isoformat(),
+                {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()},
+            )
+        )
+
+    # -------------------------------------------------------------- AMI side
+    async def _on_connected(self) -> None:
+        await self.resync()
+
+    def request_resync(self) -> None:
+        """Schedule a full resync (an overflow, FullyBooted after a restart)."""
+        self._resync_wanted.set()
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await self._resync_wanted.wait()
+            self._resync_wanted.clear()
+            try:
+                await self.resync()
+            except AmiError as exc:
+                log.warning("bridge.resync_failed", error=str(exc))
+
+    async def resync(self) -> None:
+        """Replace the model with what Asterisk reports now, atomically for readers."""
+        self._resyncing = True
+        try:
+            status = await self.ami.send("QueueStatus", {})
+            channels = await self.ami.send("CoreShowChannels", {})
+            snap = snapshot(status.events, channels.events, time.time())
+            outcome = self.model.replace(snap)
+            buffered, self._buffer = self._buffer, []
+            for msg in buffered:
+                outcome.extend(self._apply(msg))
+            self._publish(outcome)
+            self.resyncs += 1
+            log.info(
+                "bridge.resynced",
+                queues=len(snap.queues),
+                members=len(snap.members),
+                callers=len(snap.callers),
+                channels=len(snap.channels),
+                replayed=len(buffered),
+            )
+        finally:
+            self._resyncing = False
+            # Events buffered after a failed resync are stale: the next resync covers them.
+            self._buffer.clear()
+        self.synced.set()
+        self._notify()
+
+    def _on_message(self, msg: AmiMessage) -> None:
+        if msg.event == "FullyBooted" and self.synced.is_set() and not self._resyncing:
+            self.request_resync()
+            return
+        if self._resyncing:
+            if len(self._buffer) < RESYNC_BUFFER_MAX:
+                self._buffer.append(msg)
+            else:
+                self.request_resync()
+            return
+        self._publish(self._apply(msg))
+        self._notify()
+
+    def _apply(self, msg: AmiMessage) -> Outcome:
+        try:
+            event = translate(msg, time.time())
+        except BadMessage as exc:
+            self.bad_messages += 1
+            log.warning("ami.bad_message", error=str(exc), event=msg.event)
+            return Outcome()
+        if event is None:
+            return Outcome()
+        return self.model.apply(event)
+
+    def _publish(self, outcome: Outcome) -> None:
+        self.mirror.submit(outcome.changes)
+        if outcome.records:
+            self.history.submit(outcome.records)
+
+    def _notify(self) -> None:
+        """Wake the use cases waiting for the events that confirm their action."""
+        if not self._waiters:
+            return
+        waiting = []
+        for predicate, future in self._waiters:
+            if future.done():
+                continue
+            if predicate():
+                future.set_result(None)
+            else:
+                waiting.append((predicate, future))
+        self._waiters = waiting
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds on the model; False after ``timeout`` seconds."""
+        if predicate():
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    # -------------------------------------------------------------- figures
+    def figures(self) -> dict[str, Any]:
+        return {
+            "ami_connected": self.ami.connected,
+            "event_queue_depth": self.ami.event_queue_depth,
+            "event_queue_high_water": self.ami.event_queue_high_water,
+            "events_dropped": self.ami.events_dropped,
+            "bad_messages": self.bad_messages,
+            "resyncs": self.resyncs,
+            "mirror_healthy": self.mirror.healthy,
+            "mirror_pending": self.mirror.pending,
+            "history_healthy": self.history.healthy,
+            "history_buffered": self.history.buffered,
+        }

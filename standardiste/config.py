@@ -1,0 +1,196 @@
+"""Typed configuration: defaults, then a TOML file, then ``STANDARDISTE_*`` variables.
+
+Every setting has a dotted name (``ami.port``) and an environment variable
+(``STANDARDISTE_AMI_PORT``). A bad value stops start-up with a :class:`ConfigError`
+that names the setting and where the value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "STANDARDISTE_"
+CONFIG_FILE_ENV = "STANDARDISTE_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "standardiste"
+    secret: str = "standardiste-sandbox"
+    ping_interval: float = 5.0
+    ping_timeout: float = 3.0
+    backoff_min: float = 0.5
+    backoff_max: float = 30.0
+    event_queue_size: int = 10000
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = "std:"
+    stream_maxlen: int = 10000
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///var/standardiste.sqlite3"
+    buffer_path: Path = Path("var/history-buffer.jsonl")
+    buffer_max_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    cache_dir: Path = Path.home() / ".cache" / "standardiste"
+    mirror: str = "http://deb.debian.org/debian"
+    suite: str = "sid"
+    config_dir: Path = Path("config/asterisk")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class Settings:
+    ami: AmiSettings = field(default_factory=AmiSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    timezone: str = "UTC"
+    log_level: str = "info"
+
+
+def _coerce(name: str, kind: Any, value: Any, source: str) -> Any:
+    """Turn a TOML or environment value into ``kind`` or raise a ConfigError naming it."""
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true or false")
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError("expected an integer")
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError("expected a number")
+            return float(value)
+        if kind is Path:
+            return Path(str(value)).expanduser()
+        if kind is str:
+            if not isinstance(value, str | int | float):
+                raise ValueError("expected a string")
+            return str(value)
+    except ValueError as exc:
+        raise ConfigError(f"setting {name} from {source}: {value!r} is invalid ({exc})") from None
+    raise ConfigError(f"setting {name}: unsupported type {kind!r}")  # pragma: no cover
+
+
+def _section_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _apply(obj: Any, values: Mapping[str, Any], prefix: str, source: str) -> Any:
+    kinds = _section_types(type(obj))
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if key not in kinds:
+            raise ConfigError(f"unknown setting {name} in {source}")
+        kind = kinds[key]
+        if isinstance(kind, type) and hasattr(kind, "__dataclass_fields__"):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"setting {name} in {source} must be a table")
+            changes[key] = _apply(getattr(obj, key), value, f"{name}.", source)
+        else:
+            if isinstance(kind, types.UnionType):  # pragma: no cover - no optional settings yet
+                kind = typing.get_args(kind)[0]
+            changes[key] = _coerce(name, kind, value, source)
+    return replace(obj, **changes)
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """Map ``STANDARDISTE_AMI_PORT=5038`` to ``{"ami": {"port": "5038"}}``."""
+    sections = _section_types(Settings)
+    out: dict[str, Any] = {}
+    for var, value in env.items():
+        if not var.startswith(ENV_PREFIX) or var == CONFIG_FILE_ENV:
+            continue
+        rest = var[len(ENV_PREFIX) :].lower()
+        for section, kind in sections.items():
+            if hasattr(kind, "__dataclass_fields__") and rest.startswith(section + "_"):
+                out.setdefault(section, {})[rest[len(section) + 1 :]] = value
+                break
+        else:
+            out[rest] = value
+    return out
+
+
+def validate(settings: Settings) -> Settings:
+    """Checks that types alone cannot express."""
+    if not 0 < settings.ami.port < 65536:
+        raise ConfigError(f"setting ami.port: {settings.ami.port} is not a TCP port")
+    if not 0 < settings.web.port < 65536:
+        raise ConfigError(f"setting web.port: {settings.web.port} is not a TCP port")
+    if settings.ami.ping_timeout <= 0 or settings.ami.ping_interval <= 0:
+        raise ConfigError("settings ami.ping_interval and ami.ping_timeout must be positive")
+    if settings.ami.backoff_min <= 0 or settings.ami.backoff_max < settings.ami.backoff_min:
+        raise ConfigError("settings ami.backoff_min/backoff_max: need 0 < min <= max")
+    if settings.ami.event_queue_size < 100:
+        raise ConfigError("setting ami.event_queue_size must be at least 100")
+    if not settings.redis.url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"setting redis.url: {settings.redis.url!r} is not a redis:// URL")
+    if "+" not in settings.database.url.split("://", 1)[0]:
+        raise ConfigError(
+            f"setting database.url: {settings.database.url!r} needs an async driver, "
+            "e.g. sqlite+aiosqlite:///file or postgresql+asyncpg://host/db"
+        )
+    if settings.log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"setting timezone: {settings.timezone!r} is not a time zone") from None
+    return settings
+
+
+def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (``path`` or ``$STANDARDISTE_CONFIG``), then the environment."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    if path is None and env.get(CONFIG_FILE_ENV):
+        path = Path(env[CONFIG_FILE_ENV])
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+        settings = _apply(settings, data, "", str(path))
+    settings = _apply(settings, _env_values(env), "", "environment (STANDARDISTE_*)")
+    return validate(settings)

@@ -1,0 +1,40 @@
+"""Every Redis key the project uses, in one place.
+
+Layout (``prefix`` defaults to ``std:``):
+
+- ``{prefix}queue``, ``{prefix}member``, ``{prefix}caller``, ``{prefix}call`` — hashes, one
+  field per entity key (queue name; ``queue|interface``; caller uniqueid; call uniqueid), the
+  value the entity as JSON. Together: the snapshot.
+- ``{prefix}changes`` — a Stream; each entry is one batch of changes written in the same
+  MULTI/EXEC as the hashes: ``seq`` (gap-free counter), and either ``changes`` (a JSON list of
+  ``[entity, key, value-or-null]``) or ``reset`` (the hashes were replaced wholesale).
+- ``{prefix}meta`` — a hash: ``seq`` (last batch written), ``synced_at`` (last full resync),
+  ``ami`` (``up``/``down``), ``bridge_pid``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acd.state import Entity
+
+ENTITIES: tuple[Entity, ...] = ("queue", "member", "caller", "call")
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    prefix: str = "std:"
+
+    def entity(self, entity: Entity) -> str:
+        return f"{self.prefix}{entity}"
+
+    @property
+    def changes(self) -> str:
+        return f"{self.prefix}changes"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}meta"
+
+    def all(self) -> list[str]:
+        return [*(self.entity(e) for e in ENTITIES), self.changes, self.meta]

@@ -1,0 +1,163 @@
+"""The live model, event by event, as a supervisor and the history would see it."""
+
+from __future__ import annotations
+
+from acd import events as ev
+from acd.model import ContactCenter
+from acd.records import AgentEvent, DeviceCall, QueueCallAnswered, QueueCallCompleted, QueueCallLeft
+from acd.state import Reset
+
+T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+
+
+def member(queue: str = "sales", iface: str = "PJSIP/agent1001", at: float = T0, **kw: object):
+    values: dict[str, object] = dict(
+        queue=queue, interface=iface, member_name="Alice", state_interface=iface, dynamic=True,
+        paused=False, paused_reason="", status=1, in_call=False, calls_taken=0, last_call=0.0,
+        at=at,
+    )
+    values.update(kw)
+    return ev.MemberState(**values)  # type: ignore[arg-type]
+
+
+def joined(uid: str = "100.1", queue: str = "sales", at: float = T0, pos: int = 1):
+    return ev.CallerJoined(queue, uid, f"PJSIP/pstn-{uid}", "0611111111", "Bob", pos, at)
+
+
+def records_of(cc: ContactCenter, *events: ev.Event) -> list[object]:
+    out = []
+    for e in events:
+        out.extend(cc.apply(e).records)
+    return out
+
+
+def test_answered_call_updates_caller_member_counters_and_history() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined())
+    assert cc.callers["100.1"].position == 1
+    cc.apply(ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0 + 1))
+    assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 1) == "ringing"
+    recs = records_of(
+        cc,
+        ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 4, "101.1", "x", T0 + 4),
+        ev.CallerLeft("sales", "100.1", T0 + 4),
+    )
+    assert recs == [QueueCallAnswered("100.1", "sales", "PJSIP/agent1001", "Alice", 4, T0 + 4)]
+    assert "100.1" not in cc.callers
+    assert cc.calls["100.1"].caller_number == "0611111111"
+    assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 5) == "in_call"
+    assert cc.queues["sales"].today.handled == 1
+    recs = records_of(
+        cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 4, 30, "caller", T0 + 34)
+    )
+    assert recs == [
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 30, 0.0, "caller", T0 + 34)
+    ]
+    assert cc.calls == {}
+    assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 35) == "ready"
+
+
+def test_abandon_counts_once_whichever_order_asterisk_sends() -> None:
+    for order in ("abandon_first", "leave_first"):
+        cc = ContactCenter()
+        cc.apply(joined())
+        abandon = ev.CallerAbandoned("sales", "100.1", 7, T0 + 7)
+        leave = ev.CallerLeft("sales", "100.1", T0 + 7)
+        seq = (abandon, leave) if order == "abandon_first" else (leave, abandon)
+        recs = records_of(cc, *seq, ev.ChannelHungUp("100.1", 16, T0 + 7))
+        assert recs == [QueueCallLeft("100.1", "sales", "abandoned", 7, T0 + 7)], order
+        assert cc.queues["sales"].today.abandoned == 1
+        assert cc.queues["sales"].today.timed_out == 0
+        assert cc.callers == {}
+
+
+def test_timeout_is_told_by_queue_exit_status() -> None:
+    cc = ContactCenter()
+    cc.apply(joined(queue="support"))
+    recs = records_of(
+        cc,
+        ev.CallerLeft("support", "100.1", T0 + 8),
+        ev.QueueExited("support", "100.1", "TIMEOUT", T0 + 8),
+        ev.ChannelHungUp("100.1", 16, T0 + 9),
+    )
+    assert recs == [QueueCallLeft("100.1", "support", "timed_out", 8, T0 + 8)]
+    assert cc.queues["support"].today.timed_out == 1
+
+
+def test_caller_positions_close_up_when_one_leaves() -> None:
+    cc = ContactCenter()
+    cc.apply(joined("1", pos=1))
+    cc.apply(joined("2", pos=2))
+    cc.apply(joined("3", pos=3))
+    cc.apply(ev.CallerLeft("sales", "1", T0 + 1))
+    assert [cc.callers[u].position for u in ("2", "3")] == [1, 2]
+
+
+def test_supervisor_pause_is_forced_and_attributed() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.expect("pause", "sales", "PJSIP/agent1001", by="sue", forced=True)
+    recs = records_of(cc, ev.MemberPaused("sales", "PJSIP/agent1001", True, "lunch", T0 + 10))
+    m = cc.members["sales|PJSIP/agent1001"]
+    assert (m.paused, m.paused_reason, m.paused_by, m.forced) == (True, "lunch", "sue", True)
+    assert m.presence(T0 + 11) == "paused" and m.since == T0 + 10
+    assert recs == [AgentEvent("PJSIP/agent1001", "sales", "pause", "lunch", "sue", True, T0 + 10)]
+    recs = records_of(cc, ev.MemberPaused("sales", "PJSIP/agent1001", False, "", T0 + 20))
+    assert recs == [AgentEvent("PJSIP/agent1001", "sales", "resume", "", "pbx", False, T0 + 20)]
+    assert cc.members["sales|PJSIP/agent1001"].forced is False
+
+
+def test_counters_restart_at_local_midnight() -> None:
+    cc = ContactCenter()
+    cc.apply(joined("1"))
+    cc.apply(ev.CallerAbandoned("sales", "1", 3, T0 + 3))
+    cc.apply(joined("2", at=T0 + 86400))
+    cc.apply(ev.CallerAbandoned("sales", "2", 3, T0 + 86403))
+    assert cc.queues["sales"].today.abandoned == 1
+    assert cc.queues["sales"].today.day == "2023-11-15"
+
+
+def test_resync_closes_vanished_callers_and_reports_a_reset() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined("1"))
+    cc.apply(joined("2", pos=2))
+    snap = ev.Snapshot(
+        at=T0 + 60,
+        queues=(ev.QueueParams("sales", "rrmemory", 0, 60, 0),),
+        members=(member(at=T0 + 60, paused=True, paused_reason="lunch"),),
+        callers=(ev.WaitingCaller("sales", "2", "PJSIP/pstn-2", "0622", "", 1, 60),),
+    )
+    out = cc.replace(snap)
+    assert out.records == [QueueCallLeft("1", "sales", "exited", 60, T0 + 60)]
+    assert isinstance(out.changes[-1], Reset)
+    assert set(out.changes[-1].state["caller"]) == {"2"}
+    assert cc.members["sales|PJSIP/agent1001"].paused_reason == "lunch"
+
+
+def test_non_queue_call_of_an_agent_device_is_recorded() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    recs = records_of(
+        cc,
+        ev.ChannelCreated("9.1", "9.1", "PJSIP/agent1001-00000001", "1001", "", "0622", "agents", T0),
+        ev.ChannelAnswered("9.1", "0622", T0 + 2),
+        ev.ChannelHungUp("9.1", 16, T0 + 12),
+    )
+    assert recs == [
+        DeviceCall("9.1", "PJSIP/agent1001", "outbound", "0622", True, 10, T0, T0 + 12)
+    ]
+
+
+def test_queue_legs_of_agent_devices_are_not_device_calls() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(ev.ChannelCreated("1", "1", "PJSIP/pstn-1", "0611", "", "5000", "from-pstn", T0))
+    cc.apply(joined("1"))
+    recs = records_of(
+        cc,
+        ev.ChannelCreated("2", "1", "PJSIP/agent1001-2", "1001", "", "s", "agents", T0 + 1),
+        ev.ChannelHungUp("2", 16, T0 + 5),
+    )
+    assert not [r for r in recs if isinstance(r, DeviceCall)]
