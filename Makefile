@@ -1,0 +1,23 @@
+# The two commands of the README: `make demo` runs the product, `make test` runs the tests.
+# Both install what they need first (scripts/setup.sh).
+.PHONY: setup test test-unit lint bench demo sandbox-up sandbox-down
+
+setup:
+	bash scripts/setup.sh
+
+test: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+	.venv/bin/python -m pytest -ra
+
+test-unit: setup
+	.venv/bin/python -m pytest -ra tests/unit tests/replay
+
+bench: setup
+	.venv/bin/python bench/ingest.py
+
+sandbox-up: setup
+	.venv/bin/standardiste sandbox up
+
+sandbox-down:
+	.venv/bin/standardiste sandbox down

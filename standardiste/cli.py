@@ -1,0 +1,98 @@
+"""The ``standardiste`` command: sandbox, bridge, db."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from standardiste.config import ConfigError, Settings, load
+from standardiste.logs import configure
+
+
+def _sandbox(settings: Settings, action: str) -> int:
+    from standardiste import sandbox
+
+    root = sandbox.root_path(settings.sandbox.cache_dir)
+    if action == "up":
+        built = sandbox.build_root(
+            settings.sandbox.cache_dir, mirror=settings.sandbox.mirror, suite=settings.sandbox.suite
+        )
+        info = sandbox.up(built, settings.sandbox.config_dir, ami_port=settings.ami.port)
+        print(f"Asterisk {info.version} is up (root {built})")
+        print(f"  AMI  {info.ami_host}:{info.ami_port}  user {settings.ami.username}")
+        print(f"  SIP  {info.sip_host}:{info.sip_port} (udp)")
+        return 0
+    if action == "down":
+        sandbox.down(root)
+        print("Asterisk sandbox is down")
+        return 0
+    status = sandbox.status(root)
+    print(status.describe())
+    return 0 if status.running else 3
+
+
+async def _run_bridge(settings: Settings) -> None:
+    from standardiste.composition import bridge_from_settings
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bridge_from_settings(settings) as bridge:
+        print(f"bridge running: AMI {settings.ami.host}:{settings.ami.port}, "
+              f"Redis {settings.redis.url}, history {settings.database.url}", flush=True)
+        await stop.wait()
+        print(f"bridge stopping: {bridge.figures()}", flush=True)
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from standardiste.history.migrate import upgrade
+
+    await upgrade(settings.database.url)
+    print(f"database at head: {settings.database.url}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="standardiste", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML file (default: $STANDARDISTE_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sb = sub.add_parser("sandbox", help="the local Asterisk sandbox")
+    sb.add_argument("action", choices=["up", "down", "status"])
+    sub.add_parser("bridge", help="run the AMI bridge (live model, Redis mirror, SQL history)")
+    db = sub.add_parser("db", help="the SQL history database")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load(args.config)
+    except ConfigError as exc:
+        print(f"standardiste: configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure(settings.log_level)
+    if args.command == "sandbox":
+        from standardiste.sandbox import SandboxError
+
+        try:
+            return _sandbox(settings, args.action)
+        except SandboxError as exc:
+            print(f"standardiste: sandbox: {exc}", file=sys.stderr)
+            return 1
+    if args.command == "bridge":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_bridge(settings))
+        return 0
+    if args.command == "db":
+        asyncio.run(_db_upgrade(settings))
+        return 0
+    return 2  # pragma: no cover - argparse enforces the choices
+
+
+if __name__ == "__main__":
+    sys.exit(main())
