@@ -12,8 +12,17 @@ T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
 def member(queue: str = "sales", iface: str = "PJSIP/agent1001", at: float = T0, **kw: object):
     values: dict[str, object] = dict(
-        queue=queue, interface=iface, member_name="Alice", state_interface=iface, dynamic=True,
-        paused=False, paused_reason="", status=1, in_call=False, calls_taken=0, last_call=0.0,
+        queue=queue,
+        interface=iface,
+        member_name="Alice",
+        state_interface=iface,
+        dynamic=True,
+        paused=False,
+        paused_reason="",
+        status=1,
+        in_call=False,
+        calls_taken=0,
+        last_call=0.0,
         at=at,
     )
     values.update(kw)
@@ -36,7 +45,9 @@ def test_answered_call_updates_caller_member_counters_and_history() -> None:
     cc.apply(ev.MemberAdded(member()))
     cc.apply(joined())
     assert cc.callers["100.1"].position == 1
-    cc.apply(ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0 + 1))
+    cc.apply(
+        ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0 + 1)
+    )
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 1) == "ringing"
     recs = records_of(
         cc,
@@ -141,13 +152,13 @@ def test_non_queue_call_of_an_agent_device_is_recorded() -> None:
     cc.apply(ev.MemberAdded(member()))
     recs = records_of(
         cc,
-        ev.ChannelCreated("9.1", "9.1", "PJSIP/agent1001-00000001", "1001", "", "0622", "agents", T0),
+        ev.ChannelCreated(
+            "9.1", "9.1", "PJSIP/agent1001-00000001", "1001", "", "0622", "agents", T0
+        ),
         ev.ChannelAnswered("9.1", "0622", T0 + 2),
         ev.ChannelHungUp("9.1", 16, T0 + 12),
     )
-    assert recs == [
-        DeviceCall("9.1", "PJSIP/agent1001", "outbound", "0622", True, 10, T0, T0 + 12)
-    ]
+    assert recs == [DeviceCall("9.1", "PJSIP/agent1001", "outbound", "0622", True, 10, T0, T0 + 12)]
 
 
 def test_queue_legs_of_agent_devices_are_not_device_calls() -> None:

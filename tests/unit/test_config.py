@@ -20,7 +20,10 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     f.write_text('timezone = "Europe/Paris"\n[ami]\nport = 6038\nhost = "10.0.0.5"\n')
     s = load(f, env={"STANDARDISTE_AMI_PORT": "7038", "STANDARDISTE_REDIS_PREFIX": "cc:"})
     assert (s.ami.host, s.ami.port, s.redis.prefix, s.timezone) == (
-        "10.0.0.5", 7038, "cc:", "Europe/Paris"
+        "10.0.0.5",
+        7038,
+        "cc:",
+        "Europe/Paris",
     )
 
 
