@@ -177,6 +177,17 @@ class ChannelHold:
 
 
 @dataclass(frozen=True, slots=True)
+class HangupRequested:
+    """HangupRequest/SoftHangupRequest: someone asked the channel to hang up.
+
+    Seen before QueueCallerAbandon, it tells a caller who hung up from one the queue timed out.
+    """
+
+    uniqueid: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelHungUp:
     uniqueid: str
     cause: int
@@ -255,5 +266,6 @@ Event = (
     | ChannelCreated
     | ChannelAnswered
     | ChannelHold
+    | HangupRequested
     | ChannelHungUp
 )

@@ -54,11 +54,19 @@ class Outcome:
 
 @dataclass(slots=True)
 class _Left:
-    """A caller who left a queue unanswered, awaiting the reason (abandon or QUEUESTATUS)."""
+    """A caller out of a queue whose outcome is not settled yet.
 
-    queue: str
+    app_queue sends QueueCallerAbandon both when the caller hangs up and when the queue's
+    timeout expires, and QueueCallerLeave before AgentConnect when an agent answers. So the
+    outcome is settled later: by AgentConnect (answered), by a hangup request seen *before*
+    the abandon (abandoned), by our dialplan's QueueExit user event (its QUEUESTATUS), or at
+    the channel's hangup with ``default``.
+    """
+
+    caller: Caller
     wait: float
     at: float
+    default: str = "exited"
 
 
 @dataclass(slots=True)
@@ -86,7 +94,8 @@ class ContactCenter:
         self.calls: dict[str, Call] = {}
         self.channels: dict[str, Channel] = {}
         self._left: dict[str, _Left] = {}
-        self._abandoned: set[str] = set()
+        self._settled: set[str] = set()  # outcome recorded while still listed as waiting
+        self._hangup_requested: set[str] = set()
         self._queue_linkedids: set[str] = set()
         self._pending: dict[tuple[str, str, str], _PendingAction] = {}
 
@@ -113,7 +122,7 @@ class ContactCenter:
 
     def _caller_joined(self, e: ev.CallerJoined) -> Outcome:
         out = Outcome()
-        self._finish_left(e.uniqueid, "exited", out)
+        self._finish_left(e.uniqueid, None, out)
         queue = self._queue(e.queue)
         caller = Caller(
             e.uniqueid, e.queue, e.channel, e.caller_number, e.caller_name, e.position, e.at
@@ -136,24 +145,34 @@ class ContactCenter:
             return out
         out.changes.append(Change("caller", e.uniqueid, None))
         self._renumber(caller.queue, out)
-        if e.uniqueid in self._abandoned:
-            self._abandoned.discard(e.uniqueid)
-        elif e.uniqueid not in self.calls:
-            self._left[e.uniqueid] = _Left(caller.queue, max(0.0, e.at - caller.joined_at), e.at)
+        if e.uniqueid in self._settled:
+            self._settled.discard(e.uniqueid)
+        elif e.uniqueid not in self._left and e.uniqueid not in self.calls:
+            self._left[e.uniqueid] = _Left(caller, max(0.0, e.at - caller.joined_at), e.at)
         if caller.ringing:
             self._set_member(caller.queue, caller.ringing, out, ringing=False)
         return out
 
     def _caller_abandoned(self, e: ev.CallerAbandoned) -> Outcome:
         out = Outcome()
-        caller = self.callers.get(e.uniqueid)
-        if caller is not None and e.uniqueid not in self._left:
-            # Still listed as waiting: its QueueCallerLeave is yet to come and must not
-            # count it a second time.
-            self._abandoned.add(e.uniqueid)
-            self._left[e.uniqueid] = _Left(e.queue, e.hold_time, e.at)
-        self._finish_left(e.uniqueid, "abandoned", out)
+        left = self._left.get(e.uniqueid)
+        if left is None:
+            caller = self.callers.get(e.uniqueid)
+            if caller is None:
+                return out
+            left = self._left[e.uniqueid] = _Left(caller, e.hold_time, e.at)
+        left.wait, left.at = e.hold_time, e.at
+        if e.uniqueid in self._hangup_requested:
+            if e.uniqueid in self.callers:
+                self._settled.add(e.uniqueid)
+            self._finish_left(e.uniqueid, "abandoned", out)
+        else:
+            left.default = "timed_out"  # removed by the queue, not by the caller
         return out
+
+    def _hangup_request(self, e: ev.HangupRequested) -> Outcome:
+        self._hangup_requested.add(e.uniqueid)
+        return Outcome()
 
     def _queue_exited(self, e: ev.QueueExited) -> Outcome:
         out = Outcome()
@@ -161,11 +180,13 @@ class ContactCenter:
         self._finish_left(e.uniqueid, outcome, out)
         return out
 
-    def _finish_left(self, uniqueid: str, outcome: str, out: Outcome) -> None:
+    def _finish_left(self, uniqueid: str, outcome: str | None, out: Outcome) -> None:
+        """Record how a caller left; ``outcome`` None means the pending default."""
         left = self._left.pop(uniqueid, None)
         if left is None:
             return
-        queue = self._queue(left.queue)
+        outcome = outcome or left.default
+        queue = self._queue(left.caller.queue)
         counters = self._today(queue, left.at)
         if outcome == "abandoned":
             counters.abandoned += 1
@@ -174,7 +195,7 @@ class ContactCenter:
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallLeft(uniqueid, left.queue, outcome, left.wait, left.at)  # type: ignore[arg-type]
+            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at)  # type: ignore[arg-type]
         )
 
     def _agent_ringing(self, e: ev.AgentRinging) -> Outcome:
@@ -197,7 +218,8 @@ class ContactCenter:
 
     def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
         out = Outcome()
-        caller = self.callers.get(e.uniqueid)
+        left = self._left.pop(e.uniqueid, None)  # QueueCallerLeave comes before AgentConnect
+        caller = self.callers.get(e.uniqueid) or (left.caller if left else None)
         queue = self._queue(e.queue)
         call = Call(
             uniqueid=e.uniqueid,
@@ -361,7 +383,8 @@ class ContactCenter:
 
     def _channel_hung_up(self, e: ev.ChannelHungUp) -> Outcome:
         out = Outcome()
-        self._finish_left(e.uniqueid, "exited", out)
+        self._finish_left(e.uniqueid, None, out)
+        self._hangup_requested.discard(e.uniqueid)
         channel = self.channels.pop(e.uniqueid, None)
         if channel is None:
             return out
@@ -423,9 +446,7 @@ class ContactCenter:
                     )
                 )
             else:
-                self._left[uniqueid] = _Left(
-                    caller.queue, max(0.0, snap.at - caller.joined_at), snap.at
-                )
+                self._left[uniqueid] = _Left(caller, max(0.0, snap.at - caller.joined_at), snap.at)
                 self._finish_left(uniqueid, "exited", out)
         for uniqueid, call in list(self.calls.items()):
             if uniqueid in alive:
@@ -442,8 +463,10 @@ class ContactCenter:
                     snap.at,
                 )
             )
-        self._left.clear()
-        self._abandoned.clear()
+        for uniqueid in list(self._left):
+            self._finish_left(uniqueid, None, out)
+        self._settled.clear()
+        self._hangup_requested &= {c.uniqueid for c in snap.channels}
 
         old_members = self.members
         self.members = {}
@@ -601,6 +624,7 @@ class ContactCenter:
         ev.CallerLeft: _caller_left,
         ev.CallerAbandoned: _caller_abandoned,
         ev.QueueExited: _queue_exited,
+        ev.HangupRequested: _hangup_request,
         ev.AgentRinging: _agent_ringing,
         ev.AgentRingNoAnswer: _agent_ring_no_answer,
         ev.AgentConnected: _agent_connected,

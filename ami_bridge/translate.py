@@ -204,6 +204,10 @@ def _unhold(m: Headers, at: float) -> ev.Event:
     return ev.ChannelHold(_req(m, "Uniqueid"), False, at)
 
 
+def _hangup_request(m: Headers, at: float) -> ev.Event:
+    return ev.HangupRequested(_req(m, "Uniqueid"), at)
+
+
 def _hangup(m: Headers, at: float) -> ev.Event:
     return ev.ChannelHungUp(_req(m, "Uniqueid"), _int(m, "Cause"), at)
 
@@ -231,6 +235,8 @@ _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
     "hold": _hold,
     "unhold": _unhold,
     "hangup": _hangup,
+    "hanguprequest": _hangup_request,
+    "softhanguprequest": _hangup_request,
     "userevent": _user_event,
 }
 

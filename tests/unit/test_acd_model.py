@@ -49,10 +49,10 @@ def test_answered_call_updates_caller_member_counters_and_history() -> None:
         ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0 + 1)
     )
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 1) == "ringing"
-    recs = records_of(
+    recs = records_of(  # app_queue's order: the caller leaves the queue, then AgentConnect
         cc,
-        ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 4, "101.1", "x", T0 + 4),
         ev.CallerLeft("sales", "100.1", T0 + 4),
+        ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 4, "101.1", "x", T0 + 4),
     )
     assert recs == [QueueCallAnswered("100.1", "sales", "PJSIP/agent1001", "Alice", 4, T0 + 4)]
     assert "100.1" not in cc.callers
@@ -69,31 +69,38 @@ def test_answered_call_updates_caller_member_counters_and_history() -> None:
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 35) == "ready"
 
 
-def test_abandon_counts_once_whichever_order_asterisk_sends() -> None:
-    for order in ("abandon_first", "leave_first"):
-        cc = ContactCenter()
-        cc.apply(joined())
-        abandon = ev.CallerAbandoned("sales", "100.1", 7, T0 + 7)
-        leave = ev.CallerLeft("sales", "100.1", T0 + 7)
-        seq = (abandon, leave) if order == "abandon_first" else (leave, abandon)
-        recs = records_of(cc, *seq, ev.ChannelHungUp("100.1", 16, T0 + 7))
-        assert recs == [QueueCallLeft("100.1", "sales", "abandoned", 7, T0 + 7)], order
-        assert cc.queues["sales"].today.abandoned == 1
-        assert cc.queues["sales"].today.timed_out == 0
-        assert cc.callers == {}
-
-
-def test_timeout_is_told_by_queue_exit_status() -> None:
+def test_caller_hanging_up_while_waiting_is_abandoned() -> None:
     cc = ContactCenter()
-    cc.apply(joined(queue="support"))
-    recs = records_of(
+    cc.apply(joined())
+    recs = records_of(  # the order recorded from Asterisk 22 (tests/transcripts/abandoned.md)
         cc,
-        ev.CallerLeft("support", "100.1", T0 + 8),
-        ev.QueueExited("support", "100.1", "TIMEOUT", T0 + 8),
-        ev.ChannelHungUp("100.1", 16, T0 + 9),
+        ev.HangupRequested("100.1", T0 + 7),
+        ev.CallerAbandoned("sales", "100.1", 7, T0 + 7),
+        ev.CallerLeft("sales", "100.1", T0 + 7),
+        ev.HangupRequested("100.1", T0 + 7),
+        ev.ChannelHungUp("100.1", 16, T0 + 7),
     )
-    assert recs == [QueueCallLeft("100.1", "support", "timed_out", 8, T0 + 8)]
-    assert cc.queues["support"].today.timed_out == 1
+    assert recs == [QueueCallLeft("100.1", "sales", "abandoned", 7, T0 + 7)]
+    assert (cc.queues["sales"].today.abandoned, cc.queues["sales"].today.timed_out) == (1, 0)
+    assert cc.callers == {}
+
+
+def test_timeout_is_not_an_abandon_though_asterisk_sends_one() -> None:
+    # app_queue sends QueueCallerAbandon on timeout too (tests/transcripts/timeout.md).
+    for with_user_event in (True, False):
+        cc = ContactCenter()
+        cc.apply(joined(queue="support"))
+        seq: list[ev.Event] = [
+            ev.CallerAbandoned("support", "100.1", 8, T0 + 8),
+            ev.CallerLeft("support", "100.1", T0 + 8),
+        ]
+        if with_user_event:
+            seq.append(ev.QueueExited("support", "100.1", "TIMEOUT", T0 + 8))
+        seq += [ev.HangupRequested("100.1", T0 + 9), ev.ChannelHungUp("100.1", 16, T0 + 9)]
+        recs = records_of(cc, *seq)
+        assert recs == [QueueCallLeft("100.1", "support", "timed_out", 8, T0 + 8)]
+        today = cc.queues["support"].today
+        assert (today.timed_out, today.abandoned) == (1, 0)
 
 
 def test_caller_positions_close_up_when_one_leaves() -> None:
@@ -122,8 +129,10 @@ def test_supervisor_pause_is_forced_and_attributed() -> None:
 def test_counters_restart_at_local_midnight() -> None:
     cc = ContactCenter()
     cc.apply(joined("1"))
+    cc.apply(ev.HangupRequested("1", T0 + 3))
     cc.apply(ev.CallerAbandoned("sales", "1", 3, T0 + 3))
     cc.apply(joined("2", at=T0 + 86400))
+    cc.apply(ev.HangupRequested("2", T0 + 86403))
     cc.apply(ev.CallerAbandoned("sales", "2", 3, T0 + 86403))
     assert cc.queues["sales"].today.abandoned == 1
     assert cc.queues["sales"].today.day == "2023-11-15"

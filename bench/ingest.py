@@ -1,0 +1,246 @@
+"""Ingest benchmark: a recorded AMI event stream replayed over TCP into the real bridge.
+
+Prints events/s through parse -> model -> Redis (the bridge's whole live path, with a real
+Redis; the SQL history is replaced by a sink that drops records, since it is not on this
+path's critical loop), and, in the same run on the same bytes, the rate of panoramisk's parser
+alone and of our parser alone, with the ratios.
+
+    .venv/bin/python bench/ingest.py [--copies 400] [--transcript tests/transcripts/answered.ami]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from acd.records import Record  # noqa: E402
+from ami_bridge.baseline import own_parse, panoramisk_parse  # noqa: E402
+from ami_bridge.wire import AmiMessage, Framer  # noqa: E402
+from standardiste.bridge import Bridge  # noqa: E402
+from standardiste.config import Settings  # noqa: E402
+
+ID_HEADERS = re.compile(
+    rb"^((?:Uniqueid|Linkedid|DestUniqueid|DestLinkedid|BridgeUniqueid): )(\S+)\r$", re.M | re.I
+)
+
+
+def load_events(path: Path) -> list[bytes]:
+    """The event messages of a transcript (responses dropped), each ending in a blank line."""
+    data = path.read_bytes()
+    out: list[bytes] = []
+    for msg in Framer(on_garbage=lambda *_: None).feed(data):
+        if msg.event:
+            out.append(b"".join(f"{k}: {v}\r\n".encode() for k, v in msg.headers) + b"\r\n")
+    if not out:
+        raise SystemExit(f"{path}: no AMI events in this transcript")
+    return out
+
+
+def build_stream(events: Sequence[bytes], copies: int) -> bytes:
+    """``copies`` copies of the events, each copy with its own unique ids (distinct calls)."""
+    parts: list[bytes] = []
+    for i in range(copies):
+        suffix = f"{i:05d}".encode()
+        for e in events:
+            parts.append(ID_HEADERS.sub(lambda m, s=suffix: m.group(1) + m.group(2) + s + b"\r", e))
+    return b"".join(parts)
+
+
+class NullSink:
+    """History sink that keeps nothing: the benchmark measures the live path only."""
+
+    healthy = True
+    buffered = 0
+
+    class store:  # noqa: N801 - mimics HistorySink.store
+        @staticmethod
+        async def today_counts(_since: Any) -> dict[str, Any]:
+            return {}
+
+    def __init__(self) -> None:
+        self.records = 0
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def submit(self, records: Sequence[Record]) -> None:
+        self.records += len(records)
+
+
+class FakeAsterisk:
+    """Answers Login, Ping and the resync lists, then pushes the stream as fast as TCP takes it."""
+
+    def __init__(self, stream: bytes) -> None:
+        self.stream = stream
+        self.resynced = asyncio.Event()
+        self.started_at = 0.0
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        framer = Framer(on_garbage=lambda *_: None)
+        pushing: asyncio.Task[None] | None = None
+        try:
+            while data := await reader.read(65536):
+                for action in framer.feed(data):
+                    name = action.get("Action", "").lower()
+                    aid = action.get("ActionID", "")
+                    if name in ("queuestatus", "coreshowchannels"):
+                        end = (
+                            "QueueStatusComplete"
+                            if name == "queuestatus"
+                            else ("CoreShowChannelsComplete")
+                        )
+                        writer.write(
+                            f"Response: Success\r\nActionID: {aid}\r\nEventList: start\r\n"
+                            f"Message: will follow\r\n\r\nEvent: {end}\r\nActionID: {aid}\r\n"
+                            f"EventList: Complete\r\nListItems: 0\r\n\r\n".encode()
+                        )
+                        if name == "coreshowchannels" and pushing is None:
+                            pushing = asyncio.create_task(self._push(writer))
+                    else:
+                        writer.write(
+                            f"Response: Success\r\nActionID: {aid}\r\nMessage: ok\r\n\r\n".encode()
+                        )
+            if pushing is not None:
+                await pushing
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def _push(self, writer: asyncio.StreamWriter) -> None:
+        self.resynced.set()
+        self.started_at = time.perf_counter()
+        view = memoryview(self.stream)
+        for i in range(0, len(view), 65536):
+            writer.write(view[i : i + 65536])
+            await writer.drain()
+
+    async def aclose(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+@dataclass
+class Run:
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+async def run_bridge(stream: bytes, n_events: int) -> tuple[Run, dict[str, Any]]:
+    fake = FakeAsterisk(stream)
+    port = await fake.start()
+    base = Settings()
+    settings = replace(
+        base,
+        ami=replace(base.ami, port=port, event_queue_size=max(10000, n_events + 10)),
+        redis=replace(base.redis, prefix=f"bench:{uuid.uuid4().hex[:8]}:"),
+    )
+    client = aioredis.Redis.from_url(settings.redis.url)
+    bridge = Bridge(settings, redis_client=client, history=NullSink())  # type: ignore[arg-type]
+    done = asyncio.Event()
+    seen = 0
+    original = bridge._on_message
+
+    def counting(msg: AmiMessage) -> None:
+        nonlocal seen
+        original(msg)
+        seen += 1
+        if seen >= n_events:
+            done.set()
+
+    bridge.ami._on_message = counting
+    await bridge.start()
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+        await bridge.mirror.flushed(timeout=60)
+        elapsed = time.perf_counter() - fake.started_at
+        figures = bridge.figures() | {
+            "redis_batches": bridge.mirror.batches_written,
+            "records": bridge.history.records,  # type: ignore[attr-defined]
+        }
+    finally:
+        await bridge.aclose()
+        await client.delete(*bridge.keys.all())
+        await client.aclose()
+        await fake.aclose()
+    return Run(n_events, elapsed), figures
+
+
+def time_parser(fn: Any, stream: bytes, repeats: int) -> Run:
+    samples = []
+    count = 0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        count = fn(stream)
+        samples.append(time.perf_counter() - t)
+    return Run(count, statistics.median(samples))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--transcript", type=Path, default=REPO / "tests/transcripts/answered.ami")
+    parser.add_argument("--copies", type=int, default=400)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    events = load_events(args.transcript)
+    stream = build_stream(events, args.copies)
+    n = len(events) * args.copies
+    print(
+        f"stream: {args.transcript.name} x {args.copies} = {n} events, {len(stream) / 1e6:.1f} MB"
+    )
+
+    pano = time_parser(panoramisk_parse, stream, args.repeats)
+    own = time_parser(own_parse, stream, args.repeats)
+    runs = [asyncio.run(run_bridge(stream, n)) for _ in range(args.repeats)]
+    best = min(runs, key=lambda r: r[0].seconds)
+    bridge_run, figures = best
+    assert pano.events == n and own.events == n, (pano.events, own.events, n)
+
+    print(f"panoramisk parser alone        : {pano.rate:>10,.0f} events/s")
+    print(
+        f"our parser alone (ami_bridge)   : {own.rate:>10,.0f} events/s   "
+        f"x{own.rate / pano.rate:.2f} panoramisk"
+    )
+    print(
+        f"bridge: TCP->parse->model->Redis: {bridge_run.rate:>10,.0f} events/s   "
+        f"x{bridge_run.rate / pano.rate:.2f} panoramisk parser alone"
+    )
+    print(
+        f"  runs (s): {', '.join(f'{r.seconds:.2f}' for r, _ in runs)}; "
+        f"Redis batches {figures['redis_batches']}, queue high water "
+        f"{figures['event_queue_high_water']}, dropped {figures['events_dropped']}, "
+        f"bad messages {figures['bad_messages']}, history records {figures['records']}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,434 @@
+"""Record raw AMI transcripts from the real sandbox Asterisk.
+
+    sudo .venv/bin/python tests/transcripts/record.py [scenario ...]
+
+For each scenario, writes ``<name>.ami`` (every byte Asterisk sent to one AMI session logged in
+as ``standardiste`` with ``Events: on``, banner included) and ``<name>.md`` (what happened, the
+actions the recorder sent, and the event order observed). Scenarios: answered, abandoned,
+timeout, pause, resync, restart. Needs root (the sandbox is a chroot). The sandbox is brought up
+fresh (config/asterisk/, astdb reset) and down again at the end unless it was already running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO))
+
+from ami_raw import AMIError, Message, RawAMI  # noqa: E402
+
+from standardiste import sandbox as sb  # noqa: E402
+from standardiste.sipp import AgentPhone, Call, place_call  # noqa: E402
+
+CONFIG_DIR = REPO / "config" / "asterisk"
+# Events too chatty to list in the .md order summaries (they stay in the .ami files).
+QUIET = {"DeviceStateChange", "NewConnectedLine", "DialState", "NewCallerid"}
+SUMMARY_KEYS = ("Channel", "DestChannel", "Queue", "Interface", "Reason", "Status", "Paused")
+
+
+@dataclass
+class Recording:
+    name: str
+    title: str
+    ami: RawAMI
+    actions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra_raw: list[tuple[str, bytes]] = field(default_factory=list)  # later sessions
+
+    async def act(self, action: str, action_id: str | None = None, **fields: str) -> Message:
+        aid = action_id or f"{self.name}-{len(self.actions) + 1}"
+        shown = ", ".join(f"{k}={v}" for k, v in fields.items())
+        self.actions.append(f"`{action}` (ActionID `{aid}`){': ' + shown if shown else ''}")
+        return await self.ami.action(action, ActionID=aid, **fields)
+
+    async def act_list(self, action: str, action_id: str, **fields: str) -> list[Message]:
+        shown = ", ".join(f"{k}={v}" for k, v in fields.items())
+        self.actions.append(f"`{action}` (ActionID `{action_id}`){': ' + shown if shown else ''}")
+        return await self.ami.action_list(action, ActionID=action_id, **fields)
+
+
+def fmt(msg: Message) -> str:
+    name = msg.get("Event") or f"Response: {msg.get('Response')}"
+    if name == "UserEvent":
+        name = f"UserEvent({msg.get('UserEvent')})"
+    details = [f"{k}={msg[k]}" for k in SUMMARY_KEYS if k in msg]
+    aid = msg.get("ActionID")
+    if aid:
+        details.append(f"ActionID={aid}")
+    return f"{name} " + " ".join(details) if details else name
+
+
+def order(messages: list[Message], *, quiet: bool = True) -> list[str]:
+    """One line per message; QUIET events are left out unless they answer an action."""
+    return [
+        fmt(m) for m in messages if not (quiet and m.get("Event") in QUIET and "ActionID" not in m)
+    ]
+
+
+def first_index(messages: list[Message], event: str, **match: str) -> int | None:
+    for i, m in enumerate(messages):
+        if m.get("Event") == event and all(m.get(k) == v for k, v in match.items()):
+            return i
+    return None
+
+
+def before(messages: list[Message], a: str, b: str) -> str:
+    ia, ib = first_index(messages, a), first_index(messages, b)
+    if ia is None or ib is None:
+        state = {a: ia, b: ib}
+        return ", ".join(f"{k} {'absent' if v is None else 'present'}" for k, v in state.items())
+    return f"{a} came {'BEFORE' if ia < ib else 'AFTER'} {b}"
+
+
+async def settle(seconds: float = 1.0) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def finish_call(call: Call) -> None:
+    try:
+        await call.wait_result(timeout=60)
+    finally:
+        await call.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------
+
+
+async def sc_answered(rec: Recording) -> None:
+    async with AgentPhone("1001", 5071, answer_delay_s=1.0) as phone:
+        await rec.act(
+            "QueueAdd", Queue="sales", Interface="PJSIP/agent1001", MemberName="Agent 1001"
+        )
+        await settle(0.3)
+        # Join ~0.5 s after the 200 OK (Answer waits for media), ring 1 s, talk ~3 s.
+        call = await place_call("5000", "0611111111", hangup_after_s=4.5)
+        await finish_call(call)
+        await settle(1.0)
+        rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
+        rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
+    await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
+    await settle(0.3)
+    m = rec.ami.messages
+    rec.notes += [
+        before(m, "AgentCalled", "AgentConnect"),
+        before(m, "QueueCallerLeave", "AgentConnect"),
+        before(m, "AgentConnect", "BridgeEnter"),
+        before(m, "DialEnd", "QueueCallerLeave"),
+        before(m, "AgentComplete", "Hangup"),
+        before(m, "AgentComplete", "BridgeLeave"),
+    ]
+    complete = next((x for x in m if x.get("Event") == "AgentComplete"), None)
+    if complete:
+        rec.notes.append(
+            f"AgentComplete Reason={complete.get('Reason')} HoldTime={complete.get('HoldTime')}"
+            f" TalkTime={complete.get('TalkTime')}"
+        )
+
+
+async def sc_abandoned(rec: Recording) -> None:
+    call = await place_call("5000", "0622222222", hangup_after_s=3.0)
+    await finish_call(call)
+    await settle(1.0)
+    rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
+    m = rec.ami.messages
+    rec.notes += [
+        before(m, "QueueCallerAbandon", "QueueCallerLeave"),
+        before(m, "QueueCallerLeave", "Hangup"),
+        "UserEvent(QueueExit) "
+        + ("present" if first_index(m, "UserEvent") is not None else "absent")
+        + " (the caller hung up inside Queue(): the dialplan does not continue)",
+    ]
+
+
+async def sc_timeout(rec: Recording) -> None:
+    call = await place_call("5009", "0633333333", hangup_after_s=30.0)
+    await finish_call(call)
+    await settle(1.0)
+    rec.notes.append(
+        f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]} (REMOTE_BYE: Asterisk "
+        "hung up after the 8 s max wait)"
+    )
+    m = rec.ami.messages
+    rec.notes += [
+        before(m, "QueueCallerLeave", "UserEvent"),
+        before(m, "UserEvent", "Hangup"),
+        "QueueCallerAbandon "
+        + ("present" if first_index(m, "QueueCallerAbandon") is not None else "absent"),
+    ]
+    ue = next((x for x in m if x.get("Event") == "UserEvent"), None)
+    if ue:
+        rec.notes.append(
+            f"UserEvent fields: UserEvent={ue.get('UserEvent')} Queue={ue.get('Queue')}"
+            f" Status={ue.get('Status')}"
+        )
+    join = first_index(m, "QueueCallerJoin")
+    leave = first_index(m, "QueueCallerLeave")
+    if join is not None and leave is not None:
+        wait = float(m[leave]["Timestamp"]) - float(m[join]["Timestamp"])
+        rec.notes.append(f"QueueCallerJoin -> QueueCallerLeave: {wait:.2f} s")
+
+
+async def sc_pause(rec: Recording) -> None:
+    iface = "PJSIP/agent1002"
+    await rec.act("QueueAdd", Queue="sales", Interface=iface, MemberName="Agent 1002")
+    await settle(0.3)
+    await rec.act("QueuePause", Queue="sales", Interface=iface, Paused="true", Reason="lunch")
+    await settle(0.3)
+    await rec.act("QueuePause", Queue="sales", Interface=iface, Paused="false")
+    await settle(0.3)
+    await rec.act("QueueRemove", Queue="sales", Interface=iface)
+    await settle(0.5)
+    msgs = rec.ami.messages
+    events = [i for i, x in enumerate(msgs) if x.get("Event") == "QueueMemberPause"]
+    for aid, ev in zip((f"{rec.name}-3", f"{rec.name}-4"), events, strict=False):
+        resp = next(i for i, x in enumerate(msgs) if x.get("ActionID") == aid)
+        p = msgs[ev]
+        rec.notes.append(
+            f"QueueMemberPause Paused={p.get('Paused')} PausedReason={p.get('PausedReason')!r}"
+            f" Status={p.get('Status')}: the event came "
+            f"{'AFTER' if ev > resp else 'BEFORE'} the Response to {aid}"
+        )
+
+
+async def sc_resync(rec: Recording) -> None:
+    async with AgentPhone("1001", 5071, answer_delay_s=0.5) as phone:
+        await rec.act(
+            "QueueAdd", Queue="sales", Interface="PJSIP/agent1001", MemberName="Agent 1001"
+        )
+        await settle(0.3)
+        talking = await place_call("5000", "0644444444", hangup_after_s=60)
+        await rec.ami.wait_event("AgentConnect", timeout=15)
+        waiting = await place_call("5000", "0655555555", hangup_after_s=60)
+        await rec.ami.wait_event("QueueCallerJoin", CallerIDNum="0655555555", timeout=15)
+        await settle(0.5)
+        for action in ("QueueStatus", "CoreShowChannels", "DeviceStateList", "QueueSummary"):
+            await rec.act_list(action, f"resync-{action}")
+        await settle(0.3)
+        # Clean up: hang both callers up from AMI.
+        for m in list(rec.ami.messages):
+            if m.get("Event") == "CoreShowChannel" and m.get("Channel", "").startswith(
+                "PJSIP/pstn"
+            ):
+                await rec.act("Hangup", Channel=m["Channel"])
+        for c in (talking, waiting):
+            await finish_call(c)
+        await settle(1.0)
+        rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
+    await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
+    await settle(0.3)
+    for action in ("QueueStatus", "CoreShowChannels", "DeviceStateList", "QueueSummary"):
+        aid = f"resync-{action}"
+        msgs = [m for m in rec.ami.messages if m.get("ActionID") == aid]
+        kinds = sorted({m.get("Event", "Response") for m in msgs})
+        rec.notes.append(f"{action}: {len(msgs)} messages ({', '.join(kinds)})")
+
+
+async def sc_restart(rec: Recording, root: Path) -> None:
+    await rec.act("QueueAdd", Queue="support", Interface="PJSIP/agent1003", MemberName="Agent 1003")
+    await settle(0.3)
+    t_kill = time.monotonic()
+    pid = sb.kill9(root)
+    rec.actions.append(f"(sandbox) kill9: SIGKILL asterisk pid {pid}")
+    await asyncio.wait_for(rec.ami.closed.wait(), 5)
+    rec.notes.append(
+        f"Session 1 ended with EOF {time.monotonic() - t_kill:.3f} s after SIGKILL, "
+        f"after {len(rec.ami.raw)} bytes."
+    )
+    await rec.ami.close()
+    # Restart in a thread while the client keeps trying to reconnect every 50 ms, as the
+    # bridge would: the first session that gets in shows what a client sees during boot.
+    starter = asyncio.create_task(asyncio.to_thread(sb.start, root))
+    rec.actions.append("(sandbox) start: asterisk -F in the chroot, in parallel with reconnects")
+    attempts = 0
+    second: RawAMI | None = None
+    while second is None:
+        attempts += 1
+        try:
+            second = await RawAMI.connect(action_id=f"{rec.name}-relogin", timeout=5)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, AMIError) as exc:
+            if attempts > 400:
+                raise RuntimeError(f"could not reconnect: {exc}") from exc
+            await asyncio.sleep(0.05)
+    rec.actions.append(
+        f"Login (ActionID `{rec.name}-relogin`) after {attempts} connection attempt(s)"
+    )
+    info = await starter
+    rec.notes.append(
+        f"Reconnected after {attempts} attempts; asterisk FullyBooted {info.boot_seconds:.3f} s "
+        "after start"
+    )
+    try:
+        await second.wait_event("FullyBooted", timeout=10)
+        rec.ami = second
+        members = await rec.act_list("QueueStatus", f"{rec.name}-queuestatus", Queue="support")
+        persisted = [m.get("Location") for m in members if m.get("Event") == "QueueMember"]
+        rec.notes.append(f"Members of support after restart (persistentmembers=yes): {persisted}")
+        await rec.act("QueueRemove", Queue="support", Interface="PJSIP/agent1003")
+        await settle(0.3)
+        first = [m.get("Event") or f"Response: {m.get('Response')}" for m in second.messages[:4]]
+        rec.notes.append(f"Session 2 begins: banner {second.banner!r}, then {first}")
+    finally:
+        await second.close()
+
+
+# --------------------------------------------------------------------------------------------
+
+
+DESCRIPTIONS = {
+    "answered": "agent1001 (sipp UAS on 127.0.0.1:5071, answers after 1 s) is logged into "
+    "`sales` with QueueAdd; a caller (sipp UAC from 127.0.0.2, caller number 0611111111) dials "
+    "5000, the agent answers, they talk ~3 s, the caller hangs up (BYE). Then QueueRemove.",
+    "abandoned": "No agent logged in. A caller (0622222222) dials 5000 (sales) and hangs up "
+    "after ~3 s in the queue.",
+    "timeout": "No agent logged in. A caller (0633333333) dials 5009 (support, max wait 8 s) "
+    "and stays: Queue() returns TIMEOUT, the dialplan emits UserEvent(QueueExit) and hangs up.",
+    "pause": "QueueAdd agent1002 to sales, QueuePause Paused=true Reason=lunch, QueuePause "
+    "Paused=false, QueueRemove (no phone needed).",
+    "resync": "agent1001 logged into sales and talking to caller 0644444444; caller 0655555555 "
+    "waiting in sales. The recorder sends the resync actions QueueStatus, CoreShowChannels, "
+    "DeviceStateList, QueueSummary (ActionIDs `resync-<Action>`), then hangs both callers up "
+    "with AMI Hangup and logs the agent out.",
+    "restart": "agent1003 is added to support; the sandbox Asterisk is SIGKILLed (kill9) and "
+    "started again (start) while the recorder reconnects every 50 ms. The file is session 1 "
+    "(up to the EOF caused by the kill) followed by session 2 (banner, login response, "
+    "FullyBooted, ...): split it at the second `Asterisk Call Manager/` banner line.",
+}
+
+Scenario = Callable[[Recording], Awaitable[None]]
+
+
+def queue_log_size(root: Path) -> int:
+    try:
+        return (root / "var/log/asterisk/queue_log").stat().st_size
+    except OSError:
+        return 0
+
+
+def queue_log_since(root: Path, offset: int) -> list[str]:
+    try:
+        with (root / "var/log/asterisk/queue_log").open("rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+async def record(name: str, root: Path, out_dir: Path) -> None:
+    qlog_start = queue_log_size(root)
+    ami = await RawAMI.connect(action_id=f"{name}-login")
+    rec = Recording(name, name, ami)
+    rec.actions.append(f"Login (ActionID `{name}-login`): Username=standardiste, Events=on")
+    first_session = ami
+    try:
+        if name == "restart":
+            await sc_restart(rec, root)
+        else:
+            scenarios: dict[str, Scenario] = {
+                "answered": sc_answered,
+                "abandoned": sc_abandoned,
+                "timeout": sc_timeout,
+                "pause": sc_pause,
+                "resync": sc_resync,
+            }
+            await scenarios[name](rec)
+    finally:
+        await first_session.close()
+        if rec.ami is not first_session:
+            await rec.ami.close()
+    raw = bytes(first_session.raw)
+    messages = list(first_session.messages)
+    if rec.ami is not first_session:
+        raw += bytes(rec.ami.raw)
+        messages += rec.ami.messages
+    (out_dir / f"{name}.ami").write_bytes(raw)
+    version = sb.read_version(root) or "?"
+    qlog = queue_log_since(root, qlog_start)
+    write_md(out_dir / f"{name}.md", rec, messages, len(first_session.raw), version, qlog)
+    print(f"{name}: {len(raw)} bytes, {len(messages)} messages")
+
+
+def write_md(
+    path: Path,
+    rec: Recording,
+    messages: list[Message],
+    first_len: int,
+    version: str,
+    qlog: list[str],
+) -> None:
+    lines = [
+        f"# AMI transcript: {rec.name}",
+        "",
+        f"Recorded by `tests/transcripts/record.py` against Asterisk "
+        f"{version} (sandbox, config/asterisk/).",
+        f"Raw bytes: `{rec.name}.ami` (one AMI session, `standardiste` user, `Events: on`"
+        + (f"; session 1 is bytes 0..{first_len - 1}" if rec.name == "restart" else "")
+        + ").",
+        "",
+        "## What happened",
+        "",
+        DESCRIPTIONS[rec.name],
+        "",
+        "## Actions the recorder sent",
+        "",
+        *[f"{i}. {a}" for i, a in enumerate(rec.actions, 1)],
+        "",
+        "## Observations",
+        "",
+        *[f"- {n}" for n in rec.notes],
+        "",
+        "## Event order (without " + ", ".join(sorted(QUIET)) + ")",
+        "",
+        "```",
+        *order(messages),
+        "```",
+        "",
+        "## queue_log lines written meanwhile (var/log/asterisk/queue_log)",
+        "",
+        "```",
+        *qlog,
+        "```",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+async def record_all(names: list[str], root: Path, out_dir: Path) -> None:
+    for name in names:
+        await record(name, root, out_dir)
+        await asyncio.sleep(6)  # past wrapuptime and sipp timewaits: the next one starts clean
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help=f"scenarios (default all): {list(DESCRIPTIONS)}")
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    unknown = set(args.names) - set(DESCRIPTIONS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {sorted(unknown)}")
+    cache = os.environ.get("STANDARDISTE_SANDBOX_CACHE", "~/.cache/standardiste")
+    root = sb.build_root(Path(cache).expanduser())
+    was_running = sb.status(root).running
+    sb.down(root)  # restart fresh: our current config, empty astdb
+    sb.up(root, CONFIG_DIR)
+    try:
+        asyncio.run(record_all(args.names or list(DESCRIPTIONS), root, args.out))
+    finally:
+        if not was_running:
+            sb.down(root)
+
+
+if __name__ == "__main__":
+    main()
