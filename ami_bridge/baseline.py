@@ -5,8 +5,9 @@ feed the stream in socket-sized chunks (as a reader would) and return the number
 messages parsed. :func:`synthetic_queue_stream` builds a realistic stream of queue-call
 events (about 72% VarSet, like a recorded queue call) so no Asterisk is needed.
 
-This module and :mod:`ami_bridge.connection`'s callers are the only places that may touch
-panoramisk; it is imported lazily so importing :mod:`ami_bridge` does not pull it in.
+Within the project only :mod:`ami_bridge` may import panoramisk, and within it only this
+module does (the connection deliberately doesn't use it); the import is lazy so importing
+:mod:`ami_bridge` does not pull panoramisk in.
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ def panoramisk_parse(stream: bytes, chunk_bytes: int = CHUNK_BYTES) -> int:
         count += 1
 
     proto = AMIProtocol()
-    proto.connection_made(_NullTransport())  # type: ignore[arg-type]
+    proto.connection_made(_NullTransport())
     proto.factory = _CountingFactory()
-    proto.handle_message = handle_message  # type: ignore[method-assign]
+    proto.handle_message = handle_message
     for chunk in _chunks(stream, chunk_bytes):
         proto.data_received(chunk)
     return count

