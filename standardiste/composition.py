@@ -16,7 +16,9 @@ from standardiste.history.writer import HistoryStore
 
 
 @asynccontextmanager
-async def bridge_from_settings(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Bridge]:
+async def bridge_from_settings(
+    settings: Settings, *, migrate: bool = True
+) -> AsyncIterator[Bridge]:
     """A started Bridge; stopped, drained and closed on exit."""
     db = settings.database
     if migrate:

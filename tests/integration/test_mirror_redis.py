@@ -111,6 +111,7 @@ def traffic(n: int) -> list[ev.Event]:
             out.append(ev.CallerLeft("sales", uid, at))
             out.append(ev.AgentCompleted("sales", uid, "PJSIP/agent1001", 1, 2, "caller", at))
         elif i % 4 == 0:
+            out.append(ev.HangupRequested(uid, at))
             out.append(ev.CallerAbandoned("sales", uid, 1, at))
             out.append(ev.CallerLeft("sales", uid, at))
     return out

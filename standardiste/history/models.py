@@ -1,0 +1,185 @@
+"""SQL tables of the call history.
+
+The history is a *projection* of the records in :mod:`acd.records`: each table row can be
+rebuilt from records alone, so the writer can upsert idempotently and replay a disk buffer
+without creating duplicates. Text columns are unbounded on purpose: a ``VARCHAR(n)``
+overflow would make one odd caller name a poison record that blocks the history.
+
+Timestamps are timezone-aware UTC everywhere in Python. PostgreSQL stores them as
+``timestamptz``; SQLite has no timestamp type, so they are stored as naive UTC text in
+SQLAlchemy's fixed-width format, which sorts chronologically (``min``/``max`` and range
+filters work on it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint and index names, so Alembic migrations can refer to them and
+# both dialects end up with the same names.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only makes ``INTEGER PRIMARY KEY`` an auto-incrementing rowid alias.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always a timezone-aware UTC ``datetime`` on the Python side.
+
+    Naive datetimes are refused on the way in: a naive value is ambiguous (local time? UTC?)
+    and a silent guess would shift reports by hours.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: history timestamps must be tz-aware")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite stores text; keep it naive UTC so the strings sort chronologically.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        str: Text(),
+        float: Float(),
+        bool: Boolean(),
+    }
+
+
+QUEUE_OUTCOMES = ("answered", "abandoned", "timed_out", "exited")
+AGENT_ACTIONS = ("login", "logout", "pause", "resume")
+CALL_DIRECTIONS = ("inbound", "outbound")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class QueueCall(Base):
+    """One caller's passage through one queue, merged from the queue call records.
+
+    Columns are filled by different records (entered / answered / left / completed) that
+    may arrive in any order; see :mod:`standardiste.history.writer` for the merge rules.
+    ``outcome`` is NULL while the caller is still waiting. ``completed_at`` is when the
+    caller's story in this queue ended: the hang-up after an answered call, or the moment
+    an unanswered caller left the queue.
+    """
+
+    __tablename__ = "queue_calls"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    uniqueid: Mapped[str]
+    queue: Mapped[str]
+    caller_number: Mapped[str | None]
+    caller_name: Mapped[str | None]
+    entered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    agent: Mapped[str | None]
+    member_name: Mapped[str | None]
+    wait: Mapped[float | None]
+    outcome: Mapped[str | None]
+    talk: Mapped[float | None]
+    hold: Mapped[float | None]
+    ended_by: Mapped[str | None]
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("uniqueid", "queue"),
+        CheckConstraint(_in("outcome", QUEUE_OUTCOMES), name="outcome"),
+        Index(None, "queue", "entered_at"),
+        Index(None, "agent", "entered_at"),
+        # today_counts() and "calls that ended in a period" reports.
+        Index(None, "answered_at"),
+        Index(None, "completed_at"),
+    )
+
+
+class AgentEventRow(Base):
+    """An agent's login, logout, pause or resume in a queue (insert-only)."""
+
+    __tablename__ = "agent_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    agent: Mapped[str]
+    queue: Mapped[str]
+    action: Mapped[str]
+    reason: Mapped[str]
+    by: Mapped[str]
+    forced: Mapped[bool]
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("action", AGENT_ACTIONS), name="action"),
+        Index(None, "agent", "at"),
+        Index(None, "queue", "at"),
+    )
+
+
+class DeviceCallRow(Base):
+    """A call on an agent's device that did not come through a queue (insert-only)."""
+
+    __tablename__ = "device_calls"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    uniqueid: Mapped[str] = mapped_column(unique=True)
+    device: Mapped[str]
+    direction: Mapped[str]
+    peer_number: Mapped[str]
+    answered: Mapped[bool]
+    talk: Mapped[float]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("direction", CALL_DIRECTIONS), name="direction"),
+        Index(None, "device", "started_at"),
+    )
+
+
+__all__ = [
+    "AgentEventRow",
+    "Base",
+    "DeviceCallRow",
+    "QueueCall",
+    "UTCDateTime",
+]

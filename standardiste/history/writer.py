@@ -1,0 +1,326 @@
+"""Idempotent, order-independent writes of history records to SQL.
+
+Why the merge looks the way it does: the records of one queue call (entered, answered,
+left, completed) are produced live, but across a bridge restart or a replay of the disk
+buffer they can reach the database in any order and more than once. Each ``queue_calls``
+column is therefore merged as a *join*: a commutative, associative, idempotent function of
+the current value and the incoming one, so any order and any repetition converge to the
+same row. The rules, per column:
+
+* a column filled by one kind of record only keeps the earliest timestamp
+  (``entered_at``, ``answered_at``) or the greatest value (text, durations) when two
+  records disagree (which only happens if the model contradicts itself);
+* ``outcome`` and ``wait``: an *answered* record beats a *left* record, whatever the order
+  (the answered fact is the stronger one);
+* ``agent``: the answered record's agent beats the completed record's;
+* ``completed_at``: the completed record's time beats the left record's.
+
+"Which record filled this column" is read from columns only that record fills:
+``answered_at`` is set iff an answered record was merged, ``ended_by`` iff a completed one
+was. In an ``ON CONFLICT DO UPDATE`` every expression sees the row as it was before the
+update, on both PostgreSQL and SQLite, so the rules can refer to those marker columns.
+
+``agent_events`` and ``device_calls`` are facts with a natural key: insert-or-ignore.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
+
+from acd.records import (
+    AgentEvent,
+    DeviceCall,
+    QueueCallAnswered,
+    QueueCallCompleted,
+    QueueCallEntered,
+    QueueCallLeft,
+    Record,
+)
+from standardiste.history.models import AgentEventRow, DeviceCallRow, QueueCall
+from standardiste.history.urls import async_url
+
+_QC = QueueCall.__table__.c
+_QUEUE_CALL_KEY = ("uniqueid", "queue")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """How many calls a queue handled, lost to abandon and lost to timeout in a period."""
+
+    handled: int = 0
+    abandoned: int = 0
+    timed_out: int = 0
+
+
+def _ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _row(record: Record) -> dict[str, Any]:
+    """The columns a record fills, as statement parameters."""
+    match record:
+        case QueueCallEntered():
+            return {
+                "uniqueid": record.uniqueid,
+                "queue": record.queue,
+                "caller_number": record.caller_number,
+                "caller_name": record.caller_name,
+                "entered_at": _ts(record.at),
+            }
+        case QueueCallAnswered():
+            return {
+                "uniqueid": record.uniqueid,
+                "queue": record.queue,
+                "agent": record.agent,
+                "member_name": record.member_name,
+                "wait": record.wait,
+                "answered_at": _ts(record.at),
+                "outcome": "answered",
+            }
+        case QueueCallLeft():
+            return {
+                "uniqueid": record.uniqueid,
+                "queue": record.queue,
+                "outcome": record.outcome,
+                "wait": record.wait,
+                "completed_at": _ts(record.at),
+            }
+        case QueueCallCompleted():
+            return {
+                "uniqueid": record.uniqueid,
+                "queue": record.queue,
+                "agent": record.agent,
+                "talk": record.talk,
+                "hold": record.hold,
+                "ended_by": record.ended_by,
+                "completed_at": _ts(record.at),
+            }
+        case AgentEvent():
+            return {
+                "key": record.key,
+                "agent": record.agent,
+                "queue": record.queue,
+                "action": record.action,
+                "reason": record.reason,
+                "by": record.by,
+                "forced": record.forced,
+                "at": _ts(record.at),
+            }
+        case DeviceCall():
+            return {
+                "uniqueid": record.uniqueid,
+                "device": record.device,
+                "direction": record.direction,
+                "peer_number": record.peer_number,
+                "answered": record.answered,
+                "talk": record.talk,
+                "started_at": _ts(record.started_at),
+                "ended_at": _ts(record.ended_at),
+            }
+    raise TypeError(f"not a history record: {record!r}")
+
+
+_Expr = ColumnElement[Any]
+_SetRule = Callable[[Any], Mapping[str, Any]]
+
+
+def _sqlite_max(a: Any, b: Any) -> _Expr:
+    # SQLite's scalar max()/min() return NULL if any argument is NULL, unlike PostgreSQL's
+    # greatest()/least(), which ignore NULLs; coalescing both ways gives the same result.
+    return func.max(func.coalesce(a, b), func.coalesce(b, a))
+
+
+def _sqlite_min(a: Any, b: Any) -> _Expr:
+    return func.min(func.coalesce(a, b), func.coalesce(b, a))
+
+
+class _Statements:
+    """The upsert statements of one SQL dialect, built once."""
+
+    def __init__(self, dialect: str) -> None:
+        insert: Callable[[Any], Any]
+        self._two_arg_max: Callable[[Any, Any], _Expr]
+        self._two_arg_min: Callable[[Any, Any], _Expr]
+        if dialect == "postgresql":
+            insert = postgresql.insert
+            self._two_arg_max = func.greatest
+            self._two_arg_min = func.least
+        elif dialect == "sqlite":
+            insert = sqlite.insert
+            self._two_arg_max = _sqlite_max
+            self._two_arg_min = _sqlite_min
+        else:
+            raise ValueError(f"history store supports PostgreSQL and SQLite, not {dialect!r}")
+
+        rules: dict[type[Record], _SetRule] = {
+            QueueCallEntered: self._entered,
+            QueueCallAnswered: self._answered,
+            QueueCallLeft: self._left,
+            QueueCallCompleted: self._completed,
+        }
+        self.by_kind: dict[type[Record], Insert] = {}
+        for kind, rule in rules.items():
+            stmt = insert(QueueCall)
+            self.by_kind[kind] = stmt.on_conflict_do_update(
+                index_elements=list(_QUEUE_CALL_KEY), set_=rule(stmt.excluded)
+            )
+        self.by_kind[AgentEvent] = insert(AgentEventRow).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
+        self.by_kind[DeviceCall] = insert(DeviceCallRow).on_conflict_do_nothing(
+            index_elements=["uniqueid"]
+        )
+
+    def _greatest(self, column: str, new: Any) -> _Expr:
+        return self._two_arg_max(_QC[column], new[column])
+
+    def _least(self, column: str, new: Any) -> _Expr:
+        return self._two_arg_min(_QC[column], new[column])
+
+    def _unless(self, marker: str, column: str, new: Any) -> _Expr:
+        """Keep the current value if ``marker`` shows a stronger record already set it."""
+        return case((_QC[marker].is_not(None), _QC[column]), else_=self._greatest(column, new))
+
+    def _over(self, marker: str, column: str, new: Any) -> _Expr:
+        """Replace a weaker record's value unless ``marker`` shows a peer already set it."""
+        return case((_QC[marker].is_(None), new[column]), else_=self._greatest(column, new))
+
+    def _entered(self, new: Any) -> Mapping[str, Any]:
+        return {
+            "entered_at": self._least("entered_at", new),
+            "caller_number": self._greatest("caller_number", new),
+            "caller_name": self._greatest("caller_name", new),
+        }
+
+    def _answered(self, new: Any) -> Mapping[str, Any]:
+        return {
+            "answered_at": self._least("answered_at", new),
+            "member_name": self._greatest("member_name", new),
+            "agent": self._over("answered_at", "agent", new),
+            "wait": self._over("answered_at", "wait", new),
+            "outcome": new["outcome"],  # always "answered"
+        }
+
+    def _left(self, new: Any) -> Mapping[str, Any]:
+        return {
+            "outcome": self._unless("answered_at", "outcome", new),
+            "wait": self._unless("answered_at", "wait", new),
+            "completed_at": self._unless("ended_by", "completed_at", new),
+        }
+
+    def _completed(self, new: Any) -> Mapping[str, Any]:
+        return {
+            "agent": self._unless("answered_at", "agent", new),
+            "talk": self._greatest("talk", new),
+            "hold": self._greatest("hold", new),
+            "ended_by": self._greatest("ended_by", new),
+            "completed_at": self._over("ended_by", "completed_at", new),
+        }
+
+
+def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str, Any]]]]:
+    """Group records into executemany rounds of one kind with at most one row per key.
+
+    A multi-row ``INSERT ... ON CONFLICT DO UPDATE`` may not touch the same row twice on
+    PostgreSQL, and a driver is free to batch an executemany into one such statement; one
+    row per key per round sidesteps that. Order between rounds is irrelevant because the
+    merge is order-independent; exact duplicates are dropped up front.
+    """
+    rounds: dict[tuple[type[Record], int], list[dict[str, Any]]] = defaultdict(list)
+    seen: dict[tuple[type[Record], str], int] = defaultdict(int)
+    for record in dict.fromkeys(records):
+        row = _row(record)  # first: raises TypeError for anything that is not a record
+        kind = type(record)
+        occurrence = seen[kind, record.key]
+        seen[kind, record.key] += 1
+        rounds[kind, occurrence].append(row)
+    return [(kind, rows) for (kind, _), rows in rounds.items()]
+
+
+class HistoryStore:
+    """Writes records to, and reads start-up figures from, the history database."""
+
+    def __init__(self, database: str | AsyncEngine, **engine_options: Any) -> None:
+        """``database``: a URL (the store creates, owns and disposes its engine) or an engine.
+
+        For a URL, ``pool_pre_ping`` makes the pool notice connections killed by a database
+        restart instead of failing the next write on them, and the asyncpg connect timeout
+        keeps an unreachable server from holding a write for asyncpg's default 60 s.
+        ``engine_options`` override these.
+        """
+        if isinstance(database, AsyncEngine):
+            if engine_options:
+                raise TypeError("engine_options only apply when the store creates the engine")
+            self._engine, self._owns_engine = database, False
+        else:
+            url = async_url(database)
+            options: dict[str, Any] = {"pool_pre_ping": True}
+            if url.startswith("postgresql+asyncpg"):
+                options["connect_args"] = {"timeout": 5}
+            options.update(engine_options)
+            self._engine, self._owns_engine = create_async_engine(url, **options), True
+        self._statements = _Statements(self._engine.dialect.name)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def aclose(self) -> None:
+        """Dispose of the engine if the store created it."""
+        if self._owns_engine:
+            await self._engine.dispose()
+
+    async def write(self, records: Sequence[Record]) -> None:
+        """Write ``records`` in one transaction; replays and reorderings change nothing."""
+        if not records:
+            return
+        plan = _rounds(records)
+        async with self._engine.begin() as conn:
+            for kind, rows in plan:
+                await conn.execute(self._statements.by_kind[kind], rows)
+
+    async def today_counts(self, since: datetime) -> dict[str, QueueCounts]:
+        """Per queue: calls answered, abandoned and timed out since ``since``.
+
+        Each call counts at the moment of its outcome (answer, or leaving the queue), as a
+        live counter would have, so a call that entered before ``since`` and was answered
+        after it counts. Queues without any such call are absent from the result.
+        """
+        if since.tzinfo is None or since.utcoffset() is None:
+            raise ValueError(f"naive datetime {since!r}: pass a tz-aware instant")
+
+        def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        answered = (_QC.outcome == "answered") & (_QC.answered_at >= since)
+        left_since = _QC.completed_at >= since
+        query = (
+            select(
+                _QC.queue,
+                count(answered),
+                count((_QC.outcome == "abandoned") & left_since),
+                count((_QC.outcome == "timed_out") & left_since),
+            )
+            .where((_QC.answered_at >= since) | left_since)
+            .group_by(_QC.queue)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            rows = result.all()
+        counts: dict[str, QueueCounts] = {}
+        for queue, handled, abandoned, timed_out in rows:
+            if handled or abandoned or timed_out:
+                counts[queue] = QueueCounts(int(handled), int(abandoned), int(timed_out))
+        return counts
+
+
+__all__ = ["HistoryStore", "QueueCounts"]
