@@ -148,7 +148,7 @@ class AgentStateService:
             raise InvalidInput(f"agent device {agent!r} is not a valid interface (e.g. PJSIP/1001)")
 
     def _check_queues(self, queues: Sequence[str] | None) -> list[str]:
-        known = list(self._queues())
+        known = sorted(self._queues())
         if queues is None:
             return known
         unknown = [q for q in queues if q not in known]

@@ -16,14 +16,12 @@ import os
 import shutil
 import socket
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -53,44 +51,12 @@ from standardiste.history.models import AgentEventRow, Base, DeviceCallRow, Queu
 
 pytestmark = pytest.mark.integration
 
-PG_HOST = os.environ.get("STANDARDISTE_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("STANDARDISTE_TEST_PG_PORT", "5432"))
-PG_USER = "postgres"
-PG_BIN = Path(os.environ.get("STANDARDISTE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+from conftest import PG_BIN, PG_USER  # noqa: E402
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
 
 # -- databases --------------------------------------------------------------------------
-
-
-async def _admin_connection(host: str, port: int) -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(
-            host=host, port=port, user=PG_USER, database="postgres", timeout=10
-        )
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.fail(
-            f"PostgreSQL is required for these tests but {host}:{port} is unreachable: {exc!r}"
-        )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database of each dialect."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'history.sqlite3'}"
-        return
-    name = f"standardiste_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection(PG_HOST, PG_PORT)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ async def finish_call(call: Call) -> None:
     try:
         await call.wait_result(timeout=60)
     finally:
-        await call.stop()
+        await call.stop()  # logs kept until the scenario has read the outcomes
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,6 +118,7 @@ async def sc_answered(rec: Recording) -> None:
         await settle(1.0)
         rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
         rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
+        call.cleanup_logs()
     await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
     await settle(0.3)
     m = rec.ami.messages
@@ -142,6 +143,7 @@ async def sc_abandoned(rec: Recording) -> None:
     await finish_call(call)
     await settle(1.0)
     rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
+    call.cleanup_logs()
     m = rec.ami.messages
     rec.notes += [
         before(m, "QueueCallerAbandon", "QueueCallerLeave"),
@@ -160,6 +162,7 @@ async def sc_timeout(rec: Recording) -> None:
         f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]} (REMOTE_BYE: Asterisk "
         "hung up after the 8 s max wait)"
     )
+    call.cleanup_logs()
     m = rec.ami.messages
     rec.notes += [
         before(m, "QueueCallerLeave", "UserEvent"),
@@ -224,6 +227,7 @@ async def sc_resync(rec: Recording) -> None:
                 await rec.act("Hangup", Channel=m["Channel"])
         for c in (talking, waiting):
             await finish_call(c)
+            c.cleanup_logs()
         await settle(1.0)
         rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
     await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
@@ -306,6 +310,51 @@ DESCRIPTIONS = {
     "FullyBooted, ...): split it at the second `Asterisk Call Manager/` banner line.",
 }
 
+# What the recordings on Asterisk 22.10.1 taught us (checked by hand; re-check on upgrades).
+LESSONS = {
+    "answered": [
+        "Order: QueueCallerJoin, AgentCalled, DialBegin, (ringing) DialEnd, QueueCallerLeave, "
+        "AgentConnect, BridgeCreate, BridgeEnter (agent), BridgeEnter (caller).",
+        "QueueMemberStatus Status=2 (in use) lands either just before or just after "
+        "AgentConnect (seen both ways): do not rely on its position.",
+        "On completion: HangupRequest (caller), AgentComplete Reason=caller, BridgeLeave, "
+        "Hangup events, QueueMemberStatus Status=1. AgentComplete comes BEFORE both Hangup "
+        "events; Reason is `caller` or `agent` (who hung up first) or `transfer`.",
+        "No UserEvent(QueueExit) on an answered call: Queue() does not return to the dialplan "
+        "when the caller hangs up.",
+    ],
+    "abandoned": [
+        "QueueCallerAbandon comes BEFORE QueueCallerLeave (both after HangupRequest), then "
+        "Hangup. No UserEvent(QueueExit): the dialplan ends inside Queue().",
+    ],
+    "timeout": [
+        "TRAP: Asterisk ALSO sends QueueCallerAbandon on a max-wait timeout (with "
+        "HoldTime = the max wait), before QueueCallerLeave. Only what follows tells them apart: "
+        "UserEvent(QueueExit) Status=TIMEOUT arrives right after QueueCallerLeave and before "
+        "the Hangup; queue_log says EXITWITHTIMEOUT (not ABANDON). A bridge must hold an "
+        "abandon until the channel's Hangup and reclassify it if a QueueExit TIMEOUT came.",
+    ],
+    "pause": [
+        "Each action's Response comes BEFORE its QueueMemberAdded/Pause/Removed event. "
+        "QueueMemberPause carries Paused=1 PausedReason=lunch, then Paused=0 with an empty "
+        "PausedReason. queue_log: PAUSE|lunch and UNPAUSE|.",
+    ],
+    "resync": [
+        "Every list action answers Response (EventList: start), its items, then a "
+        "*Complete event, all carrying the ActionID; unrelated live events may interleave.",
+        "QueueStatus lists QueueParams per queue, then QueueMember and QueueEntry items of "
+        "that queue. DeviceStateList lists DeviceStateChange items (the same event name as "
+        "the live event, distinguished by the ActionID).",
+    ],
+    "restart": [
+        "After SIGKILL the client sees a plain EOF (no Shutdown event). Reconnecting while "
+        "Asterisk boots is refused until AMI listens; the first session that gets in saw the "
+        "banner, the Login response, then FullyBooted at once (boot ~0.25 s in the sandbox).",
+        "Dynamic members come back (persistentmembers=yes) without any QueueMemberAdded "
+        "event: only a QueueStatus after reconnect shows them.",
+    ],
+}
+
 Scenario = Callable[[Recording], Awaitable[None]]
 
 
@@ -384,9 +433,13 @@ def write_md(
         "",
         *[f"{i}. {a}" for i, a in enumerate(rec.actions, 1)],
         "",
-        "## Observations",
+        "## Observations (computed by the recorder)",
         "",
         *[f"- {n}" for n in rec.notes],
+        "",
+        "## Lessons (Asterisk 22.10.1 recording, written by hand)",
+        "",
+        *[f"- {n}" for n in LESSONS[rec.name]],
         "",
         "## Event order (without " + ", ".join(sorted(QUIET)) + ")",
         "",

@@ -1,0 +1,113 @@
+"""Integration tests against a real Asterisk (the chroot sandbox of standardiste.sandbox).
+
+Every test in this folder is marked ``integration``. The session-scoped ``sandbox`` fixture
+builds the root once (cached in $STANDARDISTE_SANDBOX_CACHE, default ~/.cache/standardiste),
+brings Asterisk up with config/asterisk/ and brings it down at the end of the session (unless
+it was already running before the session: then it is left running).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # for "from ami_raw import ..." whatever pytest's import mode
+    sys.path.insert(0, str(HERE))
+
+from ami_raw import RawAMI  # noqa: E402
+
+from standardiste import sandbox as sb  # noqa: E402
+
+REPO = HERE.parents[1]
+CONFIG_DIR = REPO / "config" / "asterisk"
+QUEUES = ("sales", "support")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("STANDARDISTE_SANDBOX_CACHE", "~/.cache/standardiste")).expanduser()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[sb.SandboxInfo]:
+    if os.geteuid() != 0:
+        pytest.skip("the Asterisk sandbox needs root (chroot, mount --bind)")
+    for tool in ("sipp", "chroot", "mount"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    root = sb.build_root(cache_dir())
+    was_running = sb.status(root).running
+    info = sb.up(root, CONFIG_DIR)
+    yield info
+    if not was_running:
+        sb.down(root)
+
+
+@pytest.fixture
+async def ami(sandbox: sb.SandboxInfo) -> AsyncIterator[RawAMI]:
+    """A logged-in AMI session (Events: on). Teardown removes every dynamic queue member, so
+    tests do not leak logged-in agents into each other."""
+    client = await RawAMI.connect(sandbox.ami_host, sandbox.ami_port)
+    try:
+        yield client
+    finally:
+        if not client.closed.is_set():
+            await remove_all_members(client)
+        await client.close()
+
+
+async def remove_all_members(client: RawAMI) -> None:
+    for queue in QUEUES:
+        for msg in await client.action_list("QueueStatus", Queue=queue):
+            if msg.get("Event") == "QueueMember" and msg.get("Membership") == "dynamic":
+                await client.action("QueueRemove", Queue=queue, Interface=msg["Location"])
+
+
+# -- databases (shared by the history and live tests) ------------------------------------
+
+PG_HOST = os.environ.get("STANDARDISTE_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("STANDARDISTE_TEST_PG_PORT", "5432"))
+PG_USER = "postgres"
+PG_BIN = Path(os.environ.get("STANDARDISTE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+async def _admin_connection(host: str, port: int) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(
+            host=host, port=port, user=PG_USER, database="postgres", timeout=10
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(
+            f"PostgreSQL is required for these tests but {host}:{port} is unreachable: {exc!r}"
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database of each dialect."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'history.sqlite3'}"
+        return
+    name = f"standardiste_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_connection(PG_HOST, PG_PORT)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
