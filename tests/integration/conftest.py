@@ -13,18 +13,26 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # for "from ami_raw import ..." whatever pytest's import mode
     sys.path.insert(0, str(HERE))
 
 from ami_raw import RawAMI  # noqa: E402
+from live import eventually  # noqa: E402
 
 from standardiste import sandbox as sb  # noqa: E402
+from standardiste.bridge import Bridge  # noqa: E402
+from standardiste.composition import bridge_from_settings  # noqa: E402
+from standardiste.config import Settings  # noqa: E402
+from standardiste.mirror import MirrorReader  # noqa: E402
+from standardiste.redis_keys import RedisKeys  # noqa: E402
 
 REPO = HERE.parents[1]
 CONFIG_DIR = REPO / "config" / "asterisk"
@@ -111,3 +119,47 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+# -- the bridge under test (real Asterisk, real Redis, the db_url database) -------------------
+
+
+def settings_for(db_url: str, tmp_path: Path, ami_port: int) -> Settings:
+    base = Settings()
+    return replace(
+        base,
+        ami=replace(
+            base.ami,
+            port=ami_port,
+            ping_interval=1.0,
+            ping_timeout=1.0,
+            backoff_min=0.2,
+            backoff_max=1.0,
+        ),
+        redis=replace(base.redis, prefix=f"test:{uuid.uuid4().hex[:8]}:"),
+        database=replace(base.database, url=db_url, buffer_path=tmp_path / "buffer.jsonl"),
+    )
+
+
+@pytest.fixture
+async def bridge(
+    sandbox: sb.SandboxInfo, ami: RawAMI, db_url: str, tmp_path: Path
+) -> AsyncIterator[Bridge]:
+    settings = settings_for(db_url, tmp_path, sandbox.ami_port)
+    async with bridge_from_settings(settings) as running:
+        await eventually(lambda: _synced(running), bool, 15, "bridge connected and resynced")
+        try:
+            yield running
+        finally:
+            client = aioredis.Redis.from_url(settings.redis.url)
+            await client.delete(*RedisKeys(settings.redis.prefix).all())
+            await client.aclose()
+
+
+async def _synced(bridge: Bridge) -> bool:
+    return bridge.synced.is_set()
+
+
+@pytest.fixture
+def reader(bridge: Bridge) -> MirrorReader:
+    return MirrorReader(bridge.redis, bridge.keys)

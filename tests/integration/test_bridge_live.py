@@ -8,70 +8,21 @@ a report would need.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 from ami_raw import RawAMI
 from live import asterisk_view, converged, eventually, mirror_view, sql_rows
 
-from standardiste import sandbox as sb
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
-from standardiste.composition import bridge_from_settings
-from standardiste.config import Settings
 from standardiste.errors import InvalidInput, UnknownQueue
 from standardiste.mirror import MirrorReader
-from standardiste.redis_keys import RedisKeys
 from standardiste.sipp import AgentPhone, place_call
 
 ALICE = "PJSIP/agent1001"
 BOB = "PJSIP/agent1002"
 SUE = Actor("sue", supervisor=True)
-
-
-def settings_for(db_url: str, tmp_path: Path, ami_port: int) -> Settings:
-    base = Settings()
-    return replace(
-        base,
-        ami=replace(
-            base.ami,
-            port=ami_port,
-            ping_interval=1.0,
-            ping_timeout=1.0,
-            backoff_min=0.2,
-            backoff_max=1.0,
-        ),
-        redis=replace(base.redis, prefix=f"test:{uuid.uuid4().hex[:8]}:"),
-        database=replace(base.database, url=db_url, buffer_path=tmp_path / "buffer.jsonl"),
-    )
-
-
-@pytest.fixture
-async def bridge(
-    sandbox: sb.SandboxInfo, ami: RawAMI, db_url: str, tmp_path: Path
-) -> AsyncIterator[Bridge]:
-    settings = settings_for(db_url, tmp_path, sandbox.ami_port)
-    async with bridge_from_settings(settings) as running:
-        await eventually(lambda: _synced(running), bool, 15, "bridge connected and resynced")
-        try:
-            yield running
-        finally:
-            client = aioredis.Redis.from_url(settings.redis.url)
-            await client.delete(*RedisKeys(settings.redis.prefix).all())
-            await client.aclose()
-
-
-async def _synced(bridge: Bridge) -> bool:
-    return bridge.synced.is_set()
-
-
-@pytest.fixture
-def reader(bridge: Bridge) -> MirrorReader:
-    return MirrorReader(bridge.redis, bridge.keys)
 
 
 async def history(bridge: Bridge, query: str, **params: object) -> list[dict[str, object]]:

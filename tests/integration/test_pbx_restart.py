@@ -8,19 +8,34 @@ down must fail clearly and never be sent later behind the operator's back.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from ami_raw import RawAMI
 from live import asterisk_view, converged, eventually, sql_rows
-from test_bridge_live import SUE, Actor, bridge, reader  # noqa: F401 - fixtures
+from test_bridge_live import SUE
 
 from standardiste import sandbox as sb
+from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
 from standardiste.errors import PbxUnavailable
 from standardiste.mirror import MirrorReader
 from standardiste.sipp import place_call
 
 CAROL = "PJSIP/agent1003"
+
+
+def persisted_members(root: Path, queue: str) -> str:
+    """What Asterisk has committed to astdb for ``queue`` (its sync thread lags ~1 s)."""
+    db = sqlite3.connect(f"file:{root / 'var/lib/asterisk/astdb.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = db.execute(
+            "select value from astdb where key = ?", (f"/Queue/PersistentMembers/{queue}",)
+        ).fetchone()
+        return str(row[0]) if row else ""
+    finally:
+        db.close()
 
 
 def queue_log(root: Path) -> list[str]:
@@ -44,6 +59,12 @@ async def test_asterisk_killed_while_callers_wait(
         )
         assert await converged(ami, reader) == view
         lost = set(view.callers)
+        # A real restart keeps what Asterisk had committed: wait for the paused member there.
+
+        async def persisted() -> str:
+            return persisted_members(sandbox.root, "sales")
+
+        await eventually(persisted, lambda v: CAROL in v and "training" in v, 10, "astdb sync")
         log_before = queue_log(sandbox.root)
         reconnects = bridge.ami.reconnects
 
@@ -94,8 +115,8 @@ async def test_asterisk_killed_while_callers_wait(
             await fresh.action("QueueRemove", Queue="sales", Interface=CAROL)
 
 
-def _connected(bridge: Bridge):  # type: ignore[no-untyped-def]
+def _connected(b: Bridge) -> Callable[[], Awaitable[bool]]:
     async def probe() -> bool:
-        return bridge.ami.connected and bridge.synced.is_set()
+        return b.ami.connected and b.synced.is_set()
 
     return probe
