@@ -109,10 +109,11 @@ class SippProcess:
             raise SippError("sipp is not installed (apt-get install sip-tester)")
         self.label = label
         self._own_dir = log_dir is None
-        if log_dir is None:
-            log_dir = Path(tempfile.mkdtemp(prefix=f"sipp-{label}-"))
-        self.log_dir = log_dir
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        # Each process gets a directory of its own (inside log_dir when one is given): two
+        # processes sharing one outcomes.log would read each other's calls.
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = Path(tempfile.mkdtemp(prefix=f"sipp-{label}-", dir=log_dir))
         self.proc: asyncio.subprocess.Process | None = None
         self.returncode: int | None = None
 

@@ -16,7 +16,7 @@ from live import asterisk_view, converged, eventually, mirror_view, sql_rows
 
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
-from standardiste.errors import InvalidInput, UnknownQueue
+from standardiste.errors import AsteriskRefused, InvalidInput, UnknownQueue
 from standardiste.mirror import MirrorReader
 from standardiste.sipp import AgentPhone, place_call
 
@@ -178,3 +178,41 @@ async def test_bad_requests_get_clear_errors_and_change_nothing(
         await bridge.agents.pause(ALICE, "Set(FILE(/etc/passwd)=x)", by=SUE)
     view = await converged(ami, reader)
     assert view.members == {("sales", ALICE): (False, "")}
+
+
+async def test_non_queue_call_on_an_agent_device_goes_to_history(
+    bridge: Bridge, reader: MirrorReader, ami: RawAMI, tmp_path: Path
+) -> None:
+    async with AgentPhone("1001", 5071, answer_delay_s=0.5, log_dir=tmp_path) as phone:
+        await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+        # Someone dials Alice's direct number: not a queue call.
+        caller = await place_call("1001", "0677777777", hangup_after_s=4, log_dir=tmp_path)
+        result = await caller.wait_result(20)
+        assert result.answered and phone.count("ANSWERED") == 1
+    rows = await eventually(
+        lambda: history(
+            bridge,
+            "select direction, peer_number, answered, talk from device_calls where device = :d",
+            d=ALICE,
+        ),
+        bool,
+        10,
+        "device call recorded",
+    )
+    [row] = rows
+    assert (row["direction"], row["peer_number"], row["answered"]) == (
+        "inbound",
+        "0677777777",
+        True,
+    )
+    assert 2 <= row["talk"] <= 5  # type: ignore[operator]
+    # It is not a queue call: nothing in queue_calls for that number.
+    assert not await history(bridge, "select 1 from queue_calls where caller_number = '0677777777'")
+
+
+async def test_asterisk_refusal_is_reported_with_its_reason(bridge: Bridge) -> None:
+    # The one place actions go through: Asterisk's own message comes back to the caller.
+    with pytest.raises(AsteriskRefused, match="Interface not found"):
+        await bridge.agents._action(
+            "QueuePause", {"Queue": "sales", "Interface": "PJSIP/agent1004", "Paused": "true"}
+        )
