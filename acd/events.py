@@ -195,6 +195,15 @@ class ChannelHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceStateChanged:
+    """DeviceStateChange (live) or a DeviceStateList item (resync): a phone's state."""
+
+    device: str  # e.g. PJSIP/agent1001
+    state: str  # NOT_INUSE, INUSE, BUSY, RINGING, ONHOLD, UNAVAILABLE, INVALID, UNKNOWN, ...
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class QueueParams:
     """QueueParams from QueueStatus: the queue's own settings and figures."""
 
@@ -248,6 +257,7 @@ class Snapshot:
     members: tuple[MemberState, ...] = ()
     callers: tuple[WaitingCaller, ...] = ()
     channels: tuple[ActiveChannel, ...] = field(default_factory=tuple)
+    devices: tuple[DeviceStateChanged, ...] = ()
 
 
 Event = (
@@ -268,4 +278,5 @@ Event = (
     | ChannelHold
     | HangupRequested
     | ChannelHungUp
+    | DeviceStateChanged
 )

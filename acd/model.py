@@ -36,6 +36,12 @@ from acd.state import (
 )
 
 
+def is_phone(device: str) -> bool:
+    """Devices worth mirroring: phones (PJSIP/x), not Queue:, Custom:, park or MWI states."""
+    tech, sep, _ = device.partition("/")
+    return bool(sep) and tech in {"PJSIP", "SIP", "IAX2", "DAHDI", "Local"}
+
+
 def utc_day(at: float) -> str:
     return dt.datetime.fromtimestamp(at, dt.UTC).date().isoformat()
 
@@ -93,6 +99,7 @@ class ContactCenter:
         self.callers: dict[str, Caller] = {}
         self.calls: dict[str, Call] = {}
         self.channels: dict[str, Channel] = {}
+        self.devices: dict[str, dict[str, Any]] = {}
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -410,6 +417,18 @@ class ContactCenter:
             )
         return out
 
+    def _device_state(self, e: ev.DeviceStateChanged) -> Outcome:
+        out = Outcome()
+        if not is_phone(e.device):
+            return out
+        device = {"device": e.device, "state": e.state, "since": e.at}
+        previous = self.devices.get(e.device)
+        if previous is not None and previous["state"] == e.state:
+            return out
+        self.devices[e.device] = device
+        out.changes.append(Change("device", e.device, device))
+        return out
+
     # ------------------------------------------------------------------ resync
     def replace(self, snap: ev.Snapshot) -> Outcome:
         """Replace the whole state with what Asterisk reports now.
@@ -531,6 +550,13 @@ class ContactCenter:
             for c in self.calls.values()
             if c.uniqueid in self.channels
         }
+        old_devices = self.devices
+        self.devices = {}
+        for d in snap.devices:
+            if is_phone(d.device):
+                prev = old_devices.get(d.device)
+                since = prev["since"] if prev and prev["state"] == d.state else snap.at
+                self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
         agents_busy = self._agents_in_calls()
         for member in self.members.values():
             member.in_call = member.in_call or member.interface in agents_busy
@@ -544,6 +570,7 @@ class ContactCenter:
             "member": {k: v.to_dict() for k, v in self.members.items()},
             "caller": {k: v.to_dict() for k, v in self.callers.items()},
             "call": {k: v.to_dict() for k, v in self.calls.items()},
+            "device": dict(self.devices),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -625,6 +652,7 @@ class ContactCenter:
         ev.CallerAbandoned: _caller_abandoned,
         ev.QueueExited: _queue_exited,
         ev.HangupRequested: _hangup_request,
+        ev.DeviceStateChanged: _device_state,
         ev.AgentRinging: _agent_ringing,
         ev.AgentRingNoAnswer: _agent_ring_no_answer,
         ev.AgentConnected: _agent_connected,

@@ -158,7 +158,7 @@ class Channel:
         return device_of(self.channel)
 
 
-Entity = Literal["queue", "member", "caller", "call"]
+Entity = Literal["queue", "member", "caller", "call", "device"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,10 @@ def _hangup(m: Headers, at: float) -> ev.Event:
     return ev.ChannelHungUp(_req(m, "Uniqueid"), _int(m, "Cause"), at)
 
 
+def _device_state(m: Headers, at: float) -> ev.Event:
+    return ev.DeviceStateChanged(_req(m, "Device"), _req(m, "State"), at)
+
+
 def _user_event(m: Headers, at: float) -> ev.Event | None:
     if m.get("UserEvent", "") != "QueueExit":
         return None
@@ -238,6 +242,7 @@ _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
     "hanguprequest": _hangup_request,
     "softhanguprequest": _hangup_request,
     "userevent": _user_event,
+    "devicestatechange": _device_state,
 }
 
 
@@ -250,9 +255,12 @@ def translate(msg: Headers, received_at: float) -> ev.Event | None:
 
 
 def snapshot(
-    queue_status: Iterable[Headers], channels: Iterable[Headers], at: float
+    queue_status: Iterable[Headers],
+    channels: Iterable[Headers],
+    at: float,
+    devices: Iterable[Headers] = (),
 ) -> ev.Snapshot:
-    """Build the model's Snapshot from QueueStatus' and CoreShowChannels' list events."""
+    """The model's Snapshot from QueueStatus', CoreShowChannels' and DeviceStateList's lists."""
     queues: list[ev.QueueParams] = []
     members: list[ev.MemberState] = []
     callers: list[ev.WaitingCaller] = []
@@ -300,4 +308,9 @@ def snapshot(
         for m in channels
         if m.event.lower() == "coreshowchannel"
     ]
-    return ev.Snapshot(at, tuple(queues), tuple(members), tuple(callers), tuple(active))
+    states = tuple(
+        ev.DeviceStateChanged(_req(m, "Device"), _req(m, "State"), at)
+        for m in devices
+        if m.event.lower() == "devicestatechange"
+    )
+    return ev.Snapshot(at, tuple(queues), tuple(members), tuple(callers), tuple(active), states)

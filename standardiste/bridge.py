@@ -151,7 +151,8 @@ class Bridge:
         try:
             status = await self.ami.send("QueueStatus", {})
             channels = await self.ami.send("CoreShowChannels", {})
-            snap = snapshot(status.events, channels.events, time.time())
+            devices = await self.ami.send("DeviceStateList", {})
+            snap = snapshot(status.events, channels.events, time.time(), devices.events)
             outcome = self.model.replace(snap)
             buffered, self._buffer = self._buffer, []
             for msg in buffered:
@@ -164,6 +165,7 @@ class Bridge:
                 members=len(snap.members),
                 callers=len(snap.callers),
                 channels=len(snap.channels),
+                devices=len(snap.devices),
                 replayed=len(buffered),
             )
         finally:

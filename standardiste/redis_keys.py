@@ -2,9 +2,10 @@
 
 Layout (``prefix`` defaults to ``std:``):
 
-- ``{prefix}queue``, ``{prefix}member``, ``{prefix}caller``, ``{prefix}call`` — hashes, one
-  field per entity key (queue name; ``queue|interface``; caller uniqueid; call uniqueid), the
-  value the entity as JSON. Together: the snapshot.
+- ``{prefix}queue``, ``{prefix}member``, ``{prefix}caller``, ``{prefix}call``,
+  ``{prefix}device`` — hashes, one field per entity key (queue name; ``queue|interface``;
+  caller uniqueid; call uniqueid; device such as ``PJSIP/agent1001``), the value the entity as
+  JSON. Together: the snapshot.
 - ``{prefix}changes`` — a Stream; each entry is one batch of changes written in the same
   MULTI/EXEC as the hashes: ``seq`` (gap-free counter), and either ``changes`` (a JSON list of
   ``[entity, key, value-or-null]``) or ``reset`` (the hashes were replaced wholesale).
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from acd.state import Entity
 
-ENTITIES: tuple[Entity, ...] = ("queue", "member", "caller", "call")
+ENTITIES: tuple[Entity, ...] = ("queue", "member", "caller", "call", "device")
 
 
 @dataclass(frozen=True, slots=True)

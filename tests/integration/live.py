@@ -28,6 +28,7 @@ class View:
     members: dict[tuple[str, str], tuple[bool, str]] = field(default_factory=dict)
     callers: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     calls: set[str] = field(default_factory=set)
+    devices: dict[str, str] = field(default_factory=dict)  # the agents' phones
 
 
 async def asterisk_view(ami: RawAMI) -> View:
@@ -42,6 +43,9 @@ async def asterisk_view(ami: RawAMI) -> View:
             )
         elif kind == "QueueEntry":
             view.callers[m["Uniqueid"]] = (m["Queue"], int(m["Position"]), m.get("CallerIDNum", ""))
+    for d in await ami.action_list("DeviceStateList"):
+        if d.get("Event") == "DeviceStateChange" and d["Device"].startswith("PJSIP/agent"):
+            view.devices[d["Device"]] = d["State"]
     for c in await ami.action_list("CoreShowChannels"):
         # A queue caller talking to an agent: still in Queue(), and bridged.
         if (
@@ -61,6 +65,9 @@ async def mirror_view(reader: MirrorReader) -> View:
     for c in snap.state["caller"].values():
         view.callers[c["uniqueid"]] = (c["queue"], c["position"], c["caller_number"])
     view.calls = set(snap.state["call"])
+    view.devices = {
+        k: v["state"] for k, v in snap.state["device"].items() if k.startswith("PJSIP/agent")
+    }
     return view
 
 

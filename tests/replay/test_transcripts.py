@@ -109,7 +109,8 @@ def test_resync_snapshot_from_recorded_lists(chunk: int) -> None:
     msgs = messages("resync", chunk)
     status = [m for m in msgs if m.action_id == "resync-QueueStatus" and m.event]
     channels = [m for m in msgs if m.action_id == "resync-CoreShowChannels" and m.event]
-    snap = snapshot(status, channels, at=2_000_000_000.0)
+    devices = [m for m in msgs if m.action_id == "resync-DeviceStateList" and m.event]
+    snap = snapshot(status, channels, 2_000_000_000.0, devices)
     assert [c.caller_number for c in snap.callers] == ["0655555555"]
     assert [(m.queue, m.interface) for m in snap.members] == [("sales", "PJSIP/agent1001")]
     assert snap.members[0].in_call
@@ -117,5 +118,8 @@ def test_resync_snapshot_from_recorded_lists(chunk: int) -> None:
     cc.replace(snap)
     assert set(cc.queues) >= {"sales", "support"}
     assert [c.position for c in cc.callers.values()] == [1]
+    # The phones' states come along (not Queue: or Custom: pseudo-devices).
+    assert cc.devices["PJSIP/agent1001"]["state"] == "INUSE"
+    assert all(d.startswith("PJSIP/") for d in cc.devices)
     agent_leg = [c for c in snap.channels if c.channel.startswith("PJSIP/agent1001-")]
     assert agent_leg and agent_leg[0].connected_number == "0644444444"
