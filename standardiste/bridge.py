@@ -193,7 +193,7 @@ class Bridge:
             event = translate(msg, time.time())
         except BadMessage as exc:
             self.bad_messages += 1
-            log.warning("ami.bad_message", error=str(exc), event=msg.event)
+            log.warning("ami.bad_message", error=str(exc), ami_event=msg.event)
             return Outcome()
         if event is None:
             return Outcome()
