@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -89,7 +92,59 @@ async def remove_all_members(client: RawAMI) -> None:
 PG_HOST = os.environ.get("STANDARDISTE_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("STANDARDISTE_TEST_PG_PORT", "5432"))
 PG_USER = "postgres"
-PG_BIN = Path(os.environ.get("STANDARDISTE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = Path(
+    os.environ.get("STANDARDISTE_PG_BIN")
+    or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), "/nonexistent")
+)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[tuple[str, int]]:
+    """The PostgreSQL the dialect tests use: the machine's own on 127.0.0.1:5432 when it
+    answers (trust auth for ``postgres``), else a throwaway cluster of this test session, so a
+    fresh machine needs only the PostgreSQL packages (scripts/setup.sh installs them)."""
+    if _reachable(PG_HOST, PG_PORT):
+        yield PG_HOST, PG_PORT
+        return
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(
+            f"PostgreSQL is needed: nothing on {PG_HOST}:{PG_PORT} and no initdb in {PG_BIN}"
+        )
+    root = Path(tempfile.mkdtemp(prefix="standardiste-pg-session-"))
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    data = root / "data"
+    subprocess.run(
+        [*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust",
+         "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*as_pg, str(PG_BIN / "pg_ctl"), "start", "-w", "-D", str(data), "-l",
+         str(root / "server.log"), "-o",
+         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield "127.0.0.1", port
+    finally:
+        subprocess.run(
+            [*as_pg, str(PG_BIN / "pg_ctl"), "stop", "-m", "immediate", "-D", str(data)],
+            check=False, capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def _admin_connection(host: str, port: int) -> asyncpg.Connection:
@@ -104,17 +159,20 @@ async def _admin_connection(host: str, port: int) -> asyncpg.Connection:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_server: tuple[str, int]
+) -> AsyncIterator[str]:
     """A fresh, empty database of each dialect."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'history.sqlite3'}"
         return
     name = f"standardiste_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection(PG_HOST, PG_PORT)
+    host, port = pg_server
+    admin = await _admin_connection(host, port)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+            yield f"postgresql+asyncpg://{PG_USER}@{host}:{port}/{name}"
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
