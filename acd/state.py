@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 # Asterisk's AST_DEVICE_* numbers as QueueMember events report them.
@@ -22,6 +22,22 @@ DEVICE_STATUS = {
 BUSY_STATUSES = frozenset({2, 3, 7, 8})
 
 Presence = Literal["paused", "in_call", "ringing", "wrapup", "unavailable", "ready"]
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A flat dataclass as a dict: what ``dataclasses.asdict`` gives, without its deep copies
+    (it was the largest cost of the live path: every change is serialised)."""
+    return {name: getattr(obj, name) for name in _field_names(type(obj))}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def device_of(channel: str) -> str:
@@ -51,7 +67,9 @@ class Queue:
     updated_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = _plain(self)
+        data["today"] = _plain(self.today)
+        return data
 
 
 @dataclass(slots=True)
@@ -94,7 +112,7 @@ class Member:
         return "ready"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = _plain(self)
         data["status_name"] = DEVICE_STATUS.get(self.status, "unknown")
         return data
 
@@ -117,7 +135,7 @@ class Caller:
     ringing: str = ""  # interface being rung for this caller, if any
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
 
 @dataclass(slots=True)
@@ -137,7 +155,7 @@ class Call:
     on_hold_since: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
 
 @dataclass(slots=True)
