@@ -56,7 +56,8 @@ class SandboxSettings:
     cache_dir: Path = Path.home() / ".cache" / "standardiste"
     mirror: str = "http://deb.debian.org/debian"
     suite: str = "sid"
-    config_dir: Path = Path("config/asterisk")
+    # The checkout's config/asterisk/, wherever the command is run from.
+    config_dir: Path = Path(__file__).resolve().parents[1] / "config" / "asterisk"
 
 
 @dataclass(frozen=True)
