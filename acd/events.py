@@ -170,6 +170,15 @@ class ChannelAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelConnected:
+    """NewConnectedLine: who the channel is now connected to (the far end's number)."""
+
+    uniqueid: str
+    connected_number: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelHold:
     uniqueid: str
     on_hold: bool
@@ -275,6 +284,7 @@ Event = (
     | MemberPaused
     | ChannelCreated
     | ChannelAnswered
+    | ChannelConnected
     | ChannelHold
     | HangupRequested
     | ChannelHungUp

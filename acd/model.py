@@ -372,6 +372,12 @@ class ContactCenter:
         channel = self.channels.get(e.uniqueid)
         if channel is not None and not channel.answered_at:
             channel.answered_at = e.at
+            channel.connected_number = e.connected_number or channel.connected_number
+        return Outcome()
+
+    def _channel_connected(self, e: ev.ChannelConnected) -> Outcome:
+        channel = self.channels.get(e.uniqueid)
+        if channel is not None and e.connected_number:
             channel.connected_number = e.connected_number
         return Outcome()
 
@@ -407,8 +413,7 @@ class ContactCenter:
                     uniqueid=channel.uniqueid,
                     device=channel.device,
                     direction="outbound" if outbound else "inbound",
-                    peer_number=(channel.exten if outbound else channel.connected_number)
-                    or channel.connected_number,
+                    peer_number=self._peer(channel, outbound),
                     answered=bool(channel.answered_at),
                     talk=max(0.0, e.at - channel.answered_at) if channel.answered_at else 0.0,
                     started_at=channel.created_at,
@@ -629,6 +634,16 @@ class ContactCenter:
     def _agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values()}
 
+    @staticmethod
+    def _peer(channel: Channel, outbound: bool) -> str:
+        """The far end's number: what the phone dialled, else its connected line (a call
+        originated from the phone starts at ``s`` and learns the far end on connection)."""
+        if outbound and channel.exten.isdigit():
+            return channel.exten
+        if channel.connected_number.lstrip("+").isdigit():
+            return channel.connected_number
+        return channel.exten if outbound else ""
+
     def _is_agent_device(self, device: str) -> bool:
         return any(device in (m.interface, m.state_interface) for m in self.members.values())
 
@@ -663,6 +678,7 @@ class ContactCenter:
         ev.MemberPaused: _member_paused,
         ev.ChannelCreated: _channel_created,
         ev.ChannelAnswered: _channel_answered,
+        ev.ChannelConnected: _channel_connected,
         ev.ChannelHold: _channel_hold,
         ev.ChannelHungUp: _channel_hung_up,
     }

@@ -196,6 +196,10 @@ def _new_state(m: Headers, at: float) -> ev.Event | None:
     return ev.ChannelAnswered(_req(m, "Uniqueid"), m.get("ConnectedLineNum", ""), at)
 
 
+def _connected_line(m: Headers, at: float) -> ev.Event:
+    return ev.ChannelConnected(_req(m, "Uniqueid"), m.get("ConnectedLineNum", ""), at)
+
+
 def _hold(m: Headers, at: float) -> ev.Event:
     return ev.ChannelHold(_req(m, "Uniqueid"), True, at)
 
@@ -236,6 +240,7 @@ _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
     "queuememberpause": _member_pause,
     "newchannel": _new_channel,
     "newstate": _new_state,
+    "newconnectedline": _connected_line,
     "hold": _hold,
     "unhold": _unhold,
     "hangup": _hangup,

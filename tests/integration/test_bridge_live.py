@@ -216,3 +216,38 @@ async def test_asterisk_refusal_is_reported_with_its_reason(bridge: Bridge) -> N
         await bridge.agents._action(
             "QueuePause", {"Queue": "sales", "Interface": "PJSIP/agent1004", "Paused": "true"}
         )
+
+
+async def test_outbound_call_from_an_agent_phone_goes_to_history(
+    bridge: Bridge, ami: RawAMI, tmp_path: Path
+) -> None:
+    await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+    async with (
+        AgentPhone("1001", 5071, answer_delay_s=0.2, log_dir=tmp_path) as alice_phone,
+        AgentPhone("1002", 5072, answer_delay_s=0.5, hangup_after_s=3, log_dir=tmp_path),
+    ):
+        # Alice's phone places a call to 1002 (click-to-dial: her phone rings first, then the
+        # dialplan of the "agents" context dials 1002).
+        resp = await ami.action(
+            "Originate", Channel=ALICE, Context="agents", Exten="1002", Priority="1",
+            CallerID="Alice <1001>", Async="true",
+        )  # fmt: skip
+        assert resp["Response"] == "Success", resp
+        await alice_phone.wait_outcome("REMOTE_BYE", timeout=20)
+    rows = await eventually(
+        lambda: history(
+            bridge,
+            "select direction, peer_number, answered, talk from device_calls where device = :d",
+            d=ALICE,
+        ),
+        bool,
+        10,
+        "device call recorded",
+    )
+    [row] = rows
+    assert (row["direction"], row["peer_number"], bool(row["answered"])) == (
+        "outbound",
+        "1002",
+        True,
+    )
+    assert 2 <= row["talk"] <= 6  # type: ignore[operator]
