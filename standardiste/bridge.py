@@ -24,6 +24,7 @@ from ami_bridge.translate import EVENT_CLASSES, BadMessage, snapshot, translate
 from ami_bridge.wire import AmiMessage
 from standardiste.agent_state import AgentStateService
 from standardiste.config import Settings
+from standardiste.errors import PbxUnavailable
 from standardiste.history.sink import HistorySink
 from standardiste.mirror import MirrorWriter
 from standardiste.redis_keys import RedisKeys
@@ -78,7 +79,7 @@ class Bridge:
             event_queue_size=ami.event_queue_size,
         )
         self.agents = AgentStateService(
-            self.model, self.ami.send, self.wait_for, queues=lambda: list(self.model.queues)
+            self.model, self.ami.send, self.wait_for, queues=self._known_queues
         )
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._resyncing = False
@@ -229,6 +230,21 @@ class Bridge:
             return True
         except TimeoutError:
             return False
+
+    def _known_queues(self) -> list[str]:
+        if not self.synced.is_set():
+            raise PbxUnavailable("the bridge has not synchronised with Asterisk yet")
+        return list(self.model.queues)
+
+    async def wait_synced(self, timeout: float = 15.0) -> None:
+        """Wait for the first full resync (the model reflects Asterisk from then on)."""
+        try:
+            await asyncio.wait_for(self.synced.wait(), timeout)
+        except TimeoutError:
+            raise PbxUnavailable(
+                f"no resync with Asterisk at {self.settings.ami.host}:{self.settings.ami.port} "
+                f"within {timeout:.0f}s"
+            ) from None
 
     # -------------------------------------------------------------- figures
     def figures(self) -> dict[str, Any]:
