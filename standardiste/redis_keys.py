@@ -11,10 +11,14 @@ Layout (``prefix`` defaults to ``std:``):
   ``[entity, key, value-or-null]``) or ``reset`` (the hashes were replaced wholesale).
 - ``{prefix}meta`` — a hash: ``seq`` (last batch written), ``synced_at`` (last full resync),
   ``ami`` (``up``/``down``), ``bridge_pid``.
+- ``{prefix}web:login_failures:{digest}`` — a counter with a TTL: failed log-ins of one user
+  name from one address in the current window (the digest keeps names and addresses out of
+  key listings and bounds the key length).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from acd.state import Entity
@@ -36,6 +40,10 @@ class RedisKeys:
     @property
     def meta(self) -> str:
         return f"{self.prefix}meta"
+
+    def login_failures(self, username: str, address: str) -> str:
+        digest = hashlib.sha256(f"{username}\0{address}".encode()).hexdigest()[:32]
+        return f"{self.prefix}web:login_failures:{digest}"
 
     def all(self) -> list[str]:
         return [*(self.entity(e) for e in ENTITIES), self.changes, self.meta]

@@ -1,0 +1,178 @@
+"""Fixtures of the web tests: the app on a real Redis (a key prefix per test) and a fresh,
+migrated SQLite database, with a fake agent state service (unit-level API tests; the real
+one is exercised by tests/integration/test_web_live.py)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # for "from web_helpers import ..." whatever the import mode
+    sys.path.insert(0, str(HERE))
+
+from web_helpers import (  # noqa: E402
+    FAST_HASHER,
+    PASSWORD,
+    PEOPLE,
+    Browser,
+    Clock,
+    FakeAgents,
+    Knobs,
+    Mirror,
+    base_state,
+)
+
+from standardiste.config import Settings  # noqa: E402
+from standardiste.history.migrate import upgrade  # noqa: E402
+from standardiste.mirror import MirrorWriter  # noqa: E402
+from standardiste.redis_keys import RedisKeys  # noqa: E402
+from web.accounts import Accounts  # noqa: E402
+from web.app import init_app  # noqa: E402
+from web.deps import Health, WebDeps  # noqa: E402
+from web.settings import WebAppSettings  # noqa: E402
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        await client.ping()
+    except OSError as exc:  # pragma: no cover - setup.sh starts Redis
+        pytest.fail(f"Redis is required on 127.0.0.1:6379: {exc!r}")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def keys(redis_client: aioredis.Redis) -> AsyncIterator[RedisKeys]:
+    keys = RedisKeys(f"test:web:{uuid.uuid4().hex[:10]}:")
+    yield keys
+    found = [k async for k in redis_client.scan_iter(match=f"{keys.prefix}*")]
+    if found:
+        await redis_client.delete(*found)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}"
+    await upgrade(url)
+    engine = create_async_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def accounts(engine: AsyncEngine) -> Accounts:
+    accounts = Accounts(engine, FAST_HASHER)
+    for username, (role, devices, queues) in PEOPLE.items():
+        await accounts.create_user(
+            username,
+            PASSWORD,
+            display_name=username.capitalize(),
+            role=role,
+            devices=devices,
+            queues=queues,
+        )
+    return accounts
+
+
+@pytest.fixture
+async def mirror(redis_client: aioredis.Redis, keys: RedisKeys) -> AsyncIterator[Mirror]:
+    state = base_state()
+    writer = MirrorWriter(redis_client, keys, lambda: state)
+    await writer.start()
+    m = Mirror(writer, state)
+    await m.reset(state.copy())
+    yield m
+    await writer.aclose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def agents() -> FakeAgents:
+    return FakeAgents()
+
+
+@pytest.fixture
+def knobs() -> Knobs:
+    return Knobs(
+        web=WebAppSettings(secret_key=Fernet.generate_key().decode(), ws_send_timeout=30.0),
+        health=Health(ami=True, redis=True, database=True),
+    )
+
+
+@pytest.fixture
+def make_app(
+    redis_client: aioredis.Redis,
+    keys: RedisKeys,
+    engine: AsyncEngine,
+    agents: FakeAgents,
+    clock: Clock,
+    knobs: Knobs,
+) -> Callable[[], web.Application]:
+    def make() -> web.Application:
+        deps = WebDeps(
+            settings=replace(Settings(), timezone="UTC"),
+            redis=redis_client,
+            keys=keys,
+            engine=engine,
+            agents=agents,
+            readiness=lambda: knobs.health,
+            web=knobs.web,
+            hasher=FAST_HASHER,
+            clock=clock,
+        )
+        return init_app(deps)
+
+    return make
+
+
+@pytest.fixture
+async def server(
+    make_app: Callable[[], web.Application], accounts: Accounts, mirror: Mirror
+) -> AsyncIterator[TestServer]:
+    async with TestServer(make_app()) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def browser(server: TestServer) -> AsyncIterator[Callable[[], Browser]]:
+    """A factory of browsers (each its own cookie jar), all closed at the end."""
+    opened: list[Browser] = []
+
+    def new() -> Browser:
+        b = Browser(server)
+        opened.append(b)
+        return b
+
+    yield new
+    for b in opened:
+        await b.close()
+
+
+@pytest.fixture
+async def logged_in(browser: Callable[[], Browser]) -> Callable[[str], Awaitable[Browser]]:
+    """``await logged_in("sue")``: a browser with sue's session."""
+
+    async def login(username: str) -> Browser:
+        b = browser()
+        resp = await b.login(username)
+        assert resp.status == 200, await resp.text()
+        return b
+
+    return login

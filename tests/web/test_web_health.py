@@ -1,0 +1,156 @@
+"""/healthz, /readyz, the OpenAPI document, and what a dead Redis looks like to a user."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from sqlalchemy.ext.asyncio import AsyncEngine
+from web_helpers import FAST_HASHER, Browser, Clock, FakeAgents, Knobs, error_code
+
+from standardiste.config import ConfigError, Settings
+from standardiste.redis_keys import RedisKeys
+from web.app import init_app
+from web.deps import Health, WebDeps
+from web.openapi import document
+from web.security import session_fernet
+from web.settings import WebAppSettings
+
+
+async def test_healthz_says_alive(browser: Callable[[], Browser]) -> None:
+    resp = await browser().get("/healthz")
+    assert (resp.status, await resp.json()) == (200, {"status": "alive"})
+
+
+async def test_readyz_when_everything_is_up(browser: Callable[[], Browser]) -> None:
+    resp = await browser().get("/readyz")
+    assert resp.status == 200
+    assert await resp.json() == {
+        "ready": True,
+        "checks": {"ami": True, "redis": True, "database": True},
+    }
+
+
+async def test_readyz_names_what_is_down(browser: Callable[[], Browser], knobs: Knobs) -> None:
+    knobs.health = Health(ami=False, redis=True, database=True)
+    resp = await browser().get("/readyz")
+    assert resp.status == 503
+    assert (await resp.json())["checks"] == {"ami": False, "redis": True, "database": True}
+    knobs.health = Health(ami=True, redis=True, database=False)
+    assert (await (await browser().get("/readyz")).json())["checks"]["database"] is False
+
+
+@pytest.fixture
+async def dead_redis_server(
+    engine: AsyncEngine, keys: RedisKeys, knobs: Knobs
+) -> AsyncIterator[TestServer]:
+    """The app with a Redis client pointing where nothing listens."""
+    dead = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+    deps = WebDeps(
+        settings=Settings(),
+        redis=dead,
+        keys=keys,
+        engine=engine,
+        agents=FakeAgents(),
+        readiness=lambda: Health(ami=True, redis=True, database=True),
+        web=knobs.web,
+        hasher=FAST_HASHER,
+        clock=Clock(),
+    )
+    async with TestServer(init_app(deps)) as srv:
+        yield srv
+    await dead.aclose()
+
+
+async def test_redis_down(dead_redis_server: TestServer, accounts: object) -> None:
+    b = Browser(dead_redis_server)
+    try:
+        # The log-in rate limit lives in Redis: without it, refuse rather than let guesses in.
+        assert await error_code(await b.login("sue")) == (503, "unavailable")
+        ready = await b.get("/readyz")
+        assert ready.status == 503
+        assert (await ready.json())["checks"]["redis"] is False
+    finally:
+        await b.close()
+
+
+async def test_every_route_is_in_the_openapi_document(
+    make_app: Callable[[], web.Application], browser: Callable[[], Browser]
+) -> None:
+    app = make_app()
+    routes = {
+        (r.resource.canonical, r.method.lower())
+        for r in app.router.routes()
+        if r.method != "HEAD" and r.resource is not None
+    }
+    paths = document()["paths"]
+    described = {(path, method) for path, ops in paths.items() for method in ops}
+    api_routes = {(p, m) for p, m in routes if p.startswith(("/api/", "/healthz", "/readyz"))}
+    assert api_routes <= described, api_routes - described
+    assert described <= routes, described - routes  # nothing described that does not exist
+    served = await (await browser().get("/api/openapi.json")).json()
+    assert served["openapi"] == "3.1.0" and served["paths"].keys() == paths.keys()
+    # Every $ref points at a schema that exists.
+    schemas = served["components"]["schemas"]
+    text = str(served)
+    for name in {part.split("'")[0] for part in text.split("#/components/schemas/")[1:]}:
+        assert name in schemas
+
+
+def test_session_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "web-session.key"
+    settings = WebAppSettings(secret_key_file=path)
+    first = session_fernet(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = first.encrypt(b"x")
+    assert session_fernet(settings).decrypt(token) == b"x"  # same key on the next start
+    path.chmod(0o644)
+    session_fernet(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_bad_session_keys_are_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="web.secret_key"):
+        session_fernet(WebAppSettings(secret_key="too short"))
+    bad = tmp_path / "key"
+    bad.write_text("garbage")
+    bad.chmod(0o600)
+    with pytest.raises(ConfigError, match="not a Fernet key"):
+        session_fernet(WebAppSettings(secret_key_file=bad))
+
+
+def test_web_settings_read_new_config_fields_once_they_exist() -> None:
+    @dataclass(frozen=True)
+    class FutureWebSettings:  # config.WebSettings once the lead adds the fields
+        host: str = "0.0.0.0"
+        port: int = 8443
+        secret_key: str = "k"
+        cookie_secure: bool = True
+        allowed_origins: str = "https://cc.example.org, https://cc2.example.org"
+
+    settings = replace(Settings(), web=FutureWebSettings())  # type: ignore[arg-type]
+    web_settings = WebAppSettings.from_settings(settings)
+    assert (web_settings.port, web_settings.secret_key, web_settings.cookie_secure) == (
+        8443,
+        "k",
+        True,
+    )
+    assert web_settings.allowed_origins == ("https://cc.example.org", "https://cc2.example.org")
+
+
+def test_web_settings_follow_config_when_it_has_them() -> None:
+    settings = Settings()
+    web_settings = WebAppSettings.from_settings(settings)
+    assert (web_settings.host, web_settings.port) == (settings.web.host, settings.web.port)
+    assert WebAppSettings.from_settings(settings, ws_buffer=10).ws_buffer == 10
+    with pytest.raises(ConfigError, match="allowed_origins"):
+        WebAppSettings.from_settings(settings, allowed_origins=("evil.example",))
+    assert replace(web_settings, port=1).port == 1

@@ -1,0 +1,135 @@
+"""GET /api/v1/overview: each role sees its share of the live state, with queue figures."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from web_helpers import ALICE_DEV, BOB_DEV, CAROL_DEV, T0, Browser, Mirror, error_code
+
+Login = Callable[[str], Awaitable[Browser]]
+
+
+async def overview(b: Browser, query: str = "") -> dict[str, Any]:
+    resp = await b.get("/api/v1/overview" + query)
+    assert resp.status == 200, await resp.text()
+    data: dict[str, Any] = await resp.json()
+    return data
+
+
+def keys(body: dict[str, Any]) -> dict[str, set[str]]:
+    return {entity: set(items) for entity, items in body["state"].items()}
+
+
+async def test_admin_sees_everything(logged_in: Login) -> None:
+    body = await overview(await logged_in("ada"))
+    assert keys(body) == {
+        "queue": {"sales", "support"},
+        "member": {f"sales|{ALICE_DEV}", f"sales|{CAROL_DEV}", f"support|{BOB_DEV}",
+                   f"support|{CAROL_DEV}"},
+        "caller": {"c1", "c2", "c3"},
+        "call": {"k1", "k2"},
+        "device": {ALICE_DEV, BOB_DEV, CAROL_DEV, "PJSIP/stranger"},
+    }  # fmt: skip
+    assert set(body["figures"]) == {"sales", "support"}
+
+
+async def test_supervisor_sees_the_queues_they_supervise_in_full(logged_in: Login) -> None:
+    body = await overview(await logged_in("sue"))
+    assert keys(body) == {
+        "queue": {"sales"},
+        "member": {f"sales|{ALICE_DEV}", f"sales|{CAROL_DEV}"},
+        "caller": {"c1", "c2"},
+        "call": {"k1"},
+        "device": {ALICE_DEV, CAROL_DEV},  # the phones of the agents of sales
+    }
+    assert body["users"] == {
+        ALICE_DEV: {"username": "alice", "display_name": "Alice"},
+        CAROL_DEV: {"username": "carol", "display_name": "Carol"},
+    }
+    assert (body["seq"], body["server_time"], body["day"]) == (1, T0, "2023-11-14")
+
+
+async def test_queue_figures(logged_in: Login) -> None:
+    body = await overview(await logged_in("sue"))
+    assert body["figures"]["sales"] == {
+        "waiting": 2,
+        "longest_wait": 40.0,
+        "waiting_since": T0 - 40,
+        "talking": 1,
+        "agents_logged_in": 2,
+        "agents_paused": 1,
+        "agents_ready": 1,
+        "agents_in_call": 0,
+        "handled": 6,
+        "abandoned": 3,
+        "timed_out": 1,
+        "total": 10,
+        "pct_handled": 60.0,
+        "pct_abandoned": 30.0,
+        "pct_timed_out": 10.0,
+        "updated_at": T0 - 5,
+    }
+    carol = body["state"]["member"][f"sales|{CAROL_DEV}"]
+    assert (carol["presence"], carol["time_in_status"]) == ("paused", 120.0)
+    alice = body["state"]["member"][f"sales|{ALICE_DEV}"]
+    assert (alice["presence"], alice["time_in_status"]) == ("ready", 60.0)
+
+
+async def test_yesterdays_counters_are_not_todays(logged_in: Login, mirror: Mirror) -> None:
+    state = mirror.state
+    state["queue"]["sales"]["today"]["day"] = "2023-11-13"
+    await mirror.reset(dict(state))
+    figures = (await overview(await logged_in("sue")))["figures"]["sales"]
+    assert (figures["handled"], figures["total"], figures["pct_handled"]) == (0, 0, None)
+
+
+async def test_agent_sees_queue_cards_and_only_their_own_rows(logged_in: Login) -> None:
+    body = await overview(await logged_in("alice"))
+    assert keys(body) == {
+        "queue": {"sales"},
+        "member": {f"sales|{ALICE_DEV}"},
+        "caller": set(),  # who waits is not an agent's business...
+        "call": {"k1"},
+        "device": {ALICE_DEV},
+    }
+    assert body["figures"]["sales"]["waiting"] == 2  # ...how many wait is
+    assert body["figures"]["sales"]["agents_logged_in"] == 2
+
+
+async def test_agent_in_two_queues(logged_in: Login) -> None:
+    body = await overview(await logged_in("carol"))
+    assert keys(body) == {
+        "queue": {"sales", "support"},
+        "member": {f"sales|{CAROL_DEV}", f"support|{CAROL_DEV}"},
+        "caller": set(),
+        "call": {"k2"},
+        "device": {CAROL_DEV},
+    }
+
+
+async def test_supervisor_of_one_queue_and_agent_of_another(logged_in: Login) -> None:
+    body = await overview(await logged_in("sam"))
+    assert keys(body) == {
+        "queue": {"sales", "support"},
+        "member": {f"support|{BOB_DEV}", f"support|{CAROL_DEV}"},
+        "caller": {"c3"},
+        "call": {"k2"},
+        "device": {BOB_DEV, CAROL_DEV},
+    }
+
+
+async def test_narrowing_to_some_queues(logged_in: Login) -> None:
+    sam = await logged_in("sam")
+    body = await overview(sam, "?queues=support")
+    assert set(body["state"]["queue"]) == {"support"} and set(body["figures"]) == {"support"}
+    assert set(body["state"]["device"]) == {BOB_DEV, CAROL_DEV}  # devices have no queue
+    sue = await logged_in("sue")
+    assert await error_code(await sue.get("/api/v1/overview?queues=support")) == (
+        403,
+        "forbidden",
+    )
+
+
+async def test_overview_needs_a_session(browser: Callable[[], Browser]) -> None:
+    assert await error_code(await browser().get("/api/v1/overview")) == (401, "unauthenticated")

@@ -1,0 +1,292 @@
+"""Helpers of the web tests: a browser-like HTTP client, a mirror to write live state with,
+a fake of the agent state service, the demo-like people and state used throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import BaseTestServer
+from argon2 import PasswordHasher
+
+from acd.state import Change, Entity
+from standardiste.agent_state import Actor
+from standardiste.mirror import MirrorWriter
+from web.deps import Health
+from web.settings import WebAppSettings
+
+T0 = 1_700_000_000.0
+# Cheap argon2 parameters: the tests hash dozens of passwords; production uses the defaults.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+PASSWORD = "correct horse battery"
+ALICE_DEV = "PJSIP/agent1001"
+ALICE_DESK = "PJSIP/desk1001"
+BOB_DEV = "PJSIP/agent1002"
+CAROL_DEV = "PJSIP/agent1003"
+
+# username -> (role, devices, queues)
+PEOPLE: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    "ada": ("admin", (), {}),
+    "sue": ("supervisor", ("PJSIP/sup2001",), {"sales": "supervisor"}),
+    "sam": ("supervisor", (), {"support": "supervisor", "sales": "agent"}),
+    "alice": ("agent", (ALICE_DEV, ALICE_DESK), {"sales": "agent"}),
+    "bob": ("agent", (BOB_DEV,), {"support": "agent"}),
+    "carol": ("agent", (CAROL_DEV,), {"sales": "agent", "support": "agent"}),
+    "dave": ("agent", (), {"sales": "agent"}),  # no phone
+}
+
+
+def member(queue: str, interface: str, **values: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "queue": queue,
+        "interface": interface,
+        "member_name": "",
+        "state_interface": "",
+        "dynamic": True,
+        "paused": False,
+        "paused_reason": "",
+        "paused_by": "",
+        "forced": False,
+        "status": 1,
+        "in_call": False,
+        "ringing": False,
+        "calls_taken": 0,
+        "last_call": 0.0,
+        "wrapup_until": 0.0,
+        "since": T0 - 60,
+        "logged_in_at": T0 - 3600,
+        "status_name": "not_in_use",
+    }
+    return {**base, **values}
+
+
+def queue(name: str, day: str = "2023-11-14", handled: int = 0, abandoned: int = 0,
+          timed_out: int = 0) -> dict[str, Any]:  # fmt: skip
+    return {
+        "name": name,
+        "strategy": "rrmemory",
+        "max_callers": 0,
+        "service_level": 20,
+        "weight": 0,
+        "today": {"day": day, "handled": handled, "abandoned": abandoned, "timed_out": timed_out},
+        "updated_at": T0 - 5,
+    }
+
+
+def caller(uniqueid: str, queue_name: str, joined_at: float, number: str = "0600000000") -> (
+    dict[str, Any]
+):  # fmt: skip
+    return {
+        "uniqueid": uniqueid,
+        "queue": queue_name,
+        "channel": f"PJSIP/pstn-{uniqueid}",
+        "caller_number": number,
+        "caller_name": "",
+        "position": 1,
+        "joined_at": joined_at,
+        "ringing": "",
+    }
+
+
+def call(uniqueid: str, queue_name: str, agent: str) -> dict[str, Any]:
+    return {
+        "uniqueid": uniqueid,
+        "queue": queue_name,
+        "agent": agent,
+        "member_name": "",
+        "caller_number": "0611111111",
+        "caller_name": "",
+        "wait": 12.0,
+        "answered_at": T0 - 30,
+        "agent_uniqueid": "",
+        "hold": 0.0,
+        "on_hold_since": 0.0,
+    }
+
+
+def device(name: str, state: str = "NOT_INUSE") -> dict[str, Any]:
+    return {"device": name, "state": state, "since": T0 - 100}
+
+
+def base_state() -> dict[Entity, dict[str, dict[str, Any]]]:
+    """sales: alice ready, carol paused and talking, two callers; support: bob, one caller."""
+    return {
+        "queue": {
+            # 2023-11-14 is T0's day in UTC: 6 handled, 3 abandoned, 1 timed out.
+            "sales": queue("sales", handled=6, abandoned=3, timed_out=1),
+            "support": queue("support", handled=2),
+        },
+        "member": {
+            f"sales|{ALICE_DEV}": member("sales", ALICE_DEV),
+            f"sales|{CAROL_DEV}": member(
+                "sales", CAROL_DEV, paused=True, paused_reason="lunch", since=T0 - 120
+            ),
+            f"support|{BOB_DEV}": member("support", BOB_DEV),
+            f"support|{CAROL_DEV}": member("support", CAROL_DEV, in_call=True),
+        },
+        "caller": {
+            "c1": caller("c1", "sales", T0 - 40),
+            "c2": caller("c2", "sales", T0 - 10),
+            "c3": caller("c3", "support", T0 - 5),
+        },
+        "call": {"k1": call("k1", "sales", ALICE_DEV), "k2": call("k2", "support", CAROL_DEV)},
+        "device": {
+            ALICE_DEV: device(ALICE_DEV),
+            BOB_DEV: device(BOB_DEV),
+            CAROL_DEV: device(CAROL_DEV, "INUSE"),
+            "PJSIP/stranger": device("PJSIP/stranger"),
+        },
+    }
+
+
+@dataclass
+class Clock:
+    now: float = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Knobs:
+    """What a test may change about the app before it starts (or, for health, while it runs)."""
+
+    web: WebAppSettings
+    health: Health
+
+
+class Mirror:
+    """Writes live state into Redis with the real MirrorWriter, as the bridge does."""
+
+    def __init__(self, writer: MirrorWriter, state: dict[Entity, dict[str, dict[str, Any]]]):
+        self.writer = writer
+        self.state = state
+
+    async def reset(self, state: dict[Entity, dict[str, dict[str, Any]]]) -> None:
+        self.state.clear()
+        self.state.update(state)
+        self.writer.mark_dirty()
+        await self.writer.flushed()
+
+    async def change(self, entity: Entity, key: str, value: dict[str, Any] | None) -> None:
+        table = self.state.setdefault(entity, {})
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+        self.writer.submit([Change(entity, key, value)])
+        await self.writer.flushed()
+
+
+@dataclass
+class FakeAgents:
+    """Stands in for AgentStateService in unit-level API tests: records what it was asked."""
+
+    calls: list[tuple[str, str, Any, Any, Actor]] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    def _record(self, action: str, agent: str, queues: Any, extra: Any, by: Actor) -> list[str]:
+        self.calls.append((action, agent, None if queues is None else list(queues), extra, by))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return list(queues) if queues is not None else ["<all>"]
+
+    async def log_in(self, agent: str, queues: Any, *, by: Actor, member_name: str = "") -> (
+        list[str]
+    ):  # fmt: skip
+        return self._record("login", agent, queues, member_name, by)
+
+    async def log_out(self, agent: str, queues: Any, *, by: Actor) -> list[str]:
+        return self._record("logout", agent, queues, None, by)
+
+    async def pause(self, agent: str, reason: str, queues: Any = None, *, by: Actor) -> list[str]:
+        return self._record("pause", agent, queues, reason, by)
+
+    async def resume(self, agent: str, queues: Any = None, *, by: Actor) -> list[str]:
+        return self._record("resume", agent, queues, None, by)
+
+
+class Browser:
+    """A user agent: its own cookie jar, the CSRF token it was given, the app's Origin."""
+
+    def __init__(self, server: BaseTestServer) -> None:
+        self.base = str(server.make_url("")).rstrip("/")
+        self.origin = self.base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def login(self, username: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
+        resp = await self.request("POST", "/api/v1/session", {"username": username,
+                                                              "password": password})  # fmt: skip
+        if resp.status == 200:
+            self.csrf = (await resp.json())["csrf_token"]
+        return resp
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        csrf: str | None = None,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+    ) -> aiohttp.ClientResponse:
+        sent = {"Origin": self.origin}
+        if method not in ("GET", "HEAD"):
+            token = self.csrf if csrf is None else csrf
+            if token:
+                sent["X-CSRF-Token"] = token
+        sent.update(headers or {})
+        resp = await self.http.request(
+            method,
+            self.base + path,
+            json=body if data is None and body is not None else None,
+            data=data,
+            headers=sent,
+        )
+        await resp.read()
+        return resp
+
+    async def get(self, path: str) -> aiohttp.ClientResponse:
+        return await self.request("GET", path)
+
+    async def post(self, path: str, body: Any = None, **kw: Any) -> aiohttp.ClientResponse:
+        return await self.request("POST", path, body, **kw)
+
+    async def live(self, origin: str | None = None) -> aiohttp.ClientWebSocketResponse:
+        return await self.http.ws_connect(
+            self.base + "/api/v1/live", headers={"Origin": origin or self.origin}
+        )
+
+
+async def error_code(resp: aiohttp.ClientResponse) -> tuple[int, str]:
+    return resp.status, (await resp.json())["error"]["code"]
+
+
+async def next_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:
+    msg = await ws.receive(timeout=timeout)
+    assert msg.type is aiohttp.WSMsgType.TEXT, msg
+    data: dict[str, Any] = json.loads(msg.data)
+    return data
+
+
+async def until(
+    probe: Callable[[], Awaitable[bool] | bool], timeout: float = 5.0, what: str = "condition"
+) -> None:
+    """Test-side wait for something asynchronous to become true."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = probe()
+            if isinstance(result, Awaitable):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.02)

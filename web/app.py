@@ -1,0 +1,60 @@
+"""The web application factory.
+
+``init_app(deps)`` builds everything by hand from what the composition root passes in
+(:class:`~web.deps.WebDeps`) and owns only what it creates: the live hub and its mirror
+follower task (``cleanup_ctx``). The Redis client, the engine and the agent service belong
+to the caller (the bridge's process) and outlive the app.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from standardiste.mirror import MirrorReader
+from web import api
+from web.accounts import Accounts
+from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SETTINGS
+from web.deps import WebDeps
+from web.errors import error_middleware
+from web.figures import day_of
+from web.health import healthz, readyz
+from web.live import LiveHub, close_websockets, live_handler, start_follower
+from web.openapi import openapi_json
+from web.pages import setup_pages
+from web.ratelimit import LoginLimiter
+from web.security import cookie_storage, csrf_middleware, security_headers, session_middleware
+from web.settings import WebAppSettings
+
+
+def init_app(deps: WebDeps) -> web.Application:
+    settings = deps.web or WebAppSettings.from_settings(deps.settings)
+    # Outermost first: errors wrap everything; the session is loaded before CSRF needs it.
+    sessions = session_middleware(cookie_storage(settings))
+    app = web.Application(
+        middlewares=[error_middleware, sessions, csrf_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    reader = MirrorReader(deps.redis, deps.keys)
+    app[DEPS] = deps
+    app[SETTINGS] = settings
+    app[ACCOUNTS] = Accounts(deps.engine, deps.hasher)
+    app[LIMITER] = LoginLimiter(
+        deps.redis,
+        deps.keys,
+        max_failures=settings.login_max_failures,
+        window=settings.login_window,
+    )
+    app[MIRROR] = reader
+    app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
+
+    api.add_routes(app)
+    app.router.add_get("/api/v1/live", live_handler, name="live")
+    app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/readyz", readyz, name="readyz")
+    setup_pages(app)  # the HTML pages, static files and the history-backed page data
+
+    app.on_response_prepare.append(security_headers)
+    app.on_shutdown.append(close_websockets)
+    app.cleanup_ctx.append(start_follower)
+    return app

@@ -1,0 +1,136 @@
+"""The one place where error codes become HTTP statuses.
+
+Handlers and the modules they call raise :class:`~standardiste.errors.StandardisteError`
+subclasses (domain errors, and the web's own below); :func:`error_middleware` turns each into
+``{"error": {"code": ..., "message": ...}}`` with the status of its code. aiohttp's own
+HTTP errors (no route, wrong method, body too large) get the same shape on API paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from standardiste.errors import StandardisteError
+
+log = structlog.get_logger(__name__)
+
+
+class Unauthenticated(StandardisteError):
+    code = "unauthenticated"
+
+
+class InvalidCredentials(StandardisteError):
+    code = "invalid_credentials"
+
+
+class Forbidden(StandardisteError):
+    code = "forbidden"
+
+
+class CsrfFailed(StandardisteError):
+    code = "csrf_failed"
+
+
+class NotFound(StandardisteError):
+    code = "not_found"
+
+
+class UnknownUser(StandardisteError):
+    code = "unknown_user"
+
+
+class UnsupportedMediaType(StandardisteError):
+    code = "unsupported_media_type"
+
+
+class Conflict(StandardisteError):
+    code = "conflict"
+
+
+class RateLimited(StandardisteError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(StandardisteError):
+    code = "unavailable"
+
+
+STATUS_BY_CODE: dict[str, int] = {
+    "invalid_input": 400,
+    "unauthenticated": 401,
+    "invalid_credentials": 401,
+    "forbidden": 403,
+    "csrf_failed": 403,
+    "not_found": 404,
+    "unknown_user": 404,
+    "unknown_queue": 404,
+    "unknown_agent": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "asterisk_refused": 409,  # Asterisk said no to this request in the current state
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "pbx_unavailable": 503,
+    "unavailable": 503,
+    "not_confirmed": 504,  # sent, but Asterisk's confirming events never came
+}
+
+# aiohttp's HTTP exceptions on API paths, by status.
+_CODE_BY_STATUS = {
+    400: "invalid_input",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+JSON_PATH_PREFIXES = ("/api/", "/healthz", "/readyz")
+
+
+def status_of(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 500)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(error_body(code, message), status=status_of(code), headers=headers)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except RateLimited as exc:
+        return error_response(exc.code, exc.message, {"Retry-After": str(exc.retry_after)})
+    except StandardisteError as exc:
+        return error_response(exc.code, exc.message)
+    except web.HTTPException as exc:
+        if not request.path.startswith(JSON_PATH_PREFIXES) or exc.status < 400:
+            raise
+        code = _CODE_BY_STATUS.get(exc.status, "internal_error")
+        return error_response(code, exc.reason)
+    except (RedisError, OperationalError, DBAPIError, OSError) as exc:
+        # A backing service is down: say so, do not leak its message.
+        log.warning("web.backend_unavailable", path=request.path, error=str(exc))
+        return error_response("unavailable", "a backing service is unavailable, try again")
+    except Exception:
+        log.exception("web.unhandled_error", path=request.path, method=request.method)
+        return error_response("internal_error", "internal error")

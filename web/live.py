@@ -1,0 +1,360 @@
+"""Live push: ``GET /api/v1/live`` (websocket), fed by ONE mirror follower per app.
+
+The :class:`LiveHub` follows the Redis mirror (``MirrorReader.follow``) in a single task owned
+by the app, keeps the current state in memory, and turns each stream batch into one message
+per distinct view (scope + subscribed queues), shared by the clients with that view.
+
+Each :class:`LiveClient` has a bounded outgoing buffer drained by its own pump task (the only
+writer of its socket). The hub only ever *offers* a message, which never blocks: when a
+client's buffer is full, its backlog is dropped, it is sent ``{"type":"resync_required"}``
+and closed with code 4000. So a slow client costs its own buffer and nothing else; the
+follower and the other clients never wait for it. A send that does not complete within
+``ws_send_timeout`` (a socket that stopped draining) aborts the connection.
+
+Protocol, server to client: ``snapshot`` (same body as ``GET /api/v1/overview``), then
+``changes`` batches (``changes``: ``[entity, key, value-or-null]``; ``figures`` of the queues
+the batch touched; ``users``: owners of the devices in it); ``error`` (``code``,
+``message``); ``resync_required``. Client to server: ``{"type": "subscribe", "queues":
+[...] | null}``, answered by a fresh ``snapshot`` of those queues, or an ``error`` when one
+of them is not the user's to see. Permissions are re-read from the database on connect and
+on each subscribe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import structlog
+from aiohttp import WSCloseCode, WSMsgType, web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from acd.state import Entity
+from standardiste.errors import InvalidInput
+from standardiste.mirror import MirrorReader, MirrorSnapshot
+from standardiste.redis_keys import ENTITIES
+from web.appkeys import ACCOUNTS, HUB, SETTINGS
+from web.errors import Forbidden, error_body
+from web.figures import queue_figures
+from web.overview import Batch, Directory, changes_message, enrich, overview, touched_queues
+from web.permissions import View, check_subscription
+from web.security import check_origin, current_user, scope_for
+
+log = structlog.get_logger(__name__)
+
+CLOSE_RESYNC = 4000  # fell behind: take a new snapshot (reconnect)
+CLOSE_SESSION_ENDED = 4001  # logged out, password changed or user removed: log in again
+RESYNC_REQUIRED = json.dumps({"type": "resync_required"})
+MAX_CLIENT_MESSAGE = 4096
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+class LiveClient:
+    """One websocket: its view, its bounded outgoing buffer and the pump that drains it."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        view: View,
+        *,
+        credentials_version: str,
+        buffer: int,
+        send_timeout: float,
+    ) -> None:
+        self.ws = ws
+        self.view = view
+        self.credentials_version = credentials_version  # the session's: re-checked on subscribe
+        self._request = request
+        self._limit = buffer
+        self._send_timeout = send_timeout
+        self._pending: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self.dropped = False
+
+    @property
+    def username(self) -> str:
+        return self.view.scope.username
+
+    def offer(self, message: str) -> bool:
+        """Queue ``message``; never blocks. False once the client is being dropped."""
+        if self.dropped:
+            return False
+        if len(self._pending) >= self._limit:
+            self._pending.clear()  # what it missed is stale: it resyncs from a snapshot
+            self.dropped = True
+            self._wake.set()
+            return False
+        self._pending.append(message)
+        self._wake.set()
+        return True
+
+    async def pump(self) -> None:
+        """Send queued messages in order; after a drop, say so and close with 4000."""
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._pending:
+                    await self._send(self._pending.popleft())
+                if self.dropped:
+                    async with asyncio.timeout(self._send_timeout):
+                        await self.ws.send_str(RESYNC_REQUIRED)
+                        await self.ws.close(code=CLOSE_RESYNC, message=b"resync required")
+                    return
+        except TimeoutError:
+            log.info("web.live.client_stalled", user=self.username)
+            if self._request.transport is not None:
+                self._request.transport.abort()
+        except ConnectionError:
+            pass  # the peer went away; the handler cleans up
+
+    async def _send(self, data: str) -> None:
+        async with asyncio.timeout(self._send_timeout):
+            await self.ws.send_str(data)
+
+
+class LiveHub:
+    """The mirror follower and the registry of connected clients."""
+
+    def __init__(
+        self,
+        reader: MirrorReader,
+        *,
+        clock: Callable[[], float],
+        today: Callable[[float], str],
+        block_ms: int = 5000,
+        backoff_max: float = 5.0,
+    ) -> None:
+        self._reader = reader
+        self._clock = clock
+        self._today = today
+        self._block_ms = block_ms
+        self._backoff_max = backoff_max
+        self.state: dict[Entity, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
+        self.seq = 0
+        self.synced = asyncio.Event()
+        self.healthy = False
+        self.clients: set[LiveClient] = set()
+        self.directory: Directory = {}
+        self.dropped = 0  # clients dropped for falling behind, since start
+
+    # ---------------------------------------------------------------- clients
+    def add(self, client: LiveClient) -> None:
+        self.clients.add(client)
+        if self.synced.is_set():  # otherwise the first snapshot reaches it when it comes
+            self._offer(client, self._snapshot(client.view))
+
+    def resubscribe(self, client: LiveClient, view: View) -> None:
+        client.view = view
+        if self.synced.is_set():
+            self._offer(client, self._snapshot(view))
+
+    def remove(self, client: LiveClient) -> None:
+        self.clients.discard(client)
+
+    async def close_all(self, timeout: float = 2.0) -> None:
+        """Close every websocket (app shutdown): their handlers then finish on their own."""
+        clients = list(self.clients)
+        self.clients.clear()
+        for client in clients:
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                async with asyncio.timeout(timeout):
+                    await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    def _offer(self, client: LiveClient, message: str) -> None:
+        if not client.offer(message):
+            self.clients.discard(client)
+            self.dropped += 1
+            log.info("web.live.client_dropped", user=client.username, reason="buffer full")
+
+    def _snapshot(self, view: View) -> str:
+        now = self._clock()
+        today = self._today(now)
+        body = overview(
+            view, self.state, seq=self.seq, now=now, today=today, directory=self.directory
+        )
+        return dumps({"type": "snapshot", **body})
+
+    # ---------------------------------------------------------------- the follower
+    async def run(self) -> None:
+        """Follow the mirror for as long as the app runs; reconnect with backoff."""
+        delay = 0.1
+        while True:
+            try:
+                snap = await self._reader.snapshot()
+                self._load(snap)
+                delay = 0.1
+                async for item in self._reader.follow(snap, block_ms=self._block_ms):
+                    if isinstance(item, MirrorSnapshot):
+                        self._load(item)
+                    else:
+                        self._dispatch(item)
+            except (RedisError, OSError) as exc:
+                if self.healthy:
+                    log.warning("web.live.mirror_unavailable", error=str(exc))
+                self.healthy = False
+            except Exception:  # a bug must not stop live updates for good: log, resync
+                log.exception("web.live.follower_failed")
+                self.healthy = False
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(self._backoff_max, delay * 2)
+
+    def _load(self, snap: MirrorSnapshot) -> None:
+        """A whole new state (start, reset, gap): every client gets a fresh snapshot."""
+        self.state = {e: dict(snap.state.get(e, {})) for e in ENTITIES}
+        self.seq = snap.seq
+        self.healthy = True
+        self.synced.set()
+        cache: dict[View, str] = {}
+        for client in list(self.clients):
+            if client.view not in cache:
+                cache[client.view] = self._snapshot(client.view)
+            self._offer(client, cache[client.view])
+
+    def _dispatch(self, raw: list[list[Any]]) -> None:
+        """Apply one batch, then offer each client its share of it."""
+        self.seq += 1
+        now = self._clock()
+        changes: list[tuple[Entity, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+        for entity, key, value in raw:
+            table = self.state.setdefault(entity, {})
+            old = table.get(key)
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+            changes.append(
+                (entity, key, old, enrich(entity, value, now) if value is not None else None)
+            )
+        today = self._today(now)
+        batch = Batch(
+            seq=self.seq,
+            now=now,
+            changes=changes,
+            figures={
+                q: queue_figures(self.state, q, now, today)
+                for q in touched_queues(changes)
+                if q in self.state["queue"]
+            },
+        )
+        cache: dict[View, str | None] = {}
+        for client in list(self.clients):
+            if client.view not in cache:
+                message = changes_message(client.view, batch, self.directory)
+                cache[client.view] = dumps(message) if message is not None else None
+            text = cache[client.view]
+            if text is not None:
+                self._offer(client, text)
+
+
+# -------------------------------------------------------------------- the endpoint
+async def live_handler(request: web.Request) -> web.StreamResponse:
+    """``GET /api/v1/live``: the websocket. Origin and session are checked before upgrading."""
+    check_origin(request)
+    user = await current_user(request)
+    app = request.app
+    hub, settings = app[HUB], app[SETTINGS]
+    # Everything that may fail (database) before the upgrade, so it fails as plain HTTP.
+    view = View(await scope_for(request, user))
+    hub.directory = await app[ACCOUNTS].device_directory()
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat, max_msg_size=MAX_CLIENT_MESSAGE, timeout=5.0
+    )
+    await ws.prepare(request)
+    client = LiveClient(
+        ws,
+        request,
+        view,
+        credentials_version=user.credentials_version,
+        buffer=settings.ws_buffer,
+        send_timeout=settings.ws_send_timeout,
+    )
+    hub.add(client)
+    pump = asyncio.create_task(client.pump(), name=f"live-pump-{user.username}")
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                client.offer(dumps({"type": "error", **error_body("invalid_input", "text only")}))
+                continue
+            try:
+                if not await _on_message(request, client, msg.data):
+                    break
+            except (RedisError, SQLAlchemyError, OSError) as exc:
+                # The socket is upgraded: no HTTP error any more, tell the client and go on.
+                log.warning("web.live.message_failed", user=client.username, error=str(exc))
+                client.offer(dumps({"type": "error", **error_body("unavailable", "try again")}))
+    finally:
+        hub.remove(client)
+        if client.dropped and not pump.done():
+            await pump  # bounded: one send timeout, then the close handshake timeout
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
+        await ws.close()
+    return ws
+
+
+async def _on_message(request: web.Request, client: LiveClient, data: str) -> bool:
+    """Handle one client message; False when the connection must end."""
+    try:
+        message = json.loads(data)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict) or message.get("type") != "subscribe":
+        client.offer(dumps({"type": "error", **error_body("invalid_input", "unknown message")}))
+        return True
+    accounts = request.app[ACCOUNTS]
+    user = await accounts.get(client.username)
+    if user is None or user.credentials_version != client.credentials_version:
+        await client.ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
+        return False
+    scope = await scope_for(request, user)
+    try:
+        queues = message.get("queues")
+        if queues is not None and (
+            not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)
+        ):
+            raise InvalidInput("queues must be a list of queue names or null")
+        only = check_subscription(scope, queues)
+    except (Forbidden, InvalidInput) as exc:
+        client.offer(dumps({"type": "error", **error_body(exc.code, exc.message)}))
+        return True
+    hub = request.app[HUB]
+    hub.directory = await accounts.device_directory()
+    hub.resubscribe(client, View(scope, only))
+    return True
+
+
+async def start_follower(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the one follower task of this app, cancelled and awaited at cleanup."""
+    task = asyncio.create_task(app[HUB].run(), name="web-live-follower")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def close_websockets(app: web.Application) -> None:
+    """on_shutdown: close the live sockets so their handlers end before cleanup."""
+    await app[HUB].close_all()
+
+
+__all__ = [
+    "CLOSE_RESYNC",
+    "CLOSE_SESSION_ENDED",
+    "LiveClient",
+    "LiveHub",
+    "close_websockets",
+    "live_handler",
+    "start_follower",
+]

@@ -1,0 +1,33 @@
+"""Serving the app inside an already running process (the bridge's), for its composition root.
+
+Usage, next to ``bridge_from_settings``::
+
+    async with bridge_from_settings(settings) as bridge:
+        app = init_app(deps_from_bridge(bridge))
+        async with serve(app, settings.web.host, settings.web.port):
+            await stop.wait()
+
+On exit the sites stop accepting, websockets are closed (``on_shutdown``), handlers get
+``shutdown_timeout`` seconds to finish, then the app's cleanup contexts run (the live
+follower is cancelled and awaited) — all before the bridge itself closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+
+@asynccontextmanager
+async def serve(
+    app: web.Application, host: str, port: int, *, shutdown_timeout: float = 5.0
+) -> AsyncIterator[web.AppRunner]:
+    runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield runner
+    finally:
+        await runner.cleanup()

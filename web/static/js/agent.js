@@ -1,0 +1,230 @@
+// The agent's workspace: my state (AG-1), the queues I log into (AG-2), my queue cards
+// (AG-4) from the live feed; today and this week (AG-5, AG-6) from the history, fetched
+// again whenever one of my calls ends.
+
+import { api } from "./api.js";
+import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
+import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
+import { LiveFeed } from "./live.js";
+import { agentRows, indexRoster, presence } from "./model.js";
+import { agentPath, setEnabled, startPage } from "./shell.js";
+
+const { data, i18n, notify, onStatus, act, post } = startPage();
+const { t } = i18n;
+const me = data.me;
+const myDevices = new Set(me.devices);
+const myRoster = indexRoster([{ ...me, display_name: me.username }]);
+let activity = data.activity;
+
+const live = new LiveFeed({
+  onUpdate: render,
+  onStatus,
+  onSessionEnded: () => location.assign("/login"),
+});
+
+/** My part of the live state (an admin's feed carries everyone's rows). */
+function mine() {
+  const pick = (table, field) =>
+    Object.fromEntries(Object.entries(table).filter(([, v]) => myDevices.has(v[field])));
+  return {
+    users: live.users,
+    state: { member: pick(live.state.member, "interface"), call: pick(live.state.call, "agent") },
+  };
+}
+
+function selectedQueues() {
+  return [...document.querySelectorAll('input[name="queue"]:checked')].map((i) => i.value);
+}
+
+// ------------------------------------------------------------------ AG-1 my state
+const buttons = {
+  login: byId("login-btn"),
+  logout: byId("logout-btn"),
+  pause: byId("pause-btn"),
+  resume: byId("resume-btn"),
+};
+const path = (action) => agentPath(me.username, action);
+// The device I am logged in with, for pause/resume/log out (I may have more than one).
+let myDevice = null;
+const withDevice = (body) => (myDevice ? { ...body, device: myDevice } : body);
+
+buttons.login.addEventListener("click", () => {
+  const queues = selectedQueues();
+  if (!queues.length) {
+    notify(t("ag.choose_a_queue"));
+    return;
+  }
+  act(buttons.login, () => post(path("login"), { queues }));
+});
+buttons.logout.addEventListener("click", () =>
+  act(buttons.logout, () => post(path("logout"), withDevice({}))),
+);
+buttons.pause.addEventListener("click", () =>
+  act(buttons.pause, () => post(path("pause"), withDevice({ reason: byId("pause-reason").value }))),
+);
+buttons.resume.addEventListener("click", () =>
+  act(buttons.resume, () => post(path("resume"), withDevice({}))),
+);
+for (const box of document.querySelectorAll('input[name="queue"]')) {
+  box.addEventListener("change", render);
+}
+
+function renderState(row, now) {
+  const badge = byId("my-status");
+  badge.dataset.status = row.status;
+  let label = t(`presence.${row.status}`);
+  if (row.paused && row.reason) label += ` · ${i18n.label("reason", row.reason)}`;
+  if (row.paused && row.forced) label += ` · ${t("agent.forced")}`;
+  setText(badge, label);
+  setText(byId("my-status-time"), row.since ? i18n.duration(now - row.since) : "");
+  const callLine = byId("my-call");
+  setFlag(callLine, "hidden", !row.call);
+  if (row.call) {
+    setText(
+      callLine,
+      t("ag.in_call_with", {
+        number: row.call.caller_number || t("agent.unknown_number"),
+        queue: row.call.queue,
+        waited: i18n.duration(row.call.wait),
+        talk: i18n.duration(now - row.call.answered_at),
+      }),
+    );
+  }
+  const inQueues = new Set(row.queues.map((q) => q.queue));
+  setEnabled(buttons.login, selectedQueues().some((q) => !inQueues.has(q)));
+  setEnabled(buttons.logout, row.loggedIn);
+  setEnabled(buttons.pause, row.loggedIn && !row.allPaused);
+  setEnabled(buttons.resume, row.paused);
+}
+
+// ------------------------------------------------------------------ AG-4 my queue cards
+const CARD_FIELDS = [
+  "waiting",
+  "agents_logged_in",
+  "longest_wait",
+  "average_handle",
+  "calls_today",
+  "handled",
+  "abandoned",
+  "timed_out",
+  "my_status",
+];
+
+function createQueueCard(queue) {
+  const card = makeCard(queue, CARD_FIELDS, i18n);
+  const toggle = h("button", { type: "button", class: "secondary" });
+  toggle.addEventListener("click", () => {
+    const action = toggle.dataset.action;
+    const body = { queues: [queue] };
+    act(toggle, () => post(path(action), action === "login" ? body : withDevice(body)));
+  });
+  card.append(h("p", { class: "card-actions" }, toggle));
+  card.toggle = toggle;
+  return card;
+}
+
+function myStatusIn(queue, member, call, now) {
+  if (call) return `${t("presence.in_call")} · ${i18n.duration(now - call.answered_at)}`;
+  if (!member) return t("presence.logged_out");
+  const p = presence(member, now);
+  let status = t(`presence.${p}`);
+  if (p === "paused" && member.paused_reason) status += ` · ${i18n.label("reason", member.paused_reason)}`;
+  if (member.since) status += ` · ${i18n.duration(now - member.since)}`;
+  return status;
+}
+
+function updateQueueCard(card, queue, view, now) {
+  const member = Object.values(view.state.member).find((m) => m.queue === queue);
+  const call = Object.values(view.state.call).find((c) => c.queue === queue);
+  const status = myStatusIn(queue, member, call, now);
+  setValues(card, {
+    ...queueValues(live.figures[queue], now, i18n),
+    average_handle: averageOf(activity.handleTimes, queue, i18n),
+    my_status: status,
+  });
+  const action = member ? "logout" : "login";
+  if (card.toggle.dataset.action !== action) {
+    card.toggle.dataset.action = action;
+    setText(card.toggle, t(`ag.${action}`));
+    card.toggle.setAttribute("aria-label", t("action.for_queue", { action: t(`ag.${action}`), queue }));
+  }
+}
+
+function renderCards(view, now) {
+  syncChildren(byId("my-queue-cards"), me.queues, (q) => q, createQueueCard, (card, q) =>
+    updateQueueCard(card, q, view, now),
+  );
+}
+
+// ------------------------------------------------------------------ AG-5 / AG-6 history
+const KINDS = ["queue_answered", "non_queue_answered", "non_queue_made"];
+
+function against() {
+  return document.querySelector('input[name="against"]:checked')?.value ?? "yesterday";
+}
+
+function renderActivity() {
+  const other = activity[against()];
+  const otherLabel = t(against() === "yesterday" ? "ag.yesterday" : "ag.same_day_last_week");
+  for (const card of document.querySelectorAll("#today-cards [data-kind]")) {
+    const kind = card.dataset.kind;
+    setText(card.querySelector("[data-today]"), i18n.number(activity.today[kind]));
+    setText(card.querySelector("[data-other]"), i18n.number(other[kind]));
+    setText(card.querySelector("[data-other-label]"), otherLabel);
+  }
+  // The week's rows were rendered by the server (dates in my time zone); a new day needs a
+  // new page, so rows are matched by date and only their counts change here.
+  for (const day of activity.week) {
+    const row = document.querySelector(`#week-table tr[data-day="${CSS.escape(day.day)}"]`);
+    for (const kind of KINDS) {
+      if (row) setText(row.querySelector(`[data-kind="${kind}"]`), i18n.number(day[kind]));
+    }
+  }
+  for (const kind of KINDS) {
+    const total = activity.week.reduce((sum, day) => sum + day[kind], 0);
+    setText(document.querySelector(`[data-total="${kind}"]`), i18n.number(total));
+  }
+}
+
+for (const radio of document.querySelectorAll('input[name="against"]')) {
+  radio.addEventListener("change", renderActivity);
+}
+
+let refreshTimer = null;
+function refreshActivity(delay) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    try {
+      activity = await api("GET", "/api/v1/me/activity");
+      renderActivity();
+    } catch {
+      // Keep what is shown; the next trigger tries again.
+    }
+  }, delay);
+}
+
+// A call of mine that ended (or a ringing that stopped) is a new history row, written a
+// moment after the live change.
+let wasBusy = false;
+function watchMyCalls(row) {
+  const busy = row.status === "in_call" || row.status === "ringing";
+  if (wasBusy && !busy) refreshActivity(1500);
+  wasBusy = busy;
+}
+
+// ------------------------------------------------------------------ main loop
+function render() {
+  if (!live.synced) return;
+  const now = live.now();
+  const view = mine();
+  const [row] = agentRows(view, myRoster, now);
+  myDevice = row.members[0]?.interface ?? null;
+  renderState(row, now);
+  renderCards(view, now);
+  watchMyCalls(row);
+}
+
+renderActivity();
+setInterval(render, 1000);
+setInterval(() => refreshActivity(0), 5 * 60 * 1000); // outbound calls are not in the feed
+live.start();

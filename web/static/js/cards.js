@@ -1,0 +1,45 @@
+// Queue cards: a title and a list of named facts, created once and then updated in place.
+
+import { h, setText } from "./dom.js";
+
+/** A card with one <dt>/<dd> per field; card.values[name] is the <dd> to update. */
+export function makeCard(title, fields, i18n) {
+  const list = h("dl", { class: "facts" });
+  const values = {};
+  for (const name of fields) {
+    values[name] = h("dd", { "data-field": name }, "–");
+    list.append(h("div", {}, h("dt", {}, i18n.t(`figure.${name}`)), values[name]));
+  }
+  const heading = h("h3", {}, title);
+  const card = h("li", { class: "card" }, heading, list);
+  card.values = values;
+  return card;
+}
+
+export function setValues(card, values) {
+  for (const [name, value] of Object.entries(values)) {
+    if (card.values[name]) setText(card.values[name], value);
+  }
+}
+
+/** The live parts of a queue's figures, formatted (longest wait ticks from waiting_since). */
+export function queueValues(figures, now, i18n) {
+  if (!figures) return {};
+  return {
+    waiting: i18n.number(figures.waiting),
+    agents_logged_in: i18n.number(figures.agents_logged_in),
+    longest_wait: figures.waiting && figures.waiting_since ? i18n.duration(now - figures.waiting_since) : "–",
+    pct_abandoned: i18n.percent(figures.pct_abandoned),
+    pct_timed_out: i18n.percent(figures.pct_timed_out),
+    pct_handled: i18n.percent(figures.pct_handled),
+    calls_today: i18n.number(figures.total),
+    handled: i18n.number(figures.handled),
+    abandoned: i18n.number(figures.abandoned),
+    timed_out: i18n.number(figures.timed_out),
+  };
+}
+
+export function averageOf(handleTimes, queue, i18n) {
+  const item = handleTimes?.[queue];
+  return item ? i18n.duration(item.average_s) : "–";
+}

@@ -1,0 +1,289 @@
+// The supervisor's real-time overview (SV-1..SV-6, SV-9, SV-10), all from the live feed.
+// render() is idempotent and cheap (it only writes text that changed), so it runs after
+// every message and once a second, which is what makes the timers tick.
+
+import { api } from "./api.js";
+import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
+import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
+import { LiveFeed } from "./live.js";
+import { agentRows, indexRoster, nowFigures, todayTotals, waitingCallers } from "./model.js";
+import { agentPath, setEnabled, startPage } from "./shell.js";
+
+const { data, i18n, onStatus, act, post } = startPage();
+const { t } = i18n;
+const roster = indexRoster(data.roster);
+let handleTimes = data.handleTimes;
+
+const live = new LiveFeed({
+  onUpdate: render,
+  onStatus,
+  onSessionEnded: () => location.assign("/login"),
+});
+
+// ------------------------------------------------------------------ SV-1 .. SV-5
+function renderSummary(agents, now) {
+  const totals = todayTotals(live.figures);
+  setText(byId("sv-handled"), i18n.number(totals.handled));
+  setText(byId("sv-abandoned"), i18n.number(totals.abandoned));
+  setText(byId("sv-timed-out"), i18n.number(totals.timed_out));
+
+  const f = nowFigures(live, agents, now);
+  setText(byId("sv-waiting"), i18n.number(f.waiting));
+  setText(byId("sv-connected"), i18n.number(f.connected));
+  setText(byId("sv-busiest"), f.busiest ? f.busiest.queue : "–");
+  setText(byId("sv-busiest-hint"), f.busiest ? t("figure.n_waiting", { n: f.busiest.waiting }) : "");
+  setText(byId("sv-paused"), i18n.number(f.paused.length));
+  setText(byId("sv-paused-hint"), f.paused.map((a) => a.name).join(", "));
+  setText(byId("sv-longest-conversation"), i18n.duration(f.longestConversation));
+  const call = f.longestConversationCall;
+  setText(byId("sv-longest-conversation-hint"), call ? `${call.caller_number} · ${call.queue}` : "");
+  setText(byId("sv-longest-wait"), i18n.duration(f.longestWait));
+  const caller = f.longestWaitCaller;
+  setText(byId("sv-longest-wait-hint"), caller ? `${caller.caller_number} · ${caller.queue}` : "");
+}
+
+// ------------------------------------------------------------------ SV-6 queue cards / table
+const CARD_FIELDS = [
+  "waiting",
+  "agents_logged_in",
+  "longest_wait",
+  "average_call",
+  "pct_abandoned",
+  "pct_timed_out",
+  "pct_handled",
+  "last_update",
+];
+
+function queueDisplay(queue, now) {
+  return {
+    ...queueValues(live.figures[queue], now, i18n),
+    average_call: averageOf(handleTimes, queue, i18n),
+    last_update: i18n.time(live.updatedAt[queue]),
+  };
+}
+
+function renderQueues(now) {
+  const queues = Object.keys(live.figures).sort();
+  setFlag(byId("queues-empty"), "hidden", queues.length > 0);
+  syncChildren(
+    byId("queue-cards"),
+    queues,
+    (q) => q,
+    (q) => makeCard(q, CARD_FIELDS, i18n),
+    (card, q) => setValues(card, queueDisplay(q, now)),
+  );
+  syncChildren(
+    byId("queue-rows"),
+    queues,
+    (q) => q,
+    (q) => {
+      const row = h("tr", {}, h("th", { scope: "row" }, q));
+      row.cells_ = CARD_FIELDS.map((name) => {
+        const cell = h("td", { class: name === "last_update" ? "" : "num" });
+        row.append(cell);
+        return cell;
+      });
+      return row;
+    },
+    (row, q) => {
+      const values = queueDisplay(q, now);
+      CARD_FIELDS.forEach((name, i) => setText(row.cells_[i], values[name] ?? "–"));
+    },
+  );
+}
+
+const viewToggle = byId("queue-view");
+viewToggle.addEventListener("click", () => {
+  const table = viewToggle.getAttribute("aria-pressed") !== "true";
+  viewToggle.setAttribute("aria-pressed", String(table));
+  setText(viewToggle, table ? viewToggle.dataset.labelCards : viewToggle.dataset.labelTable);
+  byId("queue-cards").hidden = table;
+  byId("queue-table").hidden = !table;
+  localStorage.setItem("standardiste.queueView", table ? "table" : "cards");
+});
+if (localStorage.getItem("standardiste.queueView") === "table") viewToggle.click();
+
+// ------------------------------------------------------------------ SV-9 agents
+const ACTIONS = ["pause", "resume", "login", "logout"];
+
+function createAgentRow(agent) {
+  const cells = {
+    name: h("th", { scope: "row" }),
+    status: h("td"),
+    time: h("td", { class: "num timer" }),
+    customer: h("td"),
+    waited: h("td", { class: "num" }),
+    talk: h("td", { class: "num timer" }),
+    queues: h("td", { class: "queues" }),
+    actions: h("td"),
+  };
+  const badge = h("span", { class: "badge" });
+  const detail = h("span", { class: "detail" });
+  cells.status.append(badge, " ", detail);
+  const reason = h("select", { class: "reason" });
+  reason.append(byId("reason-options").content.cloneNode(true));
+  const buttons = {};
+  for (const action of ACTIONS) {
+    buttons[action] = h(
+      "button",
+      { type: "button", class: action === "pause" || action === "login" ? "" : "secondary" },
+      t(`action.${action}`),
+    );
+  }
+  // A wrapper, not the cell, is the flex box: a <td> must stay a table cell for screen readers.
+  cells.actions.append(
+    h("div", { class: "row-actions" }, reason, buttons.pause, buttons.resume, buttons.login, buttons.logout),
+  );
+  const row = h("tr", { "data-agent": agent.key }, ...Object.values(cells));
+  Object.assign(row, { cells_: cells, badge, detail, reason, buttons });
+  for (const action of ACTIONS) {
+    buttons[action].addEventListener("click", () => runAgentAction(row, action));
+  }
+  return row;
+}
+
+function runAgentAction(row, action) {
+  const username = row.dataset.username;
+  if (!username) return;
+  const body = action === "pause" ? { reason: row.reason.value } : {};
+  // Act on the device that is logged in (an agent may have a desk phone and a softphone);
+  // logging in uses the user's default device.
+  if (action !== "login" && row.dataset.device) body.device = row.dataset.device;
+  act(row.buttons[action], () => post(agentPath(username, action), body));
+}
+
+function updateAgentRow(row, agent) {
+  const c = row.cells_;
+  if (agent.username) row.dataset.username = agent.username;
+  else delete row.dataset.username;
+  const device = agent.members[0]?.interface;
+  if (device) row.dataset.device = device;
+  else delete row.dataset.device;
+  setText(c.name, agent.name);
+  row.badge.dataset.status = agent.status;
+  setText(row.badge, t(`presence.${agent.status}`));
+  const details = [];
+  if (agent.paused && agent.reason) details.push(i18n.label("reason", agent.reason));
+  if (agent.paused && agent.forced) details.push(t("agent.forced"));
+  setText(row.detail, details.join(" · "));
+  const now = live.now();
+  setText(c.time, agent.since ? i18n.duration(now - agent.since) : "–");
+  setText(c.customer, agent.call ? agent.call.caller_number || t("agent.unknown_number") : "");
+  setText(c.waited, agent.call ? i18n.duration(agent.call.wait) : "");
+  setText(c.talk, agent.call ? i18n.duration(now - agent.call.answered_at) : "");
+  setText(
+    c.queues,
+    agent.queues.map((q) => `${q.queue} (${t(`presence.${q.presence}`)})`).join(", "),
+  );
+  const rosterAgent = roster.agents.find((a) => a.username === agent.username);
+  const inQueues = new Set(agent.queues.map((q) => q.queue));
+  const canAct = Boolean(agent.username);
+  const enabled = {
+    pause: canAct && agent.loggedIn && !agent.allPaused,
+    resume: canAct && agent.paused,
+    login: canAct && Boolean(rosterAgent?.queues.some((q) => !inQueues.has(q))),
+    logout: canAct && agent.loggedIn,
+  };
+  for (const action of ACTIONS) {
+    setEnabled(row.buttons[action], enabled[action]);
+    const label = t("action.for_agent", { action: t(`action.${action}`), name: agent.name });
+    if (row.buttons[action].getAttribute("aria-label") !== label) {
+      row.buttons[action].setAttribute("aria-label", label);
+    }
+  }
+  row.reason.setAttribute("aria-label", t("action.pause_reason_for", { name: agent.name }));
+  setFlag(row.reason, "disabled", !canAct);
+}
+
+function renderAgents(agents) {
+  setFlag(byId("agents-empty"), "hidden", agents.length > 0);
+  syncChildren(byId("agent-rows"), agents, (a) => a.key, createAgentRow, updateAgentRow);
+}
+
+// ------------------------------------------------------------------ SV-10 waiting callers
+function createCallerRow() {
+  const cells = [
+    h("th", { scope: "row" }),
+    h("td"),
+    h("td"),
+    h("td", { class: "num" }),
+    h("td", { class: "num timer" }),
+    h("td"),
+  ];
+  const row = h("tr", {}, ...cells);
+  row.cells_ = cells;
+  return row;
+}
+
+function updateCallerRow(row, caller) {
+  const now = live.now();
+  const [number, name, queue, position, waiting, state] = row.cells_;
+  row.dataset.uniqueid = caller.uniqueid;
+  setText(number, caller.caller_number || t("agent.unknown_number"));
+  setText(name, caller.caller_name || "");
+  setText(queue, caller.queue);
+  setText(position, i18n.number(caller.position));
+  setText(waiting, i18n.duration(now - caller.joined_at));
+  const ringing = caller.ringing
+    ? t("caller.ringing", { agent: live.users[caller.ringing]?.display_name ?? caller.ringing })
+    : t("caller.in_line");
+  setText(state, ringing);
+}
+
+const callerSort = { key: "waiting", ascending: false };
+for (const button of document.querySelectorAll("#callers-table button.sort")) {
+  button.addEventListener("click", () => {
+    const key = button.dataset.sort;
+    callerSort.ascending = callerSort.key === key ? !callerSort.ascending : key !== "waiting";
+    callerSort.key = key;
+    for (const th of document.querySelectorAll("#callers-table th[aria-sort]")) {
+      const mine = th.contains(button);
+      th.setAttribute("aria-sort", mine ? (callerSort.ascending ? "ascending" : "descending") : "none");
+    }
+    render();
+  });
+}
+
+function renderCallers() {
+  const callers = waitingCallers(live, callerSort.key, callerSort.ascending);
+  setFlag(byId("callers-empty"), "hidden", callers.length > 0);
+  setFlag(byId("callers-table"), "hidden", callers.length === 0);
+  setText(byId("callers-summary"), t("sv.n_callers_waiting", { n: callers.length }));
+  syncChildren(byId("caller-rows"), callers, (c) => c.uniqueid, createCallerRow, updateCallerRow);
+}
+
+// ------------------------------------------------------------------ history figures
+// A call that ended is a new history row: average call durations change. The history is
+// written a moment after the live change, hence the delay.
+let knownCalls = new Set();
+let refreshTimer = null;
+
+function watchEndedCalls() {
+  const calls = new Set(Object.keys(live.state.call));
+  const ended = [...knownCalls].some((key) => !calls.has(key));
+  knownCalls = calls;
+  if (!ended) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    try {
+      handleTimes = (await api("GET", "/api/v1/handle-times")).handleTimes;
+    } catch {
+      // Keep the figures we have; the next ended call tries again.
+    }
+  }, 1500);
+}
+
+// ------------------------------------------------------------------ main loop
+function render() {
+  if (!live.synced) return;
+  const now = live.now();
+  const agents = agentRows(live, roster, now);
+  renderSummary(agents, now);
+  renderQueues(now);
+  renderAgents(agents);
+  renderCallers();
+  watchEndedCalls();
+}
+
+setInterval(render, 1000);
+live.start();
