@@ -65,8 +65,9 @@ class _Left:
     app_queue sends QueueCallerAbandon both when the caller hangs up and when the queue's
     timeout expires, and QueueCallerLeave before AgentConnect when an agent answers. So the
     outcome is settled later: by AgentConnect (answered), by a hangup request seen *before*
-    the abandon (abandoned), by our dialplan's QueueExit user event (its QUEUESTATUS), or at
-    the channel's hangup with ``default``.
+    the abandon (abandoned), by our dialplan's QueueExit user event (its QUEUESTATUS:
+    TIMEOUT is a time-out), or at the channel's hangup with ``default`` (an abandon whose
+    channel died with no QueueExit was a hang-up: the caller's, or an operator's over AMI).
     """
 
     caller: Caller
@@ -174,7 +175,7 @@ class ContactCenter:
                 self._settled.add(e.uniqueid)
             self._finish_left(e.uniqueid, "abandoned", out)
         else:
-            left.default = "timed_out"  # removed by the queue, not by the caller
+            left.default = "abandoned"  # unless our dialplan's QueueExit says TIMEOUT
         return out
 
     def _hangup_request(self, e: ev.HangupRequested) -> Outcome:
@@ -254,11 +255,14 @@ class ContactCenter:
 
     def _agent_completed(self, e: ev.AgentCompleted) -> Outcome:
         out = Outcome()
-        call = self.calls.pop(e.uniqueid, None)
+        uniqueid = e.uniqueid or self._call_of(e.queue, e.interface)
+        call = self.calls.pop(uniqueid, None)
         hold = 0.0
         if call is not None:
             hold = call.hold + (e.at - call.on_hold_since if call.on_hold_since else 0.0)
-            out.changes.append(Change("call", e.uniqueid, None))
+            out.changes.append(Change("call", uniqueid, None))
+        elif not uniqueid:
+            return out  # no id and no call of that agent: nothing to close
         wrapup = self.wrapup.get(e.queue, 0.0)
         self._set_member(
             e.queue,
@@ -270,7 +274,7 @@ class ContactCenter:
             since=e.at,
         )
         out.records.append(
-            QueueCallCompleted(e.uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at)
+            QueueCallCompleted(uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at)
         )
         return out
 
@@ -633,6 +637,14 @@ class ContactCenter:
 
     def _agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values()}
+
+    def _call_of(self, queue: str, agent: str) -> str:
+        """The caller id of the agent's call in ``queue`` (Asterisk 22 was seen sending an
+        AgentComplete without Uniqueid when many calls ended at once)."""
+        for call in self.calls.values():
+            if call.queue == queue and call.agent == agent:
+                return call.uniqueid
+        return ""
 
     @staticmethod
     def _peer(channel: Channel, outbound: bool) -> str:

@@ -144,9 +144,11 @@ def _agent_connect(m: Headers, at: float) -> ev.Event:
 
 
 def _agent_complete(m: Headers, at: float) -> ev.Event:
+    # Uniqueid may be missing (seen on Asterisk 22 under many simultaneous hang-ups): the
+    # model then finds the call by queue and agent.
     return ev.AgentCompleted(
         _req(m, "Queue"),
-        _req(m, "Uniqueid"),
+        m.get("Uniqueid", ""),
         _req(m, "Interface"),
         _float(m, "HoldTime"),
         _float(m, "TalkTime"),

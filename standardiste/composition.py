@@ -25,7 +25,11 @@ async def bridge_from_settings(
         await upgrade(db.url)
     store = HistoryStore(db.url)
     sink = HistorySink(store, DiskBuffer(db.buffer_path, db.buffer_max_bytes))
-    client = aioredis.Redis.from_url(settings.redis.url)
+    # Longer than the 5 s XREAD BLOCK of the mirror's readers, so a quiet stream is not taken
+    # for a dead Redis; short enough that a dead one is noticed.
+    client = aioredis.Redis.from_url(
+        settings.redis.url, socket_timeout=15.0, socket_connect_timeout=5.0
+    )
     bridge = Bridge(settings, redis_client=client, history=sink)
     try:
         await bridge.start()

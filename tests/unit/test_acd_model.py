@@ -86,21 +86,49 @@ def test_caller_hanging_up_while_waiting_is_abandoned() -> None:
 
 
 def test_timeout_is_not_an_abandon_though_asterisk_sends_one() -> None:
-    # app_queue sends QueueCallerAbandon on timeout too (tests/transcripts/timeout.md).
-    for with_user_event in (True, False):
-        cc = ContactCenter()
-        cc.apply(joined(queue="support"))
-        seq: list[ev.Event] = [
-            ev.CallerAbandoned("support", "100.1", 8, T0 + 8),
-            ev.CallerLeft("support", "100.1", T0 + 8),
-        ]
-        if with_user_event:
-            seq.append(ev.QueueExited("support", "100.1", "TIMEOUT", T0 + 8))
-        seq += [ev.HangupRequested("100.1", T0 + 9), ev.ChannelHungUp("100.1", 16, T0 + 9)]
-        recs = records_of(cc, *seq)
-        assert recs == [QueueCallLeft("100.1", "support", "timed_out", 8, T0 + 8)]
-        today = cc.queues["support"].today
-        assert (today.timed_out, today.abandoned) == (1, 0)
+    # app_queue sends QueueCallerAbandon on timeout too (tests/transcripts/timeout.md); our
+    # dialplan's QueueExit user event carries QUEUESTATUS=TIMEOUT.
+    cc = ContactCenter()
+    cc.apply(joined(queue="support"))
+    recs = records_of(
+        cc,
+        ev.CallerAbandoned("support", "100.1", 8, T0 + 8),
+        ev.CallerLeft("support", "100.1", T0 + 8),
+        ev.QueueExited("support", "100.1", "TIMEOUT", T0 + 8),
+        ev.HangupRequested("100.1", T0 + 9),
+        ev.ChannelHungUp("100.1", 16, T0 + 9),
+    )
+    assert recs == [QueueCallLeft("100.1", "support", "timed_out", 8, T0 + 8)]
+    today = cc.queues["support"].today
+    assert (today.timed_out, today.abandoned) == (1, 0)
+
+
+def test_caller_hung_up_by_an_operator_while_waiting_is_abandoned() -> None:
+    # AMI Hangup of a waiting caller: the hangup request comes *after* the abandon, and no
+    # QueueExit follows (Queue() never returns).
+    cc = ContactCenter()
+    cc.apply(joined())
+    recs = records_of(
+        cc,
+        ev.CallerAbandoned("sales", "100.1", 5, T0 + 5),
+        ev.CallerLeft("sales", "100.1", T0 + 5),
+        ev.HangupRequested("100.1", T0 + 5),
+        ev.ChannelHungUp("100.1", 16, T0 + 5),
+    )
+    assert recs == [QueueCallLeft("100.1", "sales", "abandoned", 5, T0 + 5)]
+
+
+def test_agent_complete_without_uniqueid_closes_the_agents_call() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined())
+    cc.apply(ev.CallerLeft("sales", "100.1", T0 + 2))
+    cc.apply(ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 2, "x", "y", T0 + 2))
+    recs = records_of(cc, ev.AgentCompleted("sales", "", "PJSIP/agent1001", 2, 9, "agent", T0 + 11))
+    assert recs == [
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 9, 0.0, "agent", T0 + 11)
+    ]
+    assert cc.calls == {}
 
 
 def test_caller_positions_close_up_when_one_leaves() -> None:
