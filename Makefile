@@ -13,6 +13,10 @@ test: setup
 test-unit: setup
 	.venv/bin/python -m pytest -ra tests/unit tests/replay
 
+# Ctrl-C stops everything the demo started (see standardiste/demo.py).
+demo: setup
+	.venv/bin/standardiste demo
+
 bench: setup
 	.venv/bin/python bench/ingest.py
 

@@ -1,4 +1,4 @@
-"""The ``standardiste`` command: sandbox, bridge, db."""
+"""The ``standardiste`` command: sandbox, bridge, db, demo."""
 
 from __future__ import annotations
 
@@ -49,6 +49,29 @@ async def _run_bridge(settings: Settings) -> None:
         print(f"bridge stopping: {bridge.figures()}", flush=True)
 
 
+async def _run_demo(settings: Settings, seed: int | None) -> int:
+    from standardiste.demo import DemoError, DemoOptions, run_demo
+
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        # A second Ctrl-C does not kill: that would leave sipp and Asterisk running.
+        if stop.is_set():
+            print("standardiste: demo: already stopping (each step is time-bounded)",
+                  file=sys.stderr, flush=True)
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        await run_demo(settings, stop, DemoOptions(seed=seed))
+    except DemoError as exc:
+        print(f"standardiste: demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _db_upgrade(settings: Settings) -> None:
     from standardiste.history.migrate import upgrade
 
@@ -65,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bridge", help="run the AMI bridge (live model, Redis mirror, SQL history)")
     db = sub.add_parser("db", help="the SQL history database")
     db.add_argument("action", choices=["upgrade"])
+    demo = sub.add_parser(
+        "demo",
+        help="run the product with demo traffic: sandbox, Redis, bridge, web app, sipp calls",
+        description="Needs root (the Asterisk sandbox). Uses var/demo.sqlite3 for the history, "
+        "the configured Redis or, if it does not answer, a private redis-server under "
+        "var/redis. Ctrl-C stops everything it started.",
+    )
+    demo.add_argument("--seed", type=int, help="seed of the traffic's randomness (replayable)")
     return parser
 
 
@@ -88,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run_bridge(settings))
         return 0
+    if args.command == "demo":
+        return asyncio.run(_run_demo(settings, args.seed))
     if args.command == "db":
         asyncio.run(_db_upgrade(settings))
         return 0
