@@ -35,16 +35,29 @@ def _sandbox(settings: Settings, action: str) -> int:
     return 0 if status.running else 3
 
 
-async def _run_bridge(settings: Settings) -> None:
+async def _run_bridge(settings: Settings, with_web: bool) -> None:
     from standardiste.composition import bridge_from_settings
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bridge_from_settings(settings) as bridge:
-        print(f"bridge running: AMI {settings.ami.host}:{settings.ami.port}, "
-              f"Redis {settings.redis.url}, history {settings.database.url}", flush=True)
+    async with bridge_from_settings(settings) as bridge, contextlib.AsyncExitStack() as stack:
+        print(
+            f"bridge running: AMI {settings.ami.host}:{settings.ami.port}, "
+            f"Redis {settings.redis.url}, history {settings.database.url}",
+            flush=True,
+        )
+        if with_web:
+            # The web app lives in the bridge's process: its agent actions are the bridge's
+            # use cases (see web/deps.py).
+            from web.app import init_app
+            from web.deps import deps_from_bridge
+            from web.serve import serve
+
+            app = init_app(deps_from_bridge(bridge))
+            await stack.enter_async_context(serve(app, settings.web.host, settings.web.port))
+            print(f"web app on http://{settings.web.host}:{settings.web.port}/", flush=True)
         await stop.wait()
         print(f"bridge stopping: {bridge.figures()}", flush=True)
 
@@ -57,8 +70,11 @@ async def _run_demo(settings: Settings, seed: int | None) -> int:
     def on_signal() -> None:
         # A second Ctrl-C does not kill: that would leave sipp and Asterisk running.
         if stop.is_set():
-            print("standardiste: demo: already stopping (each step is time-bounded)",
-                  file=sys.stderr, flush=True)
+            print(
+                "standardiste: demo: already stopping (each step is time-bounded)",
+                file=sys.stderr,
+                flush=True,
+            )
         stop.set()
 
     loop = asyncio.get_running_loop()
@@ -85,7 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sb = sub.add_parser("sandbox", help="the local Asterisk sandbox")
     sb.add_argument("action", choices=["up", "down", "status"])
-    sub.add_parser("bridge", help="run the AMI bridge (live model, Redis mirror, SQL history)")
+    br = sub.add_parser(
+        "bridge", help="run the AMI bridge (live model, Redis mirror, SQL history) and the web app"
+    )
+    br.add_argument("--no-web", action="store_true", help="the bridge alone, no web app")
     db = sub.add_parser("db", help="the SQL history database")
     db.add_argument("action", choices=["upgrade"])
     demo = sub.add_parser(
@@ -117,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "bridge":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run_bridge(settings))
+            asyncio.run(_run_bridge(settings, with_web=not args.no_web))
         return 0
     if args.command == "demo":
         return asyncio.run(_run_demo(settings, args.seed))

@@ -109,8 +109,9 @@ def demo_logins(passwords: Mapping[str, str] | None = None) -> list[DemoLogin]:
     def password(user: str) -> str:
         return (passwords or {}).get(user) or secrets.token_urlsafe(12)
 
-    logins = [DemoLogin(SUPERVISOR, password(SUPERVISOR), "supervisor", (SUPERVISOR_DEVICE,),
-                        queues)]
+    logins = [
+        DemoLogin(SUPERVISOR, password(SUPERVISOR), "supervisor", (SUPERVISOR_DEVICE,), queues)
+    ]
     for agent in DEMO_AGENTS:
         logins.append(
             DemoLogin(agent.name, password(agent.name), "agent", (agent.interface,), agent.queues)
@@ -136,8 +137,10 @@ async def run_demo(
 
     report = DemoReport()
     _preflight()
-    say("Starting the Asterisk sandbox (the first run builds it: a few minutes), Redis, the"
-        " bridge, the web app and the traffic...")
+    say(
+        "Starting the Asterisk sandbox (the first run builds it: a few minutes), Redis, the"
+        " bridge, the web app and the traffic..."
+    )
     async with contextlib.AsyncExitStack() as stack:
         info = await _sandbox(settings, stack, options, report)
         if stop.is_set():
@@ -164,9 +167,14 @@ async def run_demo(
         _banner(say, info, report, options.traffic)
         await stop.wait()
         traffic.stop_intake()  # first: no new caller from here on
-        steps = ["callers", "agents' phones", "web app" if report.web_url else "", "bridge",
-                 "Redis" if report.private_redis else "",
-                 "Asterisk sandbox" if report.sandbox_started else ""]
+        steps = [
+            "callers",
+            "agents' phones",
+            "web app" if report.web_url else "",
+            "bridge",
+            "Redis" if report.private_redis else "",
+            "Asterisk sandbox" if report.sandbox_started else "",
+        ]
         say(f"Stopping: {', '.join(s for s in steps if s)}...")
     figures = report.traffic
     say(
@@ -219,9 +227,7 @@ async def _sandbox(
             stack.push_async_callback(
                 _bounded, "sandbox", lambda: asyncio.to_thread(sandbox.down, root), 30.0
             )
-        return await asyncio.to_thread(
-            sandbox.up, root, cfg.config_dir, ami_port=settings.ami.port
-        )
+        return await asyncio.to_thread(sandbox.up, root, cfg.config_dir, ami_port=settings.ami.port)
     except sandbox.SandboxError as exc:
         raise DemoError(f"Asterisk sandbox: {exc}") from exc
 
@@ -287,9 +293,7 @@ async def _enter_bounded(
 ) -> T:
     """``stack.enter_async_context`` with a time limit on the exit."""
     value = await manager.__aenter__()
-    stack.push_async_callback(
-        _bounded, step, lambda: manager.__aexit__(None, None, None), timeout
-    )
+    stack.push_async_callback(_bounded, step, lambda: manager.__aexit__(None, None, None), timeout)
     return value
 
 
@@ -320,18 +324,11 @@ async def provision_users(bridge: Bridge, logins: list[DemoLogin]) -> list[DemoL
     return logins
 
 
-# >>> WEB APP START: the one place the demo starts the web app. <<<
 async def start_web(
     settings: Settings, bridge: Bridge, stack: contextlib.AsyncExitStack, options: DemoOptions
 ) -> str | None:
-    """Serve the web app on ``web.host``:``web.port``; its URL, or None without a web app."""
-    try:
-        from web.app import init_app
-    except ModuleNotFoundError as exc:
-        if exc.name != "web.app":
-            raise
-        log.warning("demo.no_web_app", why="web/app.py is not there yet")
-        return None
+    """Serve the web app on ``web.host``:``web.port``; its URL."""
+    from web.app import init_app
     from web.deps import deps_from_bridge
     from web.serve import serve
 
@@ -347,7 +344,6 @@ async def start_web(
         ) from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     return f"http://{shown}:{port}/"
-# >>> WEB APP END <<<
 
 
 def _banner(
@@ -422,13 +418,20 @@ class PrivateRedis:
         port = _free_tcp_port()
         self._proc = await asyncio.create_subprocess_exec(
             "redis-server",
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(self.directory.resolve()),
-            "--daemonize", "no",
-            "--logfile", "",  # stdout
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.directory.resolve()),
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",  # stdout
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
