@@ -13,6 +13,7 @@ from typing import Any
 
 from acd import events as ev
 from acd.records import (
+    AgentAction,
     AgentEvent,
     DeviceCall,
     QueueCallAnswered,
@@ -281,24 +282,13 @@ class ContactCenter:
     def _member_added(self, e: ev.MemberAdded) -> Outcome:
         out = Outcome()
         m = e.member
-        pending = self._pending.pop(("login", m.queue, m.interface), None)
         member = self._member_from(m)
         member.logged_in_at = m.at
         member.since = m.at
         self.members[member.key] = member
         self._queue(m.queue)
         out.changes.append(Change("member", member.key, member.to_dict()))
-        out.records.append(
-            AgentEvent(
-                m.interface,
-                m.queue,
-                "login",
-                "",
-                pending.by if pending else "pbx",
-                pending.forced if pending else False,
-                m.at,
-            )
-        )
+        out.records.append(self._agent_event("login", m.queue, m.interface, "", m.at))
         return out
 
     def _member_updated(self, e: ev.MemberUpdated) -> Outcome:
@@ -326,28 +316,15 @@ class ContactCenter:
     def _member_removed(self, e: ev.MemberRemoved) -> Outcome:
         out = Outcome()
         key = member_key(e.queue, e.interface)
-        pending = self._pending.pop(("logout", e.queue, e.interface), None)
         if self.members.pop(key, None) is not None:
             out.changes.append(Change("member", key, None))
-        out.records.append(
-            AgentEvent(
-                e.interface,
-                e.queue,
-                "logout",
-                "",
-                pending.by if pending else "pbx",
-                pending.forced if pending else False,
-                e.at,
-            )
-        )
+        out.records.append(self._agent_event("logout", e.queue, e.interface, "", e.at))
         return out
 
     def _member_paused(self, e: ev.MemberPaused) -> Outcome:
         out = Outcome()
-        action = "pause" if e.paused else "resume"
-        pending = self._pending.pop((action, e.queue, e.interface), None)
-        by = pending.by if pending else "pbx"
-        forced = pending.forced if pending else False
+        action: AgentAction = "pause" if e.paused else "resume"
+        record = self._agent_event(action, e.queue, e.interface, e.reason, e.at)
         member = self.members.get(member_key(e.queue, e.interface))
         if member is not None and member.paused == e.paused and member.paused_reason == e.reason:
             return out  # a repeat (Asterisk sends one per request): nothing changed
@@ -357,13 +334,11 @@ class ContactCenter:
             out,
             paused=e.paused,
             paused_reason=e.reason if e.paused else "",
-            paused_by=by if e.paused else "",
-            forced=forced if e.paused else False,
+            paused_by=record.by if e.paused else "",
+            forced=record.forced if e.paused else False,
             since=e.at,
         )
-        out.records.append(
-            AgentEvent(e.interface, e.queue, action, e.reason, by, forced, e.at)  # type: ignore[arg-type]
-        )
+        out.records.append(record)
         return out
 
     def _channel_created(self, e: ev.ChannelCreated) -> Outcome:
@@ -583,6 +558,16 @@ class ContactCenter:
         }
 
     # ------------------------------------------------------------------ helpers
+    def _agent_event(
+        self, action: AgentAction, queue: str, interface: str, reason: str, at: float
+    ) -> AgentEvent:
+        """The history record of a member change, attributed to whoever asked for it through
+        us (``expect``), else to the PBX itself (a phone feature code, a restart, ...)."""
+        pending = self._pending.pop((action, queue, interface), None)
+        if pending is None:
+            return AgentEvent(interface, queue, action, reason, "pbx", False, at)
+        return AgentEvent(interface, queue, action, reason, pending.by, pending.forced, at)
+
     def _queue(self, name: str) -> Queue:
         queue = self.queues.get(name)
         if queue is None:

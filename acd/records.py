@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
 QueueOutcome = Literal["answered", "abandoned", "timed_out", "exited"]
+AgentAction = Literal["login", "logout", "pause", "resume"]
 CallDirection = Literal["inbound", "outbound"]
 
 
@@ -106,7 +107,7 @@ class AgentEvent(Record):
     kind: ClassVar[str] = "agent_event"
     agent: str  # member interface
     queue: str
-    action: Literal["login", "logout", "pause", "resume"]
+    action: AgentAction
     reason: str
     by: str
     forced: bool
