@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -19,6 +19,9 @@ demo: setup
 
 bench: setup
 	.venv/bin/python bench/ingest.py
+
+bench-ws: setup
+	.venv/bin/python bench/ws_latency.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up

@@ -8,6 +8,7 @@ it was already running before the session: then it is left running).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -98,20 +99,33 @@ PG_BIN = Path(
 )
 
 
-def _reachable(host: str, port: int) -> bool:
+def _usable(host: str, port: int) -> bool:
+    """A server there that lets ``postgres`` in without a password (a freshly installed
+    Debian cluster answers but wants a password over TCP: then we run our own)."""
     try:
         socket.create_connection((host, port), timeout=1).close()
-        return True
     except OSError:
         return False
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(
+                host=host, port=port, user=PG_USER, database="postgres", timeout=5
+            )
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[tuple[str, int]]:
     """The PostgreSQL the dialect tests use: the machine's own on 127.0.0.1:5432 when it
-    answers (trust auth for ``postgres``), else a throwaway cluster of this test session, so a
+    lets ``postgres`` in (trust auth), else a throwaway cluster of this test session, so a
     fresh machine needs only the PostgreSQL packages (scripts/setup.sh installs them)."""
-    if _reachable(PG_HOST, PG_PORT):
+    if _usable(PG_HOST, PG_PORT):
         yield PG_HOST, PG_PORT
         return
     if not (PG_BIN / "initdb").exists():
