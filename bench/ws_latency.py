@@ -88,12 +88,12 @@ class FakeAsterisk:
                     name = action.get("Action", "")
                     aid = action.get("ActionID", "")
                     if name.lower() in ("queuestatus", "coreshowchannels", "devicestatelist"):
-                        writer.write(
+                        reply = (
                             f"Response: Success\r\nActionID: {aid}\r\nEventList: start\r\n"
                             f"Message: will follow\r\n\r\nEvent: {name}Complete\r\n"
                             f"ActionID: {aid}\r\nEventList: Complete\r\nListItems: 0\r\n\r\n"
-                            .encode()
                         )
+                        writer.write(reply.encode())
                         if name.lower() == "devicestatelist":
                             self.writer = writer
                             self.resynced.set()

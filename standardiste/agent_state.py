@@ -95,9 +95,7 @@ class AgentStateService:
         """Pause ``agent`` with ``reason`` (one of the configured pause reasons)."""
         self._check_interface(agent)
         if reason not in self._reasons:
-            raise InvalidInput(
-                f"pause reason {reason!r} is not one of: {', '.join(self._reasons)}"
-            )
+            raise InvalidInput(f"pause reason {reason!r} is not one of: {', '.join(self._reasons)}")
         return await self._set_paused(agent, True, reason, queues, by)
 
     async def resume(

@@ -69,8 +69,7 @@ async def handle_times_for(request: web.Request, user: User) -> dict[str, dict[s
     day, tz = _center_today(request)
     times = await handle_times(request.app[DEPS].engine, day, tz, _visible_queues(user))
     return {
-        q: {"completed": h.completed, "average_s": round(h.average_s, 1)}
-        for q, h in times.items()
+        q: {"completed": h.completed, "average_s": round(h.average_s, 1)} for q, h in times.items()
     }
 
 

@@ -207,9 +207,7 @@ async def test_week_of_activity_per_day(store: HistoryStore) -> None:
     records += queue_call(at(PARIS, 2024, 5, 13, 0, 0))
     await store.write(records)
     week = await week_activity(store.engine, ALICE, monday, PARIS)
-    assert week == [
-        DayActivity(monday + timedelta(i), i, i % 2, int(i >= 5)) for i in range(7)
-    ]
+    assert week == [DayActivity(monday + timedelta(i), i, i % 2, int(i >= 5)) for i in range(7)]
 
 
 async def test_compare_with_yesterday_or_last_week(store: HistoryStore) -> None:

@@ -120,7 +120,9 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
     try:
         # While it runs: the printed supervisor login opens a session on the printed URL.
         await eventually(
-            lambda: _value(out.getvalue()), lambda t: "Press Ctrl-C" in t or demo.done(), 60,
+            lambda: _value(out.getvalue()),
+            lambda t: "Press Ctrl-C" in t or demo.done(),
+            60,
             "the demo's banner",
         )
         assert not demo.done(), out.getvalue()
@@ -147,7 +149,11 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
     assert "Standardiste demo is running." in text
     assert report.web_url == url
     assert [login.username for login in report.logins] == [
-        "sophie", "alice", "bruno", "chloe", "david"
+        "sophie",
+        "alice",
+        "bruno",
+        "chloe",
+        "david",
     ]
     for login in report.logins:
         assert f"{login.username:<8} {login.password}" in text
@@ -186,4 +192,3 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
         return [c for c in found if c.get("Event") == "CoreShowChannel"]
 
     await eventually(channels, lambda c: c == [], 5, "no call left in Asterisk")
-

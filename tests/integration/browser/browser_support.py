@@ -128,9 +128,7 @@ async def log_in_fixture(
     failed_before = request.session.testsfailed
 
     async def open_as(username: str, *, locale: str = "en-US") -> Page:
-        context = await chromium.new_context(
-            locale=locale, viewport={"width": 1366, "height": 900}
-        )
+        context = await chromium.new_context(locale=locale, viewport={"width": 1366, "height": 900})
         contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{username}: {exc}"))
