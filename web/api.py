@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1``: session, me, overview, agent state actions.
+"""The JSON API under ``/api/v1``: session, me (and my preferences), overview, agent actions.
 
 Handlers are thin: who is asking (``current_user``), what they ask (``web.inputs``), whether
 they may (``web.permissions``), then the use case. Errors are raised, never built here: the
@@ -17,7 +17,9 @@ from web.accounts import MAX_PASSWORD, User
 from web.appkeys import ACCOUNTS, DEPS, LIMITER, MIRROR
 from web.errors import Forbidden, InvalidCredentials, UnknownUser
 from web.figures import day_of
+from web.i18n import is_time_zone
 from web.inputs import optional_text, queue_list, read_body, text
+from web.models import LANGUAGES
 from web.overview import overview
 from web.permissions import (
     Action,
@@ -63,6 +65,45 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
     return web.json_response(_me(request, user, await csrf_token(request)))
+
+
+# The fields a user may change about themself: "timezone" as documented, "time_zone" too,
+# as the User object spells it (a client may send back what it read).
+_PREFERENCE_FIELDS = frozenset({"language", "timezone", "time_zone"})
+
+
+async def update_me(request: web.Request) -> web.Response:
+    """My own UI language and time zone (BY-7). Session and CSRF: the middleware checks them."""
+    user = await current_user(request)
+    body = await read_body(request)
+    for name in sorted(body):
+        if name not in _PREFERENCE_FIELDS:
+            raise InvalidInput(f"field {name} cannot be changed here: only language, timezone")
+    language = _language(body["language"]) if "language" in body else None
+    zones = {name: _zone(name, body[name]) for name in ("timezone", "time_zone") if name in body}
+    if len(set(zones.values())) > 1:
+        raise InvalidInput("field timezone disagrees with field time_zone: send only one")
+    time_zone = next(iter(zones.values()), None)
+    if language is not None or time_zone is not None:
+        user = await request.app[ACCOUNTS].update_user(
+            user.username, language=language, time_zone=time_zone
+        )
+    return web.json_response(_me(request, user, await csrf_token(request)))
+
+
+def _language(value: object) -> str:
+    if not isinstance(value, str) or value not in LANGUAGES:
+        raise InvalidInput(
+            'field language must be "en", "fr" or "" (follow the browser\'s language)'
+        )
+    return value
+
+
+def _zone(name: str, value: object) -> str:
+    if not isinstance(value, str) or not is_time_zone(value):
+        shown = repr(value[:64]) if isinstance(value, str) else "this value"
+        raise InvalidInput(f"field {name}: {shown} is not an IANA time zone like Europe/Paris")
+    return value
 
 
 def _me(request: web.Request, user: User, token: str) -> dict[str, Any]:
@@ -177,6 +218,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/session", login, name=LOGIN_ROUTE)
     app.router.add_delete("/api/v1/session", logout, name="logout")
     app.router.add_get("/api/v1/me", me, name="me")
+    app.router.add_patch("/api/v1/me", update_me, name="update_me")
     app.router.add_get("/api/v1/overview", get_overview, name="overview")
     app.router.add_post("/api/v1/agents/{username}/login", agent_login, name="agent_login")
     app.router.add_post("/api/v1/agents/{username}/logout", agent_logout, name="agent_logout")

@@ -24,6 +24,13 @@ from string import Formatter
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).with_name("locales")
+# Keys that zoneinfo lists but no one should choose: the machine's own link and tzdata's
+# placeholder zone.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+# The areas of the IANA database's geographic zones: what the time zone menu lists (the
+# older names, US/Eastern or EST5EDT, are still accepted, never offered).
+_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/",
+          "Australia/", "Europe/", "Indian/", "Pacific/")  # fmt: skip
 
 
 class CatalogError(ValueError):
@@ -91,6 +98,26 @@ def zone(name: str, fallback: str = "UTC") -> tzinfo:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 continue
     raise AssertionError("UTC is always known")  # pragma: no cover
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """Every IANA time zone key a user may choose (the machine's tz database)."""
+    return frozenset(zoneinfo.available_timezones() - _NOT_ZONES)
+
+
+def is_time_zone(name: str) -> bool:
+    return name in time_zones()
+
+
+@cache
+def _menu_zones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in time_zones() if z.startswith(_AREAS))) + ("UTC",)
+
+
+def zone_choices(current: str) -> list[str]:
+    """The time zone menu: ``current`` first, then the geographic zones A-Z, then UTC."""
+    return [current, *(z for z in _menu_zones() if z != current)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +189,11 @@ __all__ = [
     "Translator",
     "catalog",
     "choose_language",
+    "is_time_zone",
     "negotiate",
     "placeholders",
+    "time_zones",
     "translator",
     "zone",
+    "zone_choices",
 ]

@@ -122,6 +122,22 @@ SCHEMAS: dict[str, Any] = {
             "pause_reasons": {"type": "array", "items": {"type": "string"}},
         },
     },
+    "Preferences": {
+        "type": "object",
+        "description": "Either field may be left out; unknown fields are refused.",
+        "properties": {
+            "language": {
+                "type": "string",
+                "enum": ["en", "fr", ""],
+                "description": "the UI's language; empty: the browser's (Accept-Language)",
+            },
+            "timezone": {
+                "type": "string",
+                "description": "an IANA time zone key, e.g. Europe/Paris (time_zone is also "
+                "accepted, as User spells it)",
+            },
+        },
+    },
     "QueueFigures": {
         "type": "object",
         "properties": {
@@ -234,7 +250,21 @@ PATHS: dict[str, Any] = {
             "summary": "The logged-in user, their CSRF token and the pause reasons",
             "security": _SESSION,
             "responses": {"200": _json(_ref("Me"), "the user"), **_errors(401)},
-        }
+        },
+        "patch": {
+            "summary": "Change my own UI language and time zone",
+            "description": "Any logged-in user, on themself only. Pages rendered after it "
+            "use the new language and time zone.",
+            "security": _CSRF,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("Preferences")}},
+            },
+            "responses": {
+                "200": _json(_ref("Me"), "changed: the updated user"),
+                **_errors(400, 401, 403, 415),
+            },
+        },
     },
     "/api/v1/overview": {
         "get": {

@@ -24,7 +24,7 @@ from standardiste.errors import StandardisteError
 from web import ui_data
 from web.accounts import User
 from web.appkeys import ACCOUNTS, DEPS
-from web.i18n import Translator, catalog, choose_language, translator
+from web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from web.permissions import scope_of
 from web.security import csrf_token, current_user
 
@@ -92,6 +92,9 @@ def render(
             "is_agent": bool(user and is_agent(user)),
             "page_data": page_data,
             "path": request.path,
+            # The header's language and time zone menu (BY-7): the user's own choices.
+            "my_language": user.language if user else "",
+            "time_zones": zone_choices(str(t.tz)) if user else [],
             **context,
         },
     )

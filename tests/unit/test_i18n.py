@@ -141,3 +141,18 @@ def test_missing_key_shows_itself_and_params_fill_in() -> None:
     assert t("figure.n_waiting", n=3) == "3 en attente"
     assert t.maybe("reason.lunch", "lunch") == "Déjeuner"
     assert t.maybe("reason.custom", "custom") == "custom"
+
+
+def test_time_zones_a_user_may_choose() -> None:
+    from web.i18n import is_time_zone, zone_choices
+
+    assert is_time_zone("Europe/Paris") and is_time_zone("UTC") and is_time_zone("US/Eastern")
+    for bad in ("", "localtime", "Factory", "europe/paris", "Mars/Base", "../etc/passwd"):
+        assert not is_time_zone(bad), bad
+    menu = zone_choices("Europe/Paris")
+    assert menu[0] == "Europe/Paris" and len(menu) == len(set(menu)) > 300
+    assert menu[1:-1] == sorted(menu[1:-1]) and menu[-1] == "UTC"
+    assert all(is_time_zone(z) for z in menu)
+    # An older name the user already has comes first; it is not offered otherwise.
+    assert zone_choices("US/Eastern")[0] == "US/Eastern"
+    assert "US/Eastern" not in zone_choices("Europe/Paris")

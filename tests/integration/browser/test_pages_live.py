@@ -32,7 +32,7 @@ from browser_support import (  # noqa: E402
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
 from standardiste.sipp import AgentPhone, place_call
-from web.appkeys import HUB
+from web.appkeys import ACCOUNTS, HUB
 
 LIVE_TIMEOUT = 10_000  # ms: a change must reach the page well within this
 
@@ -172,6 +172,55 @@ async def test_french_interface(bridge: Bridge, log_in: LogIn, shot: Shot) -> No
         re.compile(r"^lun\. \d\d/\d\d$")
     )
     await shot(agent, "2-agent-fr")
+
+
+async def test_agent_chooses_french_then_the_browsers_language(
+    site: Site, log_in: LogIn, shot: Shot
+) -> None:
+    # Bob left the language to his browser, which asks for English.
+    page = await log_in("bob", locale="en-US")
+    await expect(page.locator("h1")).to_have_text("My workspace")
+    prefs = page.locator("#prefs summary")
+    await expect(prefs).to_have_text("Language / Langue · Time zone")
+
+    # By keyboard: the menu takes the focus, Enter opens it.
+    await prefs.focus()
+    await page.keyboard.press("Enter")
+    language = page.get_by_label("Language / Langue")
+    await expect(language).to_be_visible()
+    await expect(language).to_have_value("")  # "Browser default"
+    await language.select_option(label="Français")
+    await page.get_by_label("Time zone").select_option("Europe/Paris")
+    await shot(page, "1-menu-en")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Save and reload").click()
+
+    # Reloaded: rendered in French, the live feed back, the choices kept.
+    await expect(page.locator("h1")).to_have_text("Mon espace")
+    assert await page.get_attribute("html", "lang") == "fr"
+    await expect(page.locator("#live-status")).to_have_text("En direct", timeout=LIVE_TIMEOUT)
+    await expect(page.locator("#my-status")).to_have_text("Déconnecté")
+    await expect(page.get_by_role("button", name="Fermer la session")).to_be_visible()
+    await expect(page.locator("#prefs summary")).to_have_text("Langue / Language · Fuseau horaire")
+    await expect(page.locator("#pref-language")).to_have_value("fr")
+    await expect(page.locator("#pref-timezone")).to_have_value("Europe/Paris")
+    bob = await site.app[ACCOUNTS].get("bob")
+    assert bob is not None and (bob.language, bob.time_zone) == ("fr", "Europe/Paris")
+    await shot(page, "2-french")
+
+    # And back to the browser's language: English again, the time zone kept.
+    await page.locator("#prefs summary").click()
+    await page.get_by_label("Langue / Language").select_option(label="Langue du navigateur")
+    await shot(page, "3-menu-fr")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Enregistrer et recharger").click()
+    await expect(page.locator("h1")).to_have_text("My workspace")
+    assert await page.get_attribute("html", "lang") == "en"
+    await expect(page.locator("#live-status")).to_have_text("Live", timeout=LIVE_TIMEOUT)
+    await expect(page.locator("#pref-language")).to_have_value("")
+    bob = await site.app[ACCOUNTS].get("bob")
+    assert bob is not None and (bob.language, bob.time_zone) == ("", "Europe/Paris")
+    await shot(page, "4-browser-default")
 
 
 async def test_agent_sees_their_call_then_todays_count(

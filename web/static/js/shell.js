@@ -1,5 +1,6 @@
-// What every logged-in page shares: its data and strings, the log-out button, the live
-// status in the header, error notices and the busy state of action buttons.
+// What every logged-in page shares: its data and strings, the log-out button, the language
+// and time zone menu, the live status in the header, error notices and the busy state of
+// action buttons.
 
 import { api, errorText } from "./api.js";
 import { byId, pageData, setText } from "./dom.js";
@@ -35,6 +36,34 @@ export function startPage() {
     }
     location.assign("/login");
   });
+
+  // Language and time zone (BY-7): saved with a button, not on every change of a menu (arrow
+  // keys in a closed <select> change it), then the page reloads to render in them.
+  const prefs = document.getElementById("prefs");
+  const prefsForm = document.getElementById("prefs-form");
+  prefsForm?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = {};
+    for (const select of prefsForm.querySelectorAll("select")) {
+      const saved = [...select.options].find((option) => option.defaultSelected);
+      if (select.value !== saved?.value) body[select.name] = select.value;
+    }
+    if (Object.keys(body).length === 0) {
+      closePrefs();
+      return;
+    }
+    act(byId("prefs-save"), async () => {
+      await api("PATCH", "/api/v1/me", { body, csrf: data.csrf });
+      location.reload();
+    });
+  });
+  prefs?.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && prefs.open) closePrefs();
+  });
+  function closePrefs() {
+    prefs.open = false;
+    prefs.querySelector("summary").focus();
+  }
 
   /** Run an API call for a control: busy while it runs, a notice if it fails. */
   async function act(control, call) {
