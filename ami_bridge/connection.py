@@ -190,6 +190,7 @@ class AmiConnection:
         self.messages_in = 0
         self.events_dropped = 0
         self.reconnects = 0  # connection attempts after the first one
+        self.sessions = 0  # successful logins: tells one AMI session from the next
         self.garbage_skipped = 0
         self.auth_failures = 0
         self.callback_errors = 0
@@ -424,6 +425,7 @@ class AmiConnection:
                 self._log.warning("ami peer sent no 'Asterisk Call Manager/' banner")
             session.logged_in = True
             session.up_since = loop.time()
+            self.sessions += 1
             self._connected_event.set()
             self._log.info("ami connected", ami_version=framer.version)
 

@@ -88,6 +88,7 @@ class Bridge:
         self._tasks: list[asyncio.Task[None]] = []
         self.synced = asyncio.Event()
         self.bad_messages = 0
+        self._resynced_session = -1
         self.resyncs = 0
 
     # -------------------------------------------------------------- lifecycle
@@ -149,6 +150,7 @@ class Bridge:
     async def resync(self) -> None:
         """Replace the model with what Asterisk reports now, atomically for readers."""
         self._resyncing = True
+        session = self.ami.sessions
         try:
             status = await self.ami.send("QueueStatus", {})
             channels = await self.ami.send("CoreShowChannels", {})
@@ -160,6 +162,7 @@ class Bridge:
                 outcome.extend(self._apply(msg))
             self._publish(outcome)
             self.resyncs += 1
+            self._resynced_session = session
             log.info(
                 "bridge.resynced",
                 queues=len(snap.queues),
@@ -177,7 +180,9 @@ class Bridge:
         self._notify()
 
     def _on_message(self, msg: AmiMessage) -> None:
-        if msg.event == "FullyBooted" and self.synced.is_set() and not self._resyncing:
+        # Asterisk greets every new session with FullyBooted: that session's on_connected
+        # resync covers it. Only a FullyBooted on a session already resynced asks for more.
+        if msg.event == "FullyBooted" and self._resynced_session == self.ami.sessions:
             self.request_resync()
             return
         if self._resyncing:
