@@ -78,7 +78,16 @@ async def ami(sandbox: sb.SandboxInfo) -> AsyncIterator[RawAMI]:
     finally:
         if not client.closed.is_set():
             await remove_all_members(client)
+            await hang_up_all_channels(client)
         await client.close()
+
+
+async def hang_up_all_channels(client: RawAMI) -> None:
+    """A sipp process killed without a BYE leaves its channel (and its place in a queue)
+    behind in Asterisk: hang such leftovers up so the next test starts from an idle PBX."""
+    for msg in await client.action_list("CoreShowChannels"):
+        if msg.get("Event") == "CoreShowChannel":
+            await client.action("Hangup", Channel=msg["Channel"])
 
 
 async def remove_all_members(client: RawAMI) -> None:
