@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
@@ -54,6 +54,9 @@ class Health:
     ami: bool
     redis: bool
     database: bool
+    # The bridge's measured figures (event queue depth and high water, drops, resyncs,
+    # pending mirror writes, buffered history records), for operators.
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def bridge_readiness(bridge: Bridge) -> Callable[[], Health]:
             ami=bool(figures["ami_connected"]),
             redis=bool(figures["mirror_healthy"]),
             database=bool(figures["history_healthy"]),
+            figures=figures,
         )
 
     return health

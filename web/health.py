@@ -34,7 +34,8 @@ async def readyz(request: web.Request) -> web.Response:
         "database": health.database and await _database_answers(deps.engine),
     }
     ready = all(checks.values())
-    return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    body = {"ready": ready, "checks": checks, "figures": health.figures}
+    return web.json_response(body, status=200 if ready else 503)
 
 
 async def _redis_answers(client: aioredis.Redis) -> bool:

@@ -220,6 +220,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "properties": {k: {"type": "boolean"} for k in ("ami", "redis", "database")},
             },
+            "figures": {
+                "type": "object",
+                "description": "the bridge's measured figures: event queue depth and high "
+                "water, events dropped, bad messages, resyncs, pending mirror writes, buffered "
+                "history records",
+            },
         },
     },
 }

@@ -78,6 +78,10 @@ async def test_supervisor_pauses_an_agent_through_the_api(
     try:
         status, ready = await bob.call("GET", "/readyz")
         assert (status, ready["checks"]) == (200, {"ami": True, "redis": True, "database": True})
+        # Operators see the bridge's measured queue depths and counters there too.
+        assert ready["figures"]["events_dropped"] == 0
+        figures = ready["figures"]
+        assert figures["event_queue_depth"] <= figures["event_queue_high_water"]
 
         # The agent logs himself into his queues from his workspace.
         await bob.login("bob")

@@ -36,6 +36,7 @@ async def test_readyz_when_everything_is_up(browser: Callable[[], Browser]) -> N
     assert await resp.json() == {
         "ready": True,
         "checks": {"ami": True, "redis": True, "database": True},
+        "figures": {},
     }
 
 
