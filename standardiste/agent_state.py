@@ -7,12 +7,12 @@ agent's state is recorded as ``by=<supervisor>`` and a supervisor's pause is *fo
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from acd.model import ContactCenter
 from acd.state import Member, member_key
+from ami_bridge.commands import INTERFACE_RE, AmiCommands
 from ami_bridge.errors import AmiActionError, AmiConnectionLost, AmiNotConnected, AmiTimeout
 from standardiste.errors import (
     AsteriskRefused,
@@ -22,11 +22,8 @@ from standardiste.errors import (
     UnknownQueue,
 )
 
-# A member interface: technology/resource, nothing that could smuggle dialplan or headers.
-INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,64}$")
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin", "after-call")
 
-Send = Callable[..., Awaitable[object]]
 WaitFor = Callable[[Callable[[], bool], float], Awaitable[bool]]
 
 
@@ -42,7 +39,7 @@ class AgentStateService:
     def __init__(
         self,
         model: ContactCenter,
-        send: Send,
+        ami: AmiCommands,
         wait_for: WaitFor,
         *,
         queues: Callable[[], Iterable[str]],
@@ -50,7 +47,7 @@ class AgentStateService:
         confirm_timeout: float = 5.0,
     ) -> None:
         self._model = model
-        self._send = send
+        self._ami = ami
         self._wait_for = wait_for
         self._queues = queues
         self._reasons = tuple(pause_reasons)
@@ -66,10 +63,8 @@ class AgentStateService:
         todo = [q for q in targets if member_key(q, agent) not in self._model.members]
         for queue in todo:
             self._model.expect("login", queue, agent, by=by.name, forced=by.supervisor)
-            headers: dict[str, str] = {"Queue": queue, "Interface": agent, "Paused": "false"}
-            if member_name:
-                headers["MemberName"] = self._check_text("member name", member_name)
-            await self._action("QueueAdd", headers)
+            name = self._check_text("member name", member_name) if member_name else ""
+            await self._do("QueueAdd", self._ami.queue_add(queue, agent, member_name=name))
         await self._confirm(
             lambda: all(member_key(q, agent) in self._model.members for q in todo),
             f"{agent} logged into {', '.join(todo)}",
@@ -82,7 +77,7 @@ class AgentStateService:
         todo = [m.queue for m in self._memberships(agent, queues)]
         for queue in todo:
             self._model.expect("logout", queue, agent, by=by.name, forced=by.supervisor)
-            await self._action("QueueRemove", {"Queue": queue, "Interface": agent})
+            await self._do("QueueRemove", self._ami.queue_remove(queue, agent))
         await self._confirm(
             lambda: not any(member_key(q, agent) in self._model.members for q in todo),
             f"{agent} logged out of {', '.join(todo)}",
@@ -113,10 +108,7 @@ class AgentStateService:
         action = "pause" if paused else "resume"
         for queue in todo:
             self._model.expect(action, queue, agent, by=by.name, forced=by.supervisor)
-            headers = {"Queue": queue, "Interface": agent, "Paused": "true" if paused else "false"}
-            if reason:
-                headers["Reason"] = reason
-            await self._action("QueuePause", headers)
+            await self._do("QueuePause", self._ami.queue_pause(queue, agent, paused, reason))
 
         def done() -> bool:
             for q in todo:
@@ -128,9 +120,12 @@ class AgentStateService:
         await self._confirm(done, f"{agent} {action}d in {', '.join(todo)}")
         return todo
 
-    async def _action(self, name: str, headers: Mapping[str, str]) -> None:
+    async def _do(self, name: str, command: Awaitable[None]) -> None:
+        """Run one AMI command; Asterisk's refusal and an unreachable PBX as domain errors."""
         try:
-            await self._send(name, headers, idempotent=name != "Originate")
+            await command
+        except ValueError as exc:  # an ami_bridge allow-list said no
+            raise InvalidInput(str(exc)) from exc
         except AmiActionError as exc:
             raise AsteriskRefused(f"Asterisk refused {name}: {exc}") from exc
         except (AmiNotConnected, AmiConnectionLost, AmiTimeout) as exc:

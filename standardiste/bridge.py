@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from acd.model import ContactCenter, Outcome
+from ami_bridge.commands import AmiCommands
 from ami_bridge.connection import AmiConnection
 from ami_bridge.errors import AmiError
 from ami_bridge.translate import EVENT_CLASSES, BadMessage, snapshot, translate
@@ -79,7 +80,7 @@ class Bridge:
             event_queue_size=ami.event_queue_size,
         )
         self.agents = AgentStateService(
-            self.model, self.ami.send, self.wait_for, queues=self._known_queues
+            self.model, AmiCommands(self.ami), self.wait_for, queues=self._known_queues
         )
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._resyncing = False

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from standardiste.agent_state import INTERFACE_RE
+from ami_bridge.commands import INTERFACE_RE
 from standardiste.errors import InvalidInput
 from web.errors import Conflict, UnknownUser
 from web.models import LANGUAGES, QUEUE_ROLES, ROLES, UserDevice, UserQueue, UserRow

@@ -14,6 +14,7 @@ import pytest
 from ami_raw import RawAMI
 from live import asterisk_view, converged, eventually, mirror_view, sql_rows
 
+from ami_bridge.commands import AmiCommands
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
 from standardiste.errors import AsteriskRefused, InvalidInput, UnknownQueue
@@ -213,8 +214,8 @@ async def test_non_queue_call_on_an_agent_device_goes_to_history(
 async def test_asterisk_refusal_is_reported_with_its_reason(bridge: Bridge) -> None:
     # The one place actions go through: Asterisk's own message comes back to the caller.
     with pytest.raises(AsteriskRefused, match="Interface not found"):
-        await bridge.agents._action(
-            "QueuePause", {"Queue": "sales", "Interface": "PJSIP/agent1004", "Paused": "true"}
+        await bridge.agents._do(
+            "QueuePause", AmiCommands(bridge.ami).queue_pause("sales", "PJSIP/agent1004", True)
         )
 
 
