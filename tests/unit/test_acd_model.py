@@ -209,3 +209,32 @@ def test_queue_legs_of_agent_devices_are_not_device_calls() -> None:
         ev.ChannelHungUp("2", 16, T0 + 5),
     )
     assert not [r for r in recs if isinstance(r, DeviceCall)]
+
+
+def test_hold_time_is_added_up_and_reported_with_the_completed_call() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined())
+    cc.apply(ev.CallerLeft("sales", "100.1", T0 + 2))
+    cc.apply(ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 2, "9.9", "y", T0 + 2))
+    cc.apply(ev.ChannelHold("100.1", True, T0 + 10))
+    assert cc.calls["100.1"].on_hold_since == T0 + 10
+    cc.apply(ev.ChannelHold("100.1", False, T0 + 25))
+    cc.apply(ev.ChannelHold("9.9", True, T0 + 30))  # the agent's leg: same call
+    recs = records_of(
+        cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 2, 40, "agent", T0 + 42)
+    )
+    assert recs == [
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 27.0, "agent", T0 + 42)
+    ]
+
+
+def test_ring_no_answer_puts_the_agent_back_to_ready() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined())
+    cc.apply(ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0))
+    assert cc.callers["100.1"].ringing == "PJSIP/agent1001"
+    cc.apply(ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
+    assert cc.callers["100.1"].ringing == ""
+    assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 16) == "ready"
