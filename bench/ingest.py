@@ -27,6 +27,8 @@ import redis.asyncio as aioredis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from fake_ami import FakeAsterisk  # noqa: E402
+
 from acd.records import Record  # noqa: E402
 from ami_bridge.baseline import own_parse, panoramisk_parse  # noqa: E402
 from ami_bridge.wire import AmiMessage, Framer  # noqa: E402
@@ -96,65 +98,6 @@ class NullSink:
         self.records += len(records)
 
 
-class FakeAsterisk:
-    """Answers Login, Ping and the resync lists, then pushes the stream as fast as TCP takes it."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-        self.resynced = asyncio.Event()
-        self.started_at = 0.0
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
-        framer = Framer(on_garbage=lambda *_: None)
-        pushing: asyncio.Task[None] | None = None
-        try:
-            while data := await reader.read(65536):
-                for action in framer.feed(data):
-                    name = action.get("Action", "").lower()
-                    aid = action.get("ActionID", "")
-                    if name in ("queuestatus", "coreshowchannels"):
-                        end = (
-                            "QueueStatusComplete"
-                            if name == "queuestatus"
-                            else ("CoreShowChannelsComplete")
-                        )
-                        writer.write(
-                            f"Response: Success\r\nActionID: {aid}\r\nEventList: start\r\n"
-                            f"Message: will follow\r\n\r\nEvent: {end}\r\nActionID: {aid}\r\n"
-                            f"EventList: Complete\r\nListItems: 0\r\n\r\n".encode()
-                        )
-                        if name == "coreshowchannels" and pushing is None:
-                            pushing = asyncio.create_task(self._push(writer))
-                    else:
-                        writer.write(
-                            f"Response: Success\r\nActionID: {aid}\r\nMessage: ok\r\n\r\n".encode()
-                        )
-            if pushing is not None:
-                await pushing
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    async def _push(self, writer: asyncio.StreamWriter) -> None:
-        self.resynced.set()
-        self.started_at = time.perf_counter()
-        for chunk in self.chunks:
-            writer.write(chunk)
-            await writer.drain()
-
-    async def aclose(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
 @dataclass
 class Run:
     events: int
@@ -166,7 +109,7 @@ class Run:
 
 
 async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str, Any]]:
-    fake = FakeAsterisk(chunks)
+    fake = FakeAsterisk()
     port = await fake.start()
     base = Settings()
     settings = replace(
@@ -190,9 +133,12 @@ async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str,
     bridge.ami._on_message = counting
     await bridge.start()
     try:
+        await asyncio.wait_for(fake.resynced.wait(), 10)
+        started_at = time.perf_counter()
+        await fake.push(chunks)
         await asyncio.wait_for(done.wait(), 300)
         await bridge.mirror.flushed(timeout=60)
-        elapsed = time.perf_counter() - fake.started_at
+        elapsed = time.perf_counter() - started_at
         figures = bridge.figures() | {
             "redis_batches": bridge.mirror.batches_written,
             "records": bridge.history.records,  # type: ignore[attr-defined]
