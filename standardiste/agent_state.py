@@ -63,8 +63,7 @@ class AgentStateService:
         todo = [q for q in targets if member_key(q, agent) not in self._model.members]
         for queue in todo:
             self._model.expect("login", queue, agent, by=by.name, forced=by.supervisor)
-            name = self._check_text("member name", member_name) if member_name else ""
-            await self._do("QueueAdd", self._ami.queue_add(queue, agent, member_name=name))
+            await self._do("QueueAdd", self._ami.queue_add(queue, agent, member_name=member_name))
         await self._confirm(
             lambda: all(member_key(q, agent) in self._model.members for q in todo),
             f"{agent} logged into {', '.join(todo)}",
@@ -157,9 +156,3 @@ class AgentStateService:
             for m in self._model.members.values()
             if m.interface == agent and (queues is None or m.queue in queues)
         ]
-
-    @staticmethod
-    def _check_text(what: str, value: str) -> str:
-        if len(value) > 64 or not value.isprintable():
-            raise InvalidInput(f"{what} must be at most 64 printable characters")
-        return value

@@ -142,15 +142,21 @@ class MirrorWriter:
         batch, self._pending = self._pending, []
         seq = await self._next_seq()
         pipe = self._redis.pipeline(transaction=True)
+        # Each value is encoded once and reused in the stream entry (this is the hot path).
+        entries: list[str] = []
         for entity, key, value in batch:
             name = self._keys.entity(entity)
+            head = f"[{_dumps(entity)},{_dumps(key)},"
             if value is None:
                 pipe.hdel(name, key)
+                entries.append(head + "null]")
             else:
-                pipe.hset(name, key, json.dumps(value, separators=(",", ":")))
+                encoded = _dumps(value)
+                pipe.hset(name, key, encoded)
+                entries.append(head + encoded + "]")
         pipe.xadd(
             self._keys.changes,
-            {"seq": seq, "changes": json.dumps(batch, separators=(",", ":"))},
+            {"seq": seq, "changes": "[" + ",".join(entries) + "]"},
             maxlen=self._maxlen,
             approximate=True,
         )
@@ -171,7 +177,7 @@ class MirrorWriter:
             if items:
                 pipe.hset(
                     name,
-                    mapping={k: json.dumps(v, separators=(",", ":")) for k, v in items.items()},
+                    mapping={k: _dumps(v) for k, v in items.items()},
                 )
         pipe.xadd(
             self._keys.changes, {"seq": seq, "reset": "1"}, maxlen=self._maxlen, approximate=True
@@ -242,6 +248,10 @@ def apply_batch(state: dict[Entity, dict[str, dict[str, Any]]], batch: list[list
             table.pop(key, None)
         else:
             table[key] = value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _s(value: Any) -> str:
