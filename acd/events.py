@@ -116,9 +116,17 @@ class MemberState:
     at: float
 
 
+# Who asked for a member change: the bridge's command journal fills ``by``/``forced`` in at
+# the edge (``standardiste.journal``) before the model sees the event; "pbx" means nobody
+# through us (a phone feature code, the dialplan, a restart).
+PBX = "pbx"
+
+
 @dataclass(frozen=True, slots=True)
 class MemberAdded:
     member: MemberState
+    by: str = PBX
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,8 @@ class MemberRemoved:
     queue: str
     interface: str
     at: float
+    by: str = PBX
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +154,8 @@ class MemberPaused:
     paused: bool
     reason: str
     at: float
+    by: str = PBX
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

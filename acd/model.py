@@ -77,14 +77,6 @@ class _Left:
     default: str = "exited"
 
 
-@dataclass(slots=True)
-class _PendingAction:
-    """Who asked for a member change we sent to Asterisk, so the confirming event names them."""
-
-    by: str
-    forced: bool
-
-
 class ContactCenter:
     """Queues, members, waiting callers and answered calls, kept from AMI events."""
 
@@ -106,13 +98,8 @@ class ContactCenter:
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
         self._queue_linkedids: set[str] = set()
-        self._pending: dict[tuple[str, str, str], _PendingAction] = {}
 
-    # ------------------------------------------------------------------ commands' context
-    def expect(self, action: str, queue: str, interface: str, *, by: str, forced: bool) -> None:
-        """Remember who asked for ``action`` so the event that confirms it is attributed."""
-        self._pending[(action, queue, interface)] = _PendingAction(by, forced)
-
+    # ------------------------------------------------------------------ counters
     def seed_counters(self, day: str, counts: Mapping[str, tuple[int, int, int]]) -> Outcome:
         """Today's (handled, abandoned, timed_out) per queue, read back from the history."""
         out = Outcome()
@@ -288,7 +275,7 @@ class ContactCenter:
         self.members[member.key] = member
         self._queue(m.queue)
         out.changes.append(Change("member", member.key, member.to_dict()))
-        out.records.append(self._agent_event("login", m.queue, m.interface, "", m.at))
+        out.records.append(AgentEvent(m.interface, m.queue, "login", "", e.by, e.forced, m.at))
         return out
 
     def _member_updated(self, e: ev.MemberUpdated) -> Outcome:
@@ -318,13 +305,13 @@ class ContactCenter:
         key = member_key(e.queue, e.interface)
         if self.members.pop(key, None) is not None:
             out.changes.append(Change("member", key, None))
-        out.records.append(self._agent_event("logout", e.queue, e.interface, "", e.at))
+        out.records.append(AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at))
         return out
 
     def _member_paused(self, e: ev.MemberPaused) -> Outcome:
         out = Outcome()
         action: AgentAction = "pause" if e.paused else "resume"
-        record = self._agent_event(action, e.queue, e.interface, e.reason, e.at)
+        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at)
         member = self.members.get(member_key(e.queue, e.interface))
         if member is not None and member.paused == e.paused and member.paused_reason == e.reason:
             return out  # a repeat (Asterisk sends one per request): nothing changed
@@ -558,16 +545,6 @@ class ContactCenter:
         }
 
     # ------------------------------------------------------------------ helpers
-    def _agent_event(
-        self, action: AgentAction, queue: str, interface: str, reason: str, at: float
-    ) -> AgentEvent:
-        """The history record of a member change, attributed to whoever asked for it through
-        us (``expect``), else to the PBX itself (a phone feature code, a restart, ...)."""
-        pending = self._pending.pop((action, queue, interface), None)
-        if pending is None:
-            return AgentEvent(interface, queue, action, reason, "pbx", False, at)
-        return AgentEvent(interface, queue, action, reason, pending.by, pending.forced, at)
-
     def _queue(self, name: str) -> Queue:
         queue = self.queues.get(name)
         if queue is None:

@@ -99,3 +99,13 @@ class AmiCommands:
         if pairs:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)
+
+    async def hangup(self, channel: str) -> None:
+        """Hang up one channel (e.g. ``PJSIP/pstn-0000002a``); idempotent: gone is gone."""
+        await self._conn.send(
+            "Hangup", {"Channel": _check("channel", channel, CHANNEL_RE)}, idempotent=True
+        )
+
+
+# A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
+CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")

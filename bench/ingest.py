@@ -22,8 +22,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -32,7 +30,7 @@ from fake_ami import FakeAsterisk  # noqa: E402
 from acd.records import Record  # noqa: E402
 from ami_bridge.baseline import own_parse, panoramisk_parse  # noqa: E402
 from ami_bridge.wire import AmiMessage, Framer  # noqa: E402
-from standardiste.bridge import Bridge  # noqa: E402
+from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.logs import configure  # noqa: E402
 
@@ -117,11 +115,11 @@ async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str,
         ami=replace(base.ami, port=port, event_queue_size=max(10000, n_events + 10)),
         redis=replace(base.redis, prefix=f"bench:{uuid.uuid4().hex[:8]}:"),
     )
-    client = aioredis.Redis.from_url(settings.redis.url)
-    bridge = Bridge(settings, redis_client=client, history=NullSink())  # type: ignore[arg-type]
     done = asyncio.Event()
     seen = 0
-    original = bridge._on_message
+    manager = bridge_from_settings(settings, history=NullSink())  # type: ignore[arg-type]
+    bridge = await manager.__aenter__()
+    original = bridge.pump.on_message
 
     def counting(msg: AmiMessage) -> None:
         nonlocal seen
@@ -130,8 +128,7 @@ async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str,
         if seen >= n_events:
             done.set()
 
-    bridge.ami._on_message = counting
-    await bridge.start()
+    bridge.pump.on_message = counting  # type: ignore[method-assign]
     try:
         await asyncio.wait_for(fake.resynced.wait(), 10)
         started_at = time.perf_counter()
@@ -144,9 +141,8 @@ async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str,
             "records": bridge.history.records,  # type: ignore[attr-defined]
         }
     finally:
-        await bridge.aclose()
-        await client.delete(*bridge.keys.all())
-        await client.aclose()
+        await bridge.redis.delete(*bridge.keys.all())
+        await manager.__aexit__(None, None, None)
         await fake.aclose()
     return Run(n_events, elapsed), figures
 

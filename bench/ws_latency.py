@@ -49,7 +49,8 @@ from fake_ami import FakeAsterisk  # noqa: E402
 from ingest import NullSink  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from standardiste.bridge import Bridge  # noqa: E402
+from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
+from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.logs import configure  # noqa: E402
@@ -57,7 +58,7 @@ from standardiste.mirror import MirrorReader, MirrorSnapshot  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from web.accounts import Accounts  # noqa: E402
 from web.app import init_app  # noqa: E402
-from web.deps import Health, WebDeps  # noqa: E402
+from web.process import web_deps  # noqa: E402
 from web.settings import WebAppSettings  # noqa: E402
 
 QUEUE = "bench"
@@ -93,22 +94,22 @@ async def stack(workdir: Path) -> AsyncIterator[tuple[FakeAsterisk, Bridge, str]
         ami=replace(base.ami, port=port),
         redis=replace(base.redis, prefix=f"bench:{uuid.uuid4().hex[:8]}:"),
     )
-    client = aioredis.Redis.from_url(settings.redis.url)
-    bridge = Bridge(settings, redis_client=client, history=NullSink())  # type: ignore[arg-type]
+    manager = bridge_from_settings(settings, history=NullSink())  # type: ignore[arg-type]
+    bridge = await manager.__aenter__()
+    client = bridge.redis
     url = f"sqlite+aiosqlite:///{workdir / 'accounts.sqlite3'}"
     await upgrade(url)
     engine = create_async_engine(url)
     await Accounts(engine, HASHER).create_user(
         USER, PASSWORD, role="supervisor", queues={QUEUE: "supervisor"}
     )
-    deps = WebDeps(
-        settings=settings,
-        redis=client,
-        keys=bridge.keys,
-        engine=engine,
-        agents=bridge.agents,
-        readiness=lambda: Health(True, True, True),
-        web=WebAppSettings(secret_key=Fernet.generate_key().decode()),
+    deps = replace(
+        web_deps(
+            settings,
+            client,
+            engine,
+            web=WebAppSettings(secret_key=Fernet.generate_key().decode()),
+        ),
         hasher=HASHER,
     )
     runner = web.AppRunner(init_app(deps), handle_signals=False)
@@ -116,16 +117,14 @@ async def stack(workdir: Path) -> AsyncIterator[tuple[FakeAsterisk, Bridge, str]
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, web_port = runner.addresses[0][:2]
-    await bridge.start()
     try:
         await asyncio.wait_for(fake.resynced.wait(), 10)
         await bridge.wait_synced()
         yield fake, bridge, f"http://{host}:{web_port}"
     finally:
         await runner.cleanup()
-        await bridge.aclose()
         await client.delete(*bridge.keys.all())
-        await client.aclose()
+        await manager.__aexit__(None, None, None)
         await engine.dispose()
         await fake.aclose()
 

@@ -1,14 +1,18 @@
 """Agent state use cases: log in, log out, pause with a reason, resume.
 
-Each reads like its sentence: check the input against allow-lists, tell the model who asked,
-send the AMI action, then wait for the events that confirm it. A supervisor acting on another
-agent's state is recorded as ``by=<supervisor>`` and a supervisor's pause is *forced*.
+Each reads like its sentence: check the input against allow-lists, write who asked in the
+command journal, send the AMI action, then wait for the events that confirm it. A supervisor
+acting on another agent's state is recorded as ``by=<supervisor>`` and a supervisor's pause is
+*forced*. :meth:`AgentStateService.act` is the entry point of a user's request (from the web,
+through the command bus): it decides the queues the action applies to from the permission
+policy and the live model — one source of truth — then runs the use case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from acd.model import ContactCenter
 from acd.state import Member, member_key
@@ -21,6 +25,8 @@ from standardiste.errors import (
     PbxUnavailable,
     UnknownQueue,
 )
+from standardiste.journal import CommandJournal, Entry, MemberAction
+from standardiste.permissions import Action, LiveFacts, Scope, action_queues
 
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin", "after-call")
 
@@ -35,6 +41,90 @@ class Actor:
     supervisor: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AgentRequest:
+    """A user's request about an agent, as the web checked it: who asks (``actor``), on whom
+    (``target``), with which of the target's devices, in which queues (None: the default)."""
+
+    action: Action
+    actor: Scope
+    target: Scope
+    device: str
+    queues: tuple[str, ...] | None = None
+    reason: str = ""
+    member_name: str = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "actor": _scope_to_wire(self.actor),
+            "target": _scope_to_wire(self.target),
+            "device": self.device,
+            "queues": None if self.queues is None else list(self.queues),
+            "reason": self.reason,
+            "member_name": self.member_name,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> AgentRequest:
+        try:
+            action = data["action"]
+            if action not in ("login", "logout", "pause", "resume"):
+                raise InvalidInput(f"unknown agent action {action!r}")
+            queues = data.get("queues")
+            return cls(
+                action=action,
+                actor=_scope_from_wire(data["actor"]),
+                target=_scope_from_wire(data["target"]),
+                device=str(data["device"]),
+                queues=None if queues is None else tuple(str(q) for q in queues),
+                reason=str(data.get("reason", "")),
+                member_name=str(data.get("member_name", "")),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput(f"malformed agent request: {exc!r}") from exc
+
+
+def _scope_to_wire(scope: Scope) -> dict[str, Any]:
+    return {
+        "username": scope.username,
+        "admin": scope.admin,
+        "supervised": sorted(scope.supervised),
+        "assigned": sorted(scope.assigned),
+        "devices": list(scope.devices),
+    }
+
+
+def _scope_from_wire(data: Mapping[str, Any]) -> Scope:
+    return Scope(
+        username=str(data["username"]),
+        admin=bool(data["admin"]),
+        supervised=frozenset(str(q) for q in data["supervised"]),
+        assigned=frozenset(str(q) for q in data["assigned"]),
+        devices=tuple(str(d) for d in data["devices"]),
+    )
+
+
+def live_facts(
+    members: Iterable[Mapping[str, Any] | Member], queues: Iterable[str], request: AgentRequest
+) -> LiveFacts:
+    """What the policy needs to know of the live state for ``request``."""
+    pairs = [
+        (m.queue, m.interface) if isinstance(m, Member) else (m["queue"], m["interface"])
+        for m in members
+    ]
+    return LiveFacts(
+        queues=frozenset(queues),
+        member_of=frozenset(q for q, i in pairs if i == request.device),
+        any_device_in=frozenset(q for q, i in pairs if i in request.target.devices),
+    )
+
+
+def plan(request: AgentRequest, live: LiveFacts) -> list[str] | None:
+    """The queues ``request`` applies to (None: every queue the device is in)."""
+    return action_queues(request.actor, request.target, request.action, request.queues, live)
+
+
 class AgentStateService:
     def __init__(
         self,
@@ -43,6 +133,7 @@ class AgentStateService:
         wait_for: WaitFor,
         *,
         queues: Callable[[], Iterable[str]],
+        journal: CommandJournal | None = None,
         pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS,
         confirm_timeout: float = 5.0,
     ) -> None:
@@ -50,8 +141,26 @@ class AgentStateService:
         self._ami = ami
         self._wait_for = wait_for
         self._queues = queues
+        self._journal = journal if journal is not None else CommandJournal()
         self._reasons = tuple(pause_reasons)
         self._timeout = confirm_timeout
+
+    # -------------------------------------------------------------- a user's request
+    async def act(self, request: AgentRequest) -> list[str]:
+        """Plan ``request`` against the live model and the permission policy, then do it."""
+        known = self._queues()  # PbxUnavailable before the first resync
+        planned = plan(request, live_facts(self._model.members.values(), known, request))
+        # Acting on someone else is a supervisor's act: recorded as by=<actor>, a pause forced.
+        by = Actor(request.actor.username, request.actor.username != request.target.username)
+        if request.action == "login":
+            return await self.log_in(
+                request.device, planned, by=by, member_name=request.member_name
+            )
+        if request.action == "logout":
+            return await self.log_out(request.device, planned, by=by)
+        if request.action == "pause":
+            return await self.pause(request.device, request.reason, planned, by=by)
+        return await self.resume(request.device, planned, by=by)
 
     # -------------------------------------------------------------- use cases
     async def log_in(
@@ -62,8 +171,10 @@ class AgentStateService:
         targets = self._check_queues(queues)
         todo = [q for q in targets if member_key(q, agent) not in self._model.members]
         for queue in todo:
-            self._model.expect("login", queue, agent, by=by.name, forced=by.supervisor)
-            await self._do("QueueAdd", self._ami.queue_add(queue, agent, member_name=member_name))
+            entry = self._expect("login", queue, agent, by)
+            await self._do(
+                "QueueAdd", self._ami.queue_add(queue, agent, member_name=member_name), entry
+            )
         await self._confirm(
             lambda: all(member_key(q, agent) in self._model.members for q in todo),
             f"{agent} logged into {', '.join(todo)}",
@@ -75,8 +186,8 @@ class AgentStateService:
         self._check_interface(agent)
         todo = [m.queue for m in self._memberships(agent, queues)]
         for queue in todo:
-            self._model.expect("logout", queue, agent, by=by.name, forced=by.supervisor)
-            await self._do("QueueRemove", self._ami.queue_remove(queue, agent))
+            entry = self._expect("logout", queue, agent, by)
+            await self._do("QueueRemove", self._ami.queue_remove(queue, agent), entry)
         await self._confirm(
             lambda: not any(member_key(q, agent) in self._model.members for q in todo),
             f"{agent} logged out of {', '.join(todo)}",
@@ -104,10 +215,10 @@ class AgentStateService:
     ) -> list[str]:
         members = self._memberships(agent, queues)
         todo = [m.queue for m in members if m.paused != paused or m.paused_reason != reason]
-        action = "pause" if paused else "resume"
+        action: MemberAction = "pause" if paused else "resume"
         for queue in todo:
-            self._model.expect(action, queue, agent, by=by.name, forced=by.supervisor)
-            await self._do("QueuePause", self._ami.queue_pause(queue, agent, paused, reason))
+            entry = self._expect(action, queue, agent, by)
+            await self._do("QueuePause", self._ami.queue_pause(queue, agent, paused, reason), entry)
 
         def done() -> bool:
             for q in todo:
@@ -119,16 +230,28 @@ class AgentStateService:
         await self._confirm(done, f"{agent} {action}d in {', '.join(todo)}")
         return todo
 
-    async def _do(self, name: str, command: Awaitable[None]) -> None:
-        """Run one AMI command; Asterisk's refusal and an unreachable PBX as domain errors."""
+    def _expect(self, action: MemberAction, queue: str, agent: str, by: Actor) -> Entry:
+        return self._journal.expect(action, queue, agent, by=by.name, forced=by.supervisor)
+
+    async def _do(self, name: str, command: Awaitable[None], entry: Entry) -> None:
+        """Run one AMI command; Asterisk's refusal and an unreachable PBX as domain errors.
+
+        When it fails, the journal forgets who asked: the confirming event will not come, and
+        a later change from the phone must not be attributed to this user."""
         try:
             await command
         except ValueError as exc:  # an ami_bridge allow-list said no
+            self._journal.cancel(entry)
             raise InvalidInput(str(exc)) from exc
         except AmiActionError as exc:
+            self._journal.cancel(entry)
             raise AsteriskRefused(f"Asterisk refused {name}: {exc}") from exc
         except (AmiNotConnected, AmiConnectionLost, AmiTimeout) as exc:
+            self._journal.cancel(entry)
             raise PbxUnavailable(f"{name} not done: the PBX is not reachable ({exc})") from exc
+        except BaseException:
+            self._journal.cancel(entry)
+            raise
 
     async def _confirm(self, predicate: Callable[[], bool], what: str) -> None:
         if not await self._wait_for(predicate, self._timeout):

@@ -1,34 +1,32 @@
-"""The bridge process: AMI in, the live model in the middle, Redis mirror and SQL history out.
+"""The event pump: AMI messages in, the live model in the middle, mirror and history out.
 
-This is the composition root of the ``standardiste bridge`` process: it builds every object by
-hand and owns every long-lived task.
+Each message is translated into a typed event, attributed by the command journal (who asked
+for a member change through us), applied to the pure model, and what changed goes to the
+Redis mirror and the SQL history. While a resync is in flight (``standardiste.resync``),
+messages wait in a bounded buffer and are applied on top of the new snapshot.
+
+The pump builds nothing and owns no task: the composition root
+(``standardiste.composition``) wires it to the AMI session and supervises the tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import time
 import zoneinfo
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
-import redis.asyncio as aioredis
 import structlog
 
+from acd.events import Snapshot
 from acd.model import ContactCenter, Outcome
-from ami_bridge.commands import AmiCommands
-from ami_bridge.connection import AmiConnection
-from ami_bridge.errors import AmiError
-from ami_bridge.translate import EVENT_CLASSES, BadMessage, snapshot, translate
+from acd.records import Record
+from acd.state import Change, Reset
+from ami_bridge.translate import BadMessage, translate
 from ami_bridge.wire import AmiMessage
-from standardiste.agent_state import AgentStateService
-from standardiste.config import Settings
-from standardiste.errors import PbxUnavailable
-from standardiste.history.sink import HistorySink
-from standardiste.mirror import MirrorWriter
-from standardiste.redis_keys import RedisKeys
+from standardiste.journal import CommandJournal
 
 log = structlog.get_logger(__name__)
 
@@ -45,172 +43,96 @@ def local_day(tz: str) -> Callable[[float], str]:
     return day_of
 
 
+class ChangeSink(Protocol):
+    def submit(self, changes: list[Change | Reset]) -> None: ...
+
+
+class RecordSink(Protocol):
+    def submit(self, records: list[Record]) -> None: ...
+
+
 class Bridge:
-    """Keeps the model in step with Asterisk and pushes every change out."""
+    """Keeps the model in step with Asterisk's events and pushes every change out."""
 
     def __init__(
         self,
-        settings: Settings,
+        model: ContactCenter,
         *,
-        redis_client: aioredis.Redis,
-        history: HistorySink,
+        mirror: ChangeSink,
+        history: RecordSink,
+        journal: CommandJournal,
+        on_overflow: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings
-        self.model = ContactCenter(day_of=local_day(settings.timezone))
-        self.keys = RedisKeys(settings.redis.prefix)
-        self.redis = redis_client
-        self.mirror = MirrorWriter(
-            redis_client, self.keys, self.model.state, stream_maxlen=settings.redis.stream_maxlen
-        )
-        self.history = history
-        ami = settings.ami
-        self.ami = AmiConnection(
-            ami.host,
-            ami.port,
-            ami.username,
-            ami.secret,
-            events=EVENT_CLASSES,
-            on_message=self._on_message,
-            on_connected=self._on_connected,
-            on_overflow=self.request_resync,
-            ping_interval=ami.ping_interval,
-            ping_timeout=ami.ping_timeout,
-            backoff_min=ami.backoff_min,
-            backoff_max=ami.backoff_max,
-            event_queue_size=ami.event_queue_size,
-        )
-        self.agents = AgentStateService(
-            self.model, AmiCommands(self.ami), self.wait_for, queues=self._known_queues
-        )
+        self.model = model
+        self.journal = journal
+        self._mirror = mirror
+        self._history = history
+        self._on_overflow = on_overflow
+        self._clock = clock
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
-        self._resyncing = False
-        self._resync_wanted = asyncio.Event()
+        self._buffering = False
         self._buffer: list[AmiMessage] = []
-        self._tasks: list[asyncio.Task[None]] = []
         self.synced = asyncio.Event()
         self.bad_messages = 0
-        self._resynced_session = -1
-        self.resyncs = 0
+        self.events_applied = 0
 
-    # -------------------------------------------------------------- lifecycle
-    async def start(self) -> None:
-        await self.history.start()
-        await self._seed_counters()
-        await self.mirror.start()
-        self._tasks = [
-            asyncio.create_task(self.ami.run(), name="ami"),
-            asyncio.create_task(self._resync_loop(), name="resync"),
-        ]
-
-    async def aclose(self) -> None:
-        await self.ami.close()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        with contextlib.suppress(asyncio.TimeoutError):
-            await self.mirror.flushed(timeout=2.0)
-        await self.mirror.aclose()
-        await self.history.aclose()
-
-    async def _seed_counters(self) -> None:
-        zone = zoneinfo.ZoneInfo(self.settings.timezone)
-        now = dt.datetime.now(zone)
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        try:
-            counts = await self.history.store.today_counts(midnight)
-        except Exception as exc:  # the database may be down: start anyway, counters from zero
-            log.warning("bridge.seed_counters_failed", error=str(exc))
-            return
-        self._publish(
-            self.model.seed_counters(
-                now.date().isoformat(),
-                {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()},
-            )
-        )
-
-    # -------------------------------------------------------------- AMI side
-    async def _on_connected(self) -> None:
-        await self.resync()
-
-    def request_resync(self) -> None:
-        """Schedule a full resync (an overflow, FullyBooted after a restart)."""
-        self._resync_wanted.set()
-
-    async def _resync_loop(self) -> None:
-        while True:
-            await self._resync_wanted.wait()
-            self._resync_wanted.clear()
-            try:
-                await self.resync()
-            except AmiError as exc:
-                log.warning("bridge.resync_failed", error=str(exc))
-
-    async def resync(self) -> None:
-        """Replace the model with what Asterisk reports now, atomically for readers."""
-        self._resyncing = True
-        session = self.ami.sessions
-        try:
-            status = await self.ami.send("QueueStatus", {})
-            channels = await self.ami.send("CoreShowChannels", {})
-            devices = await self.ami.send("DeviceStateList", {})
-            snap = snapshot(status.events, channels.events, time.time(), devices.events)
-            outcome = self.model.replace(snap)
-            buffered, self._buffer = self._buffer, []
-            for msg in buffered:
-                outcome.extend(self._apply(msg))
-            self._publish(outcome)
-            self.resyncs += 1
-            self._resynced_session = session
-            log.info(
-                "bridge.resynced",
-                queues=len(snap.queues),
-                members=len(snap.members),
-                callers=len(snap.callers),
-                channels=len(snap.channels),
-                devices=len(snap.devices),
-                replayed=len(buffered),
-            )
-        finally:
-            self._resyncing = False
-            # Events buffered after a failed resync are stale: the next resync covers them.
-            self._buffer.clear()
-        self.synced.set()
-        self._notify()
-
-    def _on_message(self, msg: AmiMessage) -> None:
-        # Asterisk greets every new session with FullyBooted: that session's on_connected
-        # resync covers it. Only a FullyBooted on a session already resynced asks for more.
-        if msg.event == "FullyBooted" and self._resynced_session == self.ami.sessions:
-            self.request_resync()
-            return
-        if self._resyncing:
+    # -------------------------------------------------------------- events
+    def on_message(self, msg: AmiMessage) -> None:
+        """One AMI event (the AMI session's dispatcher calls this, in order)."""
+        if self._buffering:
             if len(self._buffer) < RESYNC_BUFFER_MAX:
                 self._buffer.append(msg)
             else:
-                self.request_resync()
+                self._on_overflow()
             return
-        self._publish(self._apply(msg))
+        self.publish(self._apply(msg))
         self._notify()
 
     def _apply(self, msg: AmiMessage) -> Outcome:
         try:
-            event = translate(msg, time.time())
+            event = translate(msg, self._clock())
         except BadMessage as exc:
             self.bad_messages += 1
             log.warning("ami.bad_message", error=str(exc), ami_event=msg.event)
             return Outcome()
         if event is None:
             return Outcome()
-        return self.model.apply(event)
+        self.events_applied += 1
+        return self.model.apply(self.journal.attribute(event))
 
-    def _publish(self, outcome: Outcome) -> None:
-        self.mirror.submit(outcome.changes)
+    def publish(self, outcome: Outcome) -> None:
+        if outcome.changes:
+            self._mirror.submit(outcome.changes)
         if outcome.records:
-            self.history.submit(outcome.records)
+            self._history.submit(outcome.records)
 
+    # -------------------------------------------------------------- resync
+    def begin_resync(self) -> None:
+        """From now on, events wait until :meth:`finish_resync` or :meth:`abort_resync`."""
+        self._buffering = True
+        self._buffer = []
+
+    def finish_resync(self, snap: Snapshot) -> int:
+        """Replace the model with ``snap``, apply the events buffered meanwhile, publish.
+
+        Returns how many buffered events were replayed."""
+        outcome = self.model.replace(snap)
+        buffered, self._buffer = self._buffer, []
+        for msg in buffered:
+            outcome.extend(self._apply(msg))
+        self._buffering = False
+        self.publish(outcome)
+        self.synced.set()
+        self._notify()
+        return len(buffered)
+
+    def abort_resync(self) -> None:
+        """The resync failed: what was buffered is stale, the next resync covers it."""
+        self._buffering = False
+        self._buffer = []
+
+    # -------------------------------------------------------------- waiting for the model
     def _notify(self) -> None:
         """Wake the use cases waiting for the events that confirm their action."""
         if not self._waiters:
@@ -236,33 +158,3 @@ class Bridge:
             return True
         except TimeoutError:
             return False
-
-    def _known_queues(self) -> list[str]:
-        if not self.synced.is_set():
-            raise PbxUnavailable("the bridge has not synchronised with Asterisk yet")
-        return list(self.model.queues)
-
-    async def wait_synced(self, timeout: float = 15.0) -> None:
-        """Wait for the first full resync (the model reflects Asterisk from then on)."""
-        try:
-            await asyncio.wait_for(self.synced.wait(), timeout)
-        except TimeoutError:
-            raise PbxUnavailable(
-                f"no resync with Asterisk at {self.settings.ami.host}:{self.settings.ami.port} "
-                f"within {timeout:.0f}s"
-            ) from None
-
-    # -------------------------------------------------------------- figures
-    def figures(self) -> dict[str, Any]:
-        return {
-            "ami_connected": self.ami.connected,
-            "event_queue_depth": self.ami.event_queue_depth,
-            "event_queue_high_water": self.ami.event_queue_high_water,
-            "events_dropped": self.ami.events_dropped,
-            "bad_messages": self.bad_messages,
-            "resyncs": self.resyncs,
-            "mirror_healthy": self.mirror.healthy,
-            "mirror_pending": self.mirror.pending,
-            "history_healthy": self.history.healthy,
-            "history_buffered": self.history.buffered,
-        }

@@ -1,4 +1,4 @@
-"""The ``standardiste`` command: sandbox, bridge, db, demo."""
+"""The ``standardiste`` command: sandbox, bridge, web, db, demo."""
 
 from __future__ import annotations
 
@@ -35,31 +35,35 @@ def _sandbox(settings: Settings, action: str) -> int:
     return 0 if status.running else 3
 
 
-async def _run_bridge(settings: Settings, with_web: bool) -> None:
-    from standardiste.composition import bridge_from_settings
-
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with bridge_from_settings(settings) as bridge, contextlib.AsyncExitStack() as stack:
+    return stop
+
+
+async def _run_bridge(settings: Settings) -> None:
+    from standardiste.composition import bridge_from_settings
+
+    stop = _stop_on_signals()
+    async with bridge_from_settings(settings) as bridge:
         print(
             f"bridge running: AMI {settings.ami.host}:{settings.ami.port}, "
             f"Redis {settings.redis.url}, history {settings.database.url}",
             flush=True,
         )
-        if with_web:
-            # The web app lives in the bridge's process: its agent actions are the bridge's
-            # use cases (see web/deps.py).
-            from web.app import init_app
-            from web.deps import deps_from_bridge
-            from web.serve import serve
-
-            app = init_app(deps_from_bridge(bridge))
-            await stack.enter_async_context(serve(app, settings.web.host, settings.web.port))
-            print(f"web app on http://{settings.web.host}:{settings.web.port}/", flush=True)
         await stop.wait()
         print(f"bridge stopping: {bridge.figures()}", flush=True)
+
+
+async def _run_web(settings: Settings) -> None:
+    from web.process import web_from_settings
+
+    stop = _stop_on_signals()
+    async with web_from_settings(settings) as url:
+        print(f"web app on {url} (Redis {settings.redis.url})", flush=True)
+        await stop.wait()
 
 
 async def _run_demo(settings: Settings, seed: int | None) -> int:
@@ -102,9 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", help="the local Asterisk sandbox")
     sb.add_argument("action", choices=["up", "down", "status"])
     br = sub.add_parser(
-        "bridge", help="run the AMI bridge (live model, Redis mirror, SQL history) and the web app"
+        "bridge",
+        help="run the AMI bridge: live model, Redis mirror, SQL history, the web's commands",
     )
-    br.add_argument("--no-web", action="store_true", help="the bridge alone, no web app")
+    # Kept so that scripts written when the bridge also served the web keep working.
+    br.add_argument("--no-web", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser(
+        "web",
+        help="run the web app (pages, API, websockets); any number, beside a running bridge",
+    )
     db = sub.add_parser("db", help="the SQL history database")
     db.add_argument("action", choices=["upgrade"])
     demo = sub.add_parser(
@@ -136,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "bridge":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run_bridge(settings, with_web=not args.no_web))
+            asyncio.run(_run_bridge(settings))
+        return 0
+    if args.command == "web":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_web(settings))
         return 0
     if args.command == "demo":
         return asyncio.run(_run_demo(settings, args.seed))

@@ -1,40 +1,236 @@
-"""Composition roots: build the objects of a process from its settings, by hand."""
+"""The composition root of the bridge process: every object built here, by hand, once.
+
+``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
+the resync owner, the agent use cases and their command journal, the command server that
+takes the web's requests from Redis, the status publisher, the Redis mirror writer and the
+SQL history sink. The long-lived tasks belong to one :class:`~standardiste.supervisor.
+Supervisor`. The web process has its own root: ``web.process``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import datetime as dt
+import os
+import socket
+import zoneinfo
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
+import structlog
 
-from standardiste.bridge import Bridge
+from acd.model import ContactCenter
+from ami_bridge.commands import AmiCommands
+from ami_bridge.connection import AmiConnection
+from ami_bridge.translate import EVENT_CLASSES
+from standardiste.agent_state import AgentRequest, AgentStateService
+from standardiste.bridge import Bridge, local_day
+from standardiste.bridge_status import StatusPublisher
+from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
+from standardiste.errors import PbxUnavailable
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
 from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
+from standardiste.journal import CommandJournal
+from standardiste.mirror import MirrorWriter
+from standardiste.redis_keys import RedisKeys
+from standardiste.resync import Resyncer
+from standardiste.supervisor import Supervisor
+
+log = structlog.get_logger(__name__)
+
+
+def redis_client(settings: Settings) -> aioredis.Redis:
+    # Longer than the 5 s XREAD BLOCK of the mirror's readers and the commands' BLPOP, so a
+    # quiet stream is not taken for a dead Redis; short enough that a dead one is noticed.
+    return aioredis.Redis.from_url(
+        settings.redis.url, socket_timeout=15.0, socket_connect_timeout=5.0
+    )
+
+
+@dataclass
+class BridgeProcess:
+    """The running bridge: what tests, the demo and the CLI may look at."""
+
+    settings: Settings
+    redis: aioredis.Redis
+    keys: RedisKeys
+    model: ContactCenter
+    pump: Bridge
+    ami: AmiConnection
+    resyncer: Resyncer
+    agents: AgentStateService
+    journal: CommandJournal
+    commands: CommandServer
+    mirror: MirrorWriter
+    history: HistorySink
+    supervisor: Supervisor
+
+    @property
+    def synced(self) -> asyncio.Event:
+        return self.pump.synced
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        return await self.pump.wait_for(predicate, timeout)
+
+    async def wait_synced(self, timeout: float = 15.0) -> None:
+        """Wait for the first full resync (the model reflects Asterisk from then on)."""
+        try:
+            await asyncio.wait_for(self.pump.synced.wait(), timeout)
+        except TimeoutError:
+            ami = self.settings.ami
+            raise PbxUnavailable(
+                f"no resync with Asterisk at {ami.host}:{ami.port} within {timeout:.0f}s"
+            ) from None
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "ami_connected": self.ami.connected,
+            "event_queue_depth": self.ami.event_queue_depth,
+            "event_queue_high_water": self.ami.event_queue_high_water,
+            "events_dropped": self.ami.events_dropped,
+            "events_applied": self.pump.events_applied,
+            "bad_messages": self.pump.bad_messages,
+            "resyncs": self.resyncer.resyncs,
+            "resync_failures": self.resyncer.failures,
+            "mirror_healthy": self.mirror.healthy,
+            "mirror_pending": self.mirror.pending,
+            "history_healthy": self.history.healthy,
+            "history_buffered": self.history.buffered,
+            "commands_taken": self.commands.taken,
+            "commands_failed": self.commands.failed,
+            "commands_expired": self.commands.expired,
+            "commands_in_flight": self.commands.in_flight,
+            "journal_pending": len(self.journal),
+            "task_restarts": self.supervisor.restarts(),
+        }
+
+
+async def seed_counters(process: BridgeProcess) -> None:
+    """Today's per-queue counters from the history, so a restarted bridge continues them."""
+    zone = zoneinfo.ZoneInfo(process.settings.timezone)
+    now = dt.datetime.now(zone)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        counts = await process.history.store.today_counts(midnight)
+    except Exception as exc:  # the database may be down: start anyway, counters from zero
+        log.warning("bridge.seed_counters_failed", error=str(exc))
+        return
+    process.pump.publish(
+        process.model.seed_counters(
+            now.date().isoformat(),
+            {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()},
+        )
+    )
 
 
 @asynccontextmanager
 async def bridge_from_settings(
-    settings: Settings, *, migrate: bool = True
-) -> AsyncIterator[Bridge]:
-    """A started Bridge; stopped, drained and closed on exit."""
+    settings: Settings, *, migrate: bool = True, history: HistorySink | None = None
+) -> AsyncIterator[BridgeProcess]:
+    """A started bridge; its tasks cancelled, mirror and history drained and closed on exit.
+
+    ``history``: another sink (the benchmarks pass one that only counts); None: the SQL
+    history of ``settings.database``."""
     db = settings.database
-    if migrate:
-        await upgrade(db.url)
-    store = HistoryStore(db.url)
-    sink = HistorySink(store, DiskBuffer(db.buffer_path, db.buffer_max_bytes))
-    # Longer than the 5 s XREAD BLOCK of the mirror's readers, so a quiet stream is not taken
-    # for a dead Redis; short enough that a dead one is noticed.
-    client = aioredis.Redis.from_url(
-        settings.redis.url, socket_timeout=15.0, socket_connect_timeout=5.0
+    store: HistoryStore | None = None
+    if history is None:
+        if migrate:
+            await upgrade(db.url)
+        store = HistoryStore(db.url)
+        history = HistorySink(store, DiskBuffer(db.buffer_path, db.buffer_max_bytes))
+    client = redis_client(settings)
+    keys = RedisKeys(settings.redis.prefix)
+    model = ContactCenter(day_of=local_day(settings.timezone))
+    mirror = MirrorWriter(client, keys, model.state, stream_maxlen=settings.redis.stream_maxlen)
+    journal = CommandJournal()
+    ami_settings = settings.ami
+    # The pump, the resync owner and the AMI session refer to each other; the lambdas are
+    # bound late, when ``ami`` exists.
+    pump = Bridge(
+        model,
+        mirror=mirror,
+        history=history,
+        journal=journal,
+        on_overflow=lambda: resyncer.request(),
     )
-    bridge = Bridge(settings, redis_client=client, history=sink)
+    resyncer = Resyncer(
+        pump, lambda action, headers: ami.send(action, headers), session=lambda: ami.sessions
+    )
+    ami = AmiConnection(
+        ami_settings.host,
+        ami_settings.port,
+        ami_settings.username,
+        ami_settings.secret,
+        events=EVENT_CLASSES,
+        on_message=resyncer.on_message,
+        on_connected=resyncer.on_connected,
+        on_overflow=resyncer.request,
+        ping_interval=ami_settings.ping_interval,
+        ping_timeout=ami_settings.ping_timeout,
+        backoff_min=ami_settings.backoff_min,
+        backoff_max=ami_settings.backoff_max,
+        event_queue_size=ami_settings.event_queue_size,
+    )
+
+    def known_queues() -> list[str]:
+        if not pump.synced.is_set():
+            raise PbxUnavailable("the bridge has not synchronised with Asterisk yet")
+        return list(model.queues)
+
+    agents = AgentStateService(
+        model, AmiCommands(ami), pump.wait_for, queues=known_queues, journal=journal
+    )
+
+    async def agent_command(args: Mapping[str, Any]) -> Any:
+        return await agents.act(AgentRequest.from_wire(args))
+
+    commands = CommandServer(
+        client,
+        keys,
+        {"agent": agent_command},
+        consumer=f"{socket.gethostname()}-{os.getpid()}",
+    )
+    supervisor = Supervisor()
+    process = BridgeProcess(
+        settings=settings,
+        redis=client,
+        keys=keys,
+        model=model,
+        pump=pump,
+        ami=ami,
+        resyncer=resyncer,
+        agents=agents,
+        journal=journal,
+        commands=commands,
+        mirror=mirror,
+        history=history,
+        supervisor=supervisor,
+    )
+    status = StatusPublisher(client, keys, process.figures)
     try:
-        await bridge.start()
-        yield bridge
+        await history.start()
+        await seed_counters(process)
+        await mirror.start()
+        supervisor.start("ami", ami.run)
+        supervisor.start("resync", resyncer.run)
+        supervisor.start("commands", commands.run)
+        supervisor.start("status", status.run)
+        yield process
     finally:
-        await bridge.aclose()
-        await store.aclose()
+        await ami.close()
+        await supervisor.aclose()
+        try:
+            await mirror.flushed(timeout=2.0)
+        except TimeoutError:
+            log.warning("bridge.mirror_not_flushed", pending=mirror.pending)
+        await mirror.aclose()
+        await history.aclose()
+        if store is not None:
+            await store.aclose()
         await client.aclose()

@@ -205,3 +205,22 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         settings = _apply(settings, data, "", str(path))
     settings = _apply(settings, _env_values(env), "", "environment (STANDARDISTE_*)")
     return validate(settings)
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``STANDARDISTE_*`` variables: what ``load`` reads back as the same
+    settings (how a parent process, the demo, configures the processes it starts)."""
+    out: dict[str, str] = {}
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if hasattr(value, "__dataclass_fields__"):
+                walk(value, f"{prefix}{f.name.upper()}_")
+            elif isinstance(value, bool):
+                out[f"{prefix}{f.name.upper()}"] = "true" if value else "false"
+            else:
+                out[f"{prefix}{f.name.upper()}"] = str(value)
+
+    walk(settings, ENV_PREFIX)
+    return out

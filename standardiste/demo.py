@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,9 +39,8 @@ import structlog
 from redis.exceptions import RedisError
 
 from standardiste import sandbox
-from standardiste.bridge import Bridge
-from standardiste.composition import bridge_from_settings
-from standardiste.config import Settings
+from standardiste.composition import BridgeProcess, bridge_from_settings
+from standardiste.config import Settings, to_env
 from standardiste.errors import StandardisteError
 from standardiste.history.migrate import upgrade
 from standardiste.sipp import SippError
@@ -152,7 +152,7 @@ async def run_demo(
         if stop.is_set():
             return report
         report.logins = await provision_users(bridge, demo_logins(options.passwords))
-        report.web_url = await start_web(settings, bridge, stack, options)
+        report.web_url = await start_web(settings, stack, options)
         traffic = DemoTraffic(
             BridgePbx(bridge),
             config=replace(options.traffic, asterisk_port=info.sip_port),
@@ -271,7 +271,7 @@ def _demo_files(settings: Settings, options: DemoOptions, report: DemoReport) ->
 
 async def _bridge(
     settings: Settings, stack: contextlib.AsyncExitStack, options: DemoOptions
-) -> Bridge:
+) -> BridgeProcess:
     bridge = await _enter_bounded(
         stack, "bridge", bridge_from_settings(settings, migrate=False), options.step_timeout_s
     )
@@ -300,7 +300,7 @@ async def _enter_bounded(
 # ----------------------------------------------------------------------------- web and users
 
 
-async def provision_users(bridge: Bridge, logins: list[DemoLogin]) -> list[DemoLogin]:
+async def provision_users(bridge: BridgeProcess, logins: list[DemoLogin]) -> list[DemoLogin]:
     """Create the demo users, or reset them (password, devices, queues) if they exist."""
     from web.accounts import Accounts
     from web.errors import Conflict
@@ -325,25 +325,64 @@ async def provision_users(bridge: Bridge, logins: list[DemoLogin]) -> list[DemoL
 
 
 async def start_web(
-    settings: Settings, bridge: Bridge, stack: contextlib.AsyncExitStack, options: DemoOptions
+    settings: Settings, stack: contextlib.AsyncExitStack, options: DemoOptions
 ) -> str | None:
-    """Serve the web app on ``web.host``:``web.port``; its URL."""
-    from web.app import init_app
-    from web.deps import deps_from_bridge
-    from web.serve import serve
+    """Start ``standardiste web`` as its own process, as a deployment runs it; its URL.
 
+    The web reads the mirror from Redis and sends agent actions to this process's bridge
+    through Redis: nothing it does can stall the bridge's event loop."""
     host, port = settings.web.host, settings.web.port
-    # A short shutdown_timeout: open websockets must not hold the demo's exit for long.
-    server = serve(init_app(deps_from_bridge(bridge)), host, port, shutdown_timeout=3.0)
-    try:
-        await _enter_bounded(stack, "web", server, options.step_timeout_s)
-    except OSError as exc:
+    if not _port_free(host, port):
         raise DemoError(
-            f"the web app cannot listen on {host}:{port} ({exc.strerror}):"
+            f"the web app cannot listen on {host}:{port} (in use):"
             " set STANDARDISTE_WEB_PORT to a free port"
-        ) from exc
+        )
+    env = {**os.environ, **to_env(settings)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "standardiste.cli", "web", env=env, stdin=asyncio.subprocess.DEVNULL
+    )
+    stack.push_async_callback(_bounded, "web", lambda: _terminate(proc), options.step_timeout_s)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    return f"http://{shown}:{port}/"
+    url = f"http://{shown}:{port}/"
+    deadline = time.monotonic() + options.start_timeout_s
+    while time.monotonic() < deadline:
+        if proc.returncode is not None:
+            raise DemoError(f"the web process exited with status {proc.returncode}")
+        if await _answers(shown, port):
+            return url
+        await asyncio.sleep(0.1)
+    raise DemoError(f"the web process did not answer on {url} in time")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host or "0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+async def _answers(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 5.0)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
 
 
 def _banner(

@@ -41,3 +41,51 @@ class PbxUnavailable(StandardisteError):
     """No AMI connection right now (Asterisk down or restarting)."""
 
     code = "pbx_unavailable"
+
+
+class Forbidden(StandardisteError):
+    """The user may not do this (their role or the queues they are linked to)."""
+
+    code = "forbidden"
+
+
+class CommandTimeout(StandardisteError):
+    """The bridge did not answer a command in time (it may be down or restarting)."""
+
+    code = "command_timeout"
+
+
+class CommandExpired(StandardisteError):
+    """The bridge took a command after its deadline: it was not executed."""
+
+    code = "command_expired"
+
+
+class InternalError(StandardisteError):
+    """A bug: logged with its traceback where it happened; the message says nothing more."""
+
+    code = "internal_error"
+
+
+def error_classes() -> list[type[StandardisteError]]:
+    """Every error class defined so far (the web's too, once ``web.errors`` is imported)."""
+    found: list[type[StandardisteError]] = []
+    todo: list[type[StandardisteError]] = [StandardisteError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def error_from_code(code: str, message: str) -> StandardisteError:
+    """The error a code names, rebuilt on this side of the command bus."""
+    for cls in error_classes():
+        if cls.code == code:
+            try:
+                return cls(message)
+            except TypeError:  # a class whose constructor needs more than a message
+                break
+    error = StandardisteError(message)
+    error.code = code
+    return error

@@ -11,6 +11,12 @@ Layout (``prefix`` defaults to ``std:``):
   ``[entity, key, value-or-null]``) or ``reset`` (the hashes were replaced wholesale).
 - ``{prefix}meta`` — a hash: ``seq`` (last batch written), ``synced_at`` (last full resync),
   ``ami`` (``up``/``down``), ``bridge_pid``.
+- ``{prefix}commands`` — a Stream: the web's commands to the bridge (``id``, ``kind``,
+  ``actor``, ``args`` JSON, ``deadline``), read by the bridge's consumer group ``bridge``.
+- ``{prefix}command:reply:{id}`` — a list with a TTL: the bridge's answer to command ``id``.
+- ``{prefix}audit`` — a Stream: every command taken by the bridge, who asked, and its outcome.
+- ``{prefix}bridge`` — a hash with a TTL: the bridge's measured figures and ``alive_at``, for
+  the web's ``/readyz`` and ``/metrics`` (the web runs in other processes).
 - ``{prefix}web:login_failures:{digest}`` — a counter with a TTL: failed log-ins of one user
   name from one address in the current window (the digest keeps names and addresses out of
   key listings and bounds the key length).
@@ -41,9 +47,31 @@ class RedisKeys:
     def meta(self) -> str:
         return f"{self.prefix}meta"
 
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}commands"
+
+    def command_reply(self, command_id: str) -> str:
+        return f"{self.prefix}command:reply:{command_id}"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}audit"
+
+    @property
+    def bridge(self) -> str:
+        return f"{self.prefix}bridge"
+
     def login_failures(self, username: str, address: str) -> str:
         digest = hashlib.sha256(f"{username}\0{address}".encode()).hexdigest()[:32]
         return f"{self.prefix}web:login_failures:{digest}"
 
     def all(self) -> list[str]:
-        return [*(self.entity(e) for e in ENTITIES), self.changes, self.meta]
+        return [
+            *(self.entity(e) for e in ENTITIES),
+            self.changes,
+            self.meta,
+            self.commands,
+            self.audit,
+            self.bridge,
+        ]

@@ -23,9 +23,10 @@ from typing import Literal, Protocol
 
 import structlog
 
+from ami_bridge.commands import AmiCommands
 from ami_bridge.errors import AmiError
 from standardiste.agent_state import DEFAULT_PAUSE_REASONS, Actor
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess
 from standardiste.errors import StandardisteError
 from standardiste.sipp import AgentPhone, CallResult, SippError, place_call
 
@@ -215,9 +216,9 @@ def _gone(channels: Mapping[str, object], uniqueid: str) -> Callable[[], bool]:
 
 
 class BridgePbx:
-    """:class:`Pbx` over a running :class:`~standardiste.bridge.Bridge`."""
+    """:class:`Pbx` over a running bridge (:class:`~standardiste.composition.BridgeProcess`)."""
 
-    def __init__(self, bridge: Bridge, actor: Actor = DEMO_ACTOR) -> None:
+    def __init__(self, bridge: BridgeProcess, actor: Actor = DEMO_ACTOR) -> None:
         self._bridge = bridge
         self._actor = actor
 
@@ -259,8 +260,8 @@ class BridgePbx:
         done = 0
         for uniqueid, channel in legs:
             try:
-                await self._bridge.ami.send("Hangup", {"Channel": channel}, idempotent=True)
-            except AmiError as exc:  # already gone, or AMI down: sipp gets stopped anyway
+                await AmiCommands(self._bridge.ami).hangup(channel)
+            except (AmiError, ValueError) as exc:  # gone already, or AMI down: sipp is stopped
                 log.info("traffic.hangup_failed", channel=channel, error=str(exc))
                 continue
             done += 1

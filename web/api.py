@@ -11,8 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from standardiste.agent_state import Actor
+from standardiste.agent_state import AgentRequest
 from standardiste.errors import InvalidInput
+from standardiste.permissions import Action, View, check_subscription, scope_of
 from web.accounts import MAX_PASSWORD, User
 from web.appkeys import ACCOUNTS, DEPS, LIMITER, MIRROR
 from web.errors import Forbidden, InvalidCredentials, UnknownUser
@@ -21,14 +22,6 @@ from web.i18n import is_time_zone
 from web.inputs import optional_text, queue_list, read_body, text
 from web.models import LANGUAGES
 from web.overview import overview
-from web.permissions import (
-    Action,
-    LiveFacts,
-    View,
-    action_queues,
-    check_subscription,
-    scope_of,
-)
 from web.security import (
     LOGIN_ROUTE,
     csrf_token,
@@ -167,25 +160,19 @@ async def _act(request: web.Request, action: Action) -> web.Response:
         raise UnknownUser(f"no user {username!r}")
     device = _device(target, optional_text(body, "device", max_len=80))
 
-    snap = await request.app[MIRROR].snapshot()
-    members = snap.state.get("member", {}).values()
-    live = LiveFacts(
-        queues=frozenset(snap.state.get("queue", {})),
-        member_of=frozenset(m["queue"] for m in members if m["interface"] == device),
-        any_device_in=frozenset(m["queue"] for m in members if m["interface"] in target.devices),
+    # The bridge decides the queues against its live model (one source of truth) and the
+    # permission policy, runs the use case and answers through the command bus.
+    request_ = AgentRequest(
+        action=action,
+        actor=actor_scope,
+        target=scope_of(target),
+        device=device,
+        queues=None if queues is None else tuple(queues),
+        reason=reason,
+        member_name=_member_name(target),
     )
-    planned = action_queues(actor_scope, scope_of(target), action, queues, live)
-    # Acting on someone else is a supervisor's act: recorded as by=<actor>, a pause is forced.
-    by = Actor(actor.username, supervisor=actor.username != target.username)
-    agents = request.app[DEPS].agents
-    if action == "login":
-        done = await agents.log_in(device, planned, by=by, member_name=_member_name(target))
-    elif action == "logout":
-        done = await agents.log_out(device, planned, by=by)
-    elif action == "pause":
-        done = await agents.pause(device, reason, planned, by=by)
-    else:
-        done = await agents.resume(device, planned, by=by)
+    done = await request.app[DEPS].agents.act(request_)
+    forced = actor.username != target.username
     return web.json_response(
         {
             "username": target.username,
@@ -193,7 +180,7 @@ async def _act(request: web.Request, action: Action) -> web.Response:
             "action": action,
             "queues": done,
             "by": actor.username,
-            "forced": by.supervisor,
+            "forced": forced,
         }
     )
 

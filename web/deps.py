@@ -1,50 +1,45 @@
-"""What the web app is given by its composition root.
+"""What the web app is given by its composition root (``web.process``).
 
-The web runs **in the bridge's process**: agent actions go straight to the bridge's
-``AgentStateService``, whose model sees the confirming AMI events and which records who asked
-(``by=``, ``forced``). A separate web process would need an action channel to the bridge,
-which does not exist. Live data, on the other hand, is read from the Redis mirror like any
-other reader would, never from the bridge's model.
+The web runs in its own process (any number of them, on any host): live data comes from the
+Redis mirror, agent actions go to the bridge through the command bus
+(``standardiste.command_bus``) and come back with the bridge's result or error, and
+readiness is what the bridge last published in Redis plus the web's own probes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from standardiste.agent_state import DEFAULT_PAUSE_REASONS, Actor
+from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest
+from standardiste.bridge_status import read_status
+from standardiste.command_bus import CommandClient
 from standardiste.config import Settings
 from standardiste.redis_keys import RedisKeys
 from web.settings import WebAppSettings
 
-if TYPE_CHECKING:
-    from standardiste.bridge import Bridge
-
 
 class AgentActions(Protocol):
-    """The agent state use cases the web calls (``standardiste.agent_state``)."""
+    """The agent state use cases the web asks for (run by the bridge)."""
 
-    async def log_in(
-        self, agent: str, queues: Sequence[str] | None, *, by: Actor, member_name: str = ""
-    ) -> list[str]: ...
+    async def act(self, request: AgentRequest) -> list[str]: ...
 
-    async def log_out(
-        self, agent: str, queues: Sequence[str] | None, *, by: Actor
-    ) -> list[str]: ...
 
-    async def pause(
-        self, agent: str, reason: str, queues: Sequence[str] | None = None, *, by: Actor
-    ) -> list[str]: ...
+class RemoteAgentActions:
+    """:class:`AgentActions` over the command bus: the bridge plans, executes, confirms."""
 
-    async def resume(
-        self, agent: str, queues: Sequence[str] | None = None, *, by: Actor
-    ) -> list[str]: ...
+    def __init__(self, client: CommandClient) -> None:
+        self._client = client
+
+    async def act(self, request: AgentRequest) -> list[str]:
+        done = await self._client.call("agent", request.to_wire(), actor=request.actor.username)
+        return [str(q) for q in done or []]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +50,11 @@ class Health:
     redis: bool
     database: bool
     # The bridge's measured figures (event queue depth and high water, drops, resyncs,
-    # pending mirror writes, buffered history records), for operators.
+    # pending mirror writes, buffered history records, commands), for operators.
     figures: dict[str, Any] = field(default_factory=dict)
+
+
+Readiness = Callable[[], Awaitable[Health]]
 
 
 @dataclass(frozen=True)
@@ -66,36 +64,24 @@ class WebDeps:
     keys: RedisKeys
     engine: AsyncEngine  # the history's database: accounts live there too
     agents: AgentActions
-    readiness: Callable[[], Health]
+    readiness: Readiness
     web: WebAppSettings | None = None  # None: WebAppSettings.from_settings(settings)
     hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     clock: Callable[[], float] = time.time
 
 
-def bridge_readiness(bridge: Bridge) -> Callable[[], Health]:
-    """The bridge's own view: AMI logged in, mirror writes succeeding, history writes too."""
+def bridge_readiness(redis: aioredis.Redis, keys: RedisKeys) -> Readiness:
+    """The bridge's view as it last published it: AMI logged in, mirror and history writes
+    succeeding. A bridge that stopped publishing counts as down."""
 
-    def health() -> Health:
-        figures = bridge.figures()
+    async def health() -> Health:
+        status = await read_status(redis, keys)
         return Health(
-            ami=bool(figures["ami_connected"]),
-            redis=bool(figures["mirror_healthy"]),
-            database=bool(figures["history_healthy"]),
-            figures=figures,
+            ami=status.ami_connected,
+            redis=status.mirror_healthy,
+            database=status.history_healthy,
+            figures={"bridge_alive": status.alive, **status.figures},
         )
 
     return health
-
-
-def deps_from_bridge(bridge: Bridge, *, web: WebAppSettings | None = None) -> WebDeps:
-    """The web's dependencies taken from a running bridge of the same process."""
-    return WebDeps(
-        settings=bridge.settings,
-        redis=bridge.redis,
-        keys=bridge.keys,
-        engine=bridge.history.store.engine,
-        agents=bridge.agents,
-        readiness=bridge_readiness(bridge),
-        web=web,
-    )

@@ -16,7 +16,9 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from standardiste.errors import StandardisteError
+from standardiste.errors import Forbidden, StandardisteError
+
+__all__ = ["Forbidden"]  # a domain error since the policy moved to the core; re-exported
 
 log = structlog.get_logger(__name__)
 
@@ -27,10 +29,6 @@ class Unauthenticated(StandardisteError):
 
 class InvalidCredentials(StandardisteError):
     code = "invalid_credentials"
-
-
-class Forbidden(StandardisteError):
-    code = "forbidden"
 
 
 class CsrfFailed(StandardisteError):

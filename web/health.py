@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.appkeys import DEPS
+from web.deps import Health
 
 PROBE_TIMEOUT = 2.0
 
@@ -24,10 +25,14 @@ async def readyz(request: web.Request) -> web.Response:
     """200 only when AMI, Redis and the database are all up; the body says which is not.
 
     Redis and the database count as up when the bridge's last writes to them succeeded
-    *and* the web's own probe answers now.
+    *and* the web's own probe answers now; AMI when the bridge published, within the last
+    seconds, that its AMI session is logged in.
     """
     deps = request.app[DEPS]
-    health = deps.readiness()
+    try:
+        health = await deps.readiness()
+    except (RedisError, OSError, TimeoutError):
+        health = Health(ami=False, redis=False, database=False)
     checks = {
         "ami": health.ami,
         "redis": health.redis and await _redis_answers(deps.redis),

@@ -38,12 +38,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from acd.state import Entity
 from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
+from standardiste.permissions import View, check_subscription
 from standardiste.redis_keys import ENTITIES
 from web.appkeys import ACCOUNTS, HUB, SETTINGS
 from web.errors import Forbidden, error_body
 from web.figures import queue_figures
 from web.overview import Batch, Directory, changes_message, enrich, overview, touched_queues
-from web.permissions import View, check_subscription
 from web.security import check_origin, current_user, scope_for
 
 log = structlog.get_logger(__name__)

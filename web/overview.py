@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from acd.state import Entity
+from standardiste.permissions import View, can_see_queue, filter_change, filter_state, queue_of
 from standardiste.redis_keys import ENTITIES
 from web.figures import State, all_figures, member_view
-from web.permissions import View, can_see_queue, filter_change, filter_state, queue_of
 
 Directory = Mapping[str, Mapping[str, str]]
 

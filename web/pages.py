@@ -21,11 +21,11 @@ import jinja2
 from aiohttp import web
 
 from standardiste.errors import StandardisteError
+from standardiste.permissions import scope_of
 from web import ui_data
 from web.accounts import User
 from web.appkeys import ACCOUNTS, DEPS
 from web.i18n import Translator, catalog, choose_language, translator, zone_choices
-from web.permissions import scope_of
 from web.security import csrf_token, current_user
 
 HERE = Path(__file__).resolve().parent

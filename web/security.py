@@ -32,10 +32,10 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from standardiste.config import ConfigError
+from standardiste.permissions import Scope, scope_of
 from web.accounts import User
 from web.appkeys import ACCOUNTS, SETTINGS
 from web.errors import JSON_PATH_PREFIXES, CsrfFailed, Forbidden, Handler, Unauthenticated
-from web.permissions import Scope, scope_of
 from web.settings import WebAppSettings
 
 log = structlog.get_logger(__name__)

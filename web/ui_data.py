@@ -26,10 +26,10 @@ from standardiste.history.activity import (
     handle_times,
     local_today,
 )
+from standardiste.permissions import scope_of
 from web.accounts import Accounts, User
 from web.appkeys import DEPS
 from web.i18n import Translator, zone
-from web.permissions import scope_of
 from web.security import current_user
 
 

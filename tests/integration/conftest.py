@@ -32,7 +32,7 @@ from ami_raw import RawAMI  # noqa: E402
 from live import eventually  # noqa: E402
 
 from standardiste import sandbox as sb  # noqa: E402
-from standardiste.bridge import Bridge  # noqa: E402
+from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.mirror import MirrorReader  # noqa: E402

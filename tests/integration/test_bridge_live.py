@@ -16,7 +16,7 @@ from live import asterisk_view, converged, eventually, mirror_view, sql_rows
 
 from ami_bridge.commands import AmiCommands
 from standardiste.agent_state import Actor
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess as Bridge
 from standardiste.errors import AsteriskRefused, InvalidInput, UnknownQueue
 from standardiste.mirror import MirrorReader
 from standardiste.sipp import AgentPhone, place_call
@@ -213,10 +213,15 @@ async def test_non_queue_call_on_an_agent_device_goes_to_history(
 
 async def test_asterisk_refusal_is_reported_with_its_reason(bridge: Bridge) -> None:
     # The one place actions go through: Asterisk's own message comes back to the caller.
+    entry = bridge.journal.expect("pause", "sales", "PJSIP/agent1004", by="sue", forced=True)
     with pytest.raises(AsteriskRefused, match="Interface not found"):
         await bridge.agents._do(
-            "QueuePause", AmiCommands(bridge.ami).queue_pause("sales", "PJSIP/agent1004", True)
+            "QueuePause",
+            AmiCommands(bridge.ami).queue_pause("sales", "PJSIP/agent1004", True),
+            entry,
         )
+    # Refused: who asked is forgotten, a later pause from the phone is not sue's.
+    assert len(bridge.journal) == 0
 
 
 async def test_outbound_call_from_an_agent_phone_goes_to_history(

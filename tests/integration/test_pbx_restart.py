@@ -18,7 +18,7 @@ from test_bridge_live import SUE
 
 from standardiste import sandbox as sb
 from standardiste.agent_state import Actor
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess as Bridge
 from standardiste.errors import PbxUnavailable
 from standardiste.mirror import MirrorReader
 from standardiste.sipp import place_call

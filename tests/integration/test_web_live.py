@@ -17,11 +17,11 @@ from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from live import asterisk_view, converged, eventually, sql_rows
 
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess as Bridge
 from standardiste.mirror import MirrorReader
 from web.accounts import Accounts
 from web.app import init_app
-from web.deps import deps_from_bridge
+from web.process import web_deps
 from web.settings import WebAppSettings
 
 BOB = "PJSIP/agent1002"
@@ -61,7 +61,10 @@ async def server(bridge: Bridge) -> AsyncIterator[TestServer]:
         queues={"sales": "agent", "support": "agent"},
     )  # fmt: skip
     web_settings = WebAppSettings(secret_key=Fernet.generate_key().decode())
-    deps = replace(deps_from_bridge(bridge, web=web_settings), hasher=HASHER)
+    deps = replace(
+        web_deps(bridge.settings, bridge.redis, bridge.history.store.engine, web=web_settings),
+        hasher=HASHER,
+    )
     async with TestServer(init_app(deps)) as srv:
         yield srv
 
@@ -76,8 +79,12 @@ async def test_supervisor_pauses_an_agent_through_the_api(
     assert not any(interface == BOB for _queue, interface in view.members)
     bob, sue = User(server), User(server)
     try:
-        status, ready = await bob.call("GET", "/readyz")
-        assert (status, ready["checks"]) == (200, {"ami": True, "redis": True, "database": True})
+        # The bridge publishes its figures in Redis every second; the web reads them there.
+        status, ready = await eventually(
+            lambda: bob.call("GET", "/readyz"), lambda r: r[0] == 200, what="/readyz ready"
+        )
+        assert ready["checks"] == {"ami": True, "redis": True, "database": True}
+        assert ready["figures"]["bridge_alive"] is True
         # Operators see the bridge's measured queue depths and counters there too.
         assert ready["figures"]["events_dropped"] == 0
         figures = ready["figures"]

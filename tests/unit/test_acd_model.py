@@ -143,8 +143,8 @@ def test_caller_positions_close_up_when_one_leaves() -> None:
 def test_supervisor_pause_is_forced_and_attributed() -> None:
     cc = ContactCenter()
     cc.apply(ev.MemberAdded(member()))
-    cc.expect("pause", "sales", "PJSIP/agent1001", by="sue", forced=True)
-    recs = records_of(cc, ev.MemberPaused("sales", "PJSIP/agent1001", True, "lunch", T0 + 10))
+    paused = ev.MemberPaused("sales", "PJSIP/agent1001", True, "lunch", T0 + 10, "sue", True)
+    recs = records_of(cc, paused)
     m = cc.members["sales|PJSIP/agent1001"]
     assert (m.paused, m.paused_reason, m.paused_by, m.forced) == (True, "lunch", "sue", True)
     assert m.presence(T0 + 11) == "paused" and m.since == T0 + 10

@@ -48,28 +48,30 @@ class _Sink:
 
 async def test_the_bridge_keeps_going_after_a_bad_message() -> None:
     """A garbled message between two good ones costs only itself, and says what was wrong."""
-    import redis.asyncio as aioredis
-
+    from acd.model import ContactCenter
     from standardiste.bridge import Bridge
-    from standardiste.config import Settings
+    from standardiste.journal import CommandJournal
 
     stream = (
         b"Event: QueueCallerJoin\r\nQueue: sales\r\nUniqueid: 1.1\r\nPosition: 1\r\n\r\n"
         b"Event: QueueCallerJoin\r\nQueue: sales\r\nUniqueid: 1.2\r\nPosition: one\r\n\r\n"
         b"Event: QueueCallerJoin\r\nQueue: sales\r\nUniqueid: 1.3\r\nPosition: 2\r\n\r\n"
     )
-    client = aioredis.Redis.from_url("redis://127.0.0.1:1/0")  # never connected in this test
     sink = _Sink()
-    bridge = Bridge(Settings(), redis_client=client, history=sink)  # type: ignore[arg-type]
+    bridge = Bridge(
+        ContactCenter(),
+        mirror=_Sink(),
+        history=sink,
+        journal=CommandJournal(),  # type: ignore[arg-type]
+    )
     with capture_logs() as logs:
         for m in Framer().feed(stream):
-            bridge._on_message(m)
+            bridge.on_message(m)
     assert set(bridge.model.callers) == {"1.1", "1.3"}
     assert bridge.bad_messages == 1
     [warning] = [entry for entry in logs if entry["event"] == "ami.bad_message"]
     assert "Position='one' is not an integer" in warning["error"]
     assert len(sink.records) == 2  # both good callers reach the history
-    await client.aclose()
 
 
 def test_a_bad_setting_stops_start_up_naming_it(

@@ -35,7 +35,7 @@ from web_helpers import (  # noqa: E402
 
 from standardiste.config import Settings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
-from standardiste.mirror import MirrorWriter  # noqa: E402
+from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from web.accounts import Accounts  # noqa: E402
 from web.app import init_app  # noqa: E402
@@ -104,8 +104,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def agents() -> FakeAgents:
-    return FakeAgents()
+def agents(redis_client: aioredis.Redis, keys: RedisKeys) -> FakeAgents:
+    return FakeAgents(MirrorReader(redis_client, keys))
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def make_app(
             keys=keys,
             engine=engine,
             agents=agents,
-            readiness=lambda: knobs.health,
+            readiness=knobs.readiness,
             web=knobs.web,
             hasher=FAST_HASHER,
             clock=clock,

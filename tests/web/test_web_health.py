@@ -61,7 +61,7 @@ async def dead_redis_server(
         keys=keys,
         engine=engine,
         agents=FakeAgents(),
-        readiness=lambda: Health(ami=True, redis=True, database=True),
+        readiness=_all_up,
         web=knobs.web,
         hasher=FAST_HASHER,
         clock=Clock(),
@@ -69,6 +69,10 @@ async def dead_redis_server(
     async with TestServer(init_app(deps)) as srv:
         yield srv
     await dead.aclose()
+
+
+async def _all_up() -> Health:
+    return Health(ami=True, redis=True, database=True)
 
 
 async def test_redis_down(dead_redis_server: TestServer, accounts: object) -> None:

@@ -6,8 +6,7 @@ import pytest
 from web_helpers import ALICE_DEV, BOB_DEV, CAROL_DEV, caller, member
 
 from standardiste.errors import InvalidInput
-from web.errors import Forbidden
-from web.permissions import (
+from standardiste.permissions import (
     LiveFacts,
     Scope,
     View,
@@ -16,6 +15,7 @@ from web.permissions import (
     check_subscription,
     filter_change,
 )
+from web.errors import Forbidden
 
 ADA = Scope("ada", True, frozenset(), frozenset(), ())
 SUE = Scope("sue", False, frozenset({"sales"}), frozenset(), ("PJSIP/sup",),

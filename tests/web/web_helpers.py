@@ -14,8 +14,8 @@ from aiohttp.test_utils import BaseTestServer
 from argon2 import PasswordHasher
 
 from acd.state import Change, Entity
-from standardiste.agent_state import Actor
-from standardiste.mirror import MirrorWriter
+from standardiste.agent_state import Actor, AgentRequest, live_facts, plan
+from standardiste.mirror import MirrorReader, MirrorWriter
 from web.deps import Health
 from web.settings import WebAppSettings
 
@@ -158,6 +158,9 @@ class Knobs:
     web: WebAppSettings
     health: Health
 
+    async def readiness(self) -> Health:
+        return self.health
+
 
 class Mirror:
     """Writes live state into Redis with the real MirrorWriter, as the bridge does."""
@@ -184,10 +187,27 @@ class Mirror:
 
 @dataclass
 class FakeAgents:
-    """Stands in for AgentStateService in unit-level API tests: records what it was asked."""
+    """Stands in for the bridge's agent use cases in unit-level API tests: plans the request
+    with the same policy the bridge uses, against the mirror the test set up (the bridge
+    plans against its model, which the mirror copies), and records what it was asked."""
 
+    reader: MirrorReader | None = None
     calls: list[tuple[str, str, Any, Any, Actor]] = field(default_factory=list)
     fail_with: Exception | None = None
+
+    async def act(self, request: AgentRequest) -> list[str]:
+        state: Any = (await self.reader.snapshot()).state if self.reader else {}
+        live = live_facts(state.get("member", {}).values(), state.get("queue", {}), request)
+        planned = plan(request, live)
+        by = Actor(request.actor.username, request.actor.username != request.target.username)
+        if request.action == "login":
+            name = request.member_name
+            return await self.log_in(request.device, planned, by=by, member_name=name)
+        if request.action == "logout":
+            return await self.log_out(request.device, planned, by=by)
+        if request.action == "pause":
+            return await self.pause(request.device, request.reason, planned, by=by)
+        return await self.resume(request.device, planned, by=by)
 
     def _record(self, action: str, agent: str, queues: Any, extra: Any, by: Actor) -> list[str]:
         self.calls.append((action, agent, None if queues is None else list(queues), extra, by))

@@ -27,10 +27,10 @@ from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess as Bridge
 from web.accounts import Accounts
 from web.app import init_app
-from web.deps import deps_from_bridge
+from web.process import web_deps
 from web.settings import WebAppSettings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -74,7 +74,12 @@ LogIn = Callable[..., Awaitable[Page]]
 async def site_fixture(bridge: Bridge) -> AsyncIterator[Site]:
     """The web app with its pages, on 127.0.0.1:<free port>."""
     deps = replace(
-        deps_from_bridge(bridge, web=WebAppSettings(secret_key=Fernet.generate_key().decode())),
+        web_deps(
+            bridge.settings,
+            bridge.redis,
+            bridge.history.store.engine,
+            web=WebAppSettings(secret_key=Fernet.generate_key().decode()),
+        ),
         hasher=FAST_HASHER,
     )
     accounts = Accounts(deps.engine, FAST_HASHER)

@@ -30,7 +30,7 @@ from browser_support import (  # noqa: E402
 )
 
 from standardiste.agent_state import Actor
-from standardiste.bridge import Bridge
+from standardiste.composition import BridgeProcess as Bridge
 from standardiste.sipp import AgentPhone, place_call
 from web.appkeys import ACCOUNTS, HUB
 

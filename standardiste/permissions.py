@@ -1,5 +1,6 @@
-"""Who sees what and who may act on whom: pure functions, used by every API handler and by
-the websocket filter.
+"""Who sees what and who may act on whom: pure functions, used by the web (every API handler
+and the websocket filter) and by the bridge's agent use cases (which queues an action applies
+to, decided against the live model).
 
 - An **admin** sees and acts on everything.
 - A **supervisor** sees the queues they supervise in full (the queue, its members, callers
@@ -18,12 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from acd.state import Entity
-from standardiste.errors import InvalidInput
-from web.accounts import User
-from web.errors import Forbidden
+from standardiste.errors import Forbidden, InvalidInput
 
 Action = Literal["login", "logout", "pause", "resume"]
 State = Mapping[Entity, Mapping[str, Mapping[str, Any]]]
@@ -45,7 +44,20 @@ class Scope:
         return self.supervised | self.assigned
 
 
-def scope_of(user: User, watched_devices: frozenset[str] = frozenset()) -> Scope:
+class Account(Protocol):
+    """What the policy needs to know of a user account (``web.accounts.User`` has it)."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def is_admin(self) -> bool: ...
+    @property
+    def queues(self) -> Mapping[str, str]: ...
+    @property
+    def devices(self) -> tuple[str, ...]: ...
+
+
+def scope_of(user: Account, watched_devices: frozenset[str] = frozenset()) -> Scope:
     """``watched_devices``: the devices of the agents of the queues ``user`` supervises."""
     return Scope(
         username=user.username,

@@ -1,0 +1,98 @@
+"""The command journal: who asked for a member change, until Asterisk confirms it.
+
+When a user logs an agent in, out, pauses or resumes them through us, the AMI action goes out
+and, a few milliseconds later, Asterisk's event confirms it. The event itself does not say who
+asked. The use case writes an entry here before sending the action; the event pump asks
+:meth:`CommandJournal.attribute` to stamp ``by``/``forced`` on the confirming event before the
+pure model sees it. An entry is cancelled when its action fails and expires after ``ttl``
+seconds, so a later change made from the phone is never attributed to a web user by mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from acd import events as ev
+
+MemberAction = Literal["login", "logout", "pause", "resume"]
+
+_Key = tuple[MemberAction, str, str]  # action, queue, interface
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One expected confirmation: the action on ``queue``/``interface`` asked by ``by``."""
+
+    action: MemberAction
+    queue: str
+    interface: str
+    by: str
+    forced: bool
+    expires_at: float
+    command_id: str = ""
+
+
+class CommandJournal:
+    """Pending attributions keyed by (action, queue, interface); the newest entry wins."""
+
+    def __init__(self, *, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[_Key, Entry] = {}
+
+    def expect(
+        self,
+        action: MemberAction,
+        queue: str,
+        interface: str,
+        *,
+        by: str,
+        forced: bool,
+        command_id: str = "",
+    ) -> Entry:
+        entry = Entry(action, queue, interface, by, forced, self._clock() + self._ttl, command_id)
+        self._entries[(action, queue, interface)] = entry
+        return entry
+
+    def cancel(self, entry: Entry) -> None:
+        """The action failed: its confirmation will not come, forget who asked."""
+        key = (entry.action, entry.queue, entry.interface)
+        if self._entries.get(key) is entry:
+            del self._entries[key]
+
+    def attribute(self, event: ev.Event) -> ev.Event:
+        """``event`` with ``by``/``forced`` of the pending entry it confirms, if any."""
+        key = _key_of(event)
+        if key is None:
+            return event
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return event
+        if entry.expires_at < self._clock():
+            return event
+        if isinstance(event, ev.MemberPaused | ev.MemberAdded | ev.MemberRemoved):
+            return dataclasses.replace(event, by=entry.by, forced=entry.forced)
+        return event  # pragma: no cover - _key_of only keys these three
+
+    def __len__(self) -> int:
+        self._purge()
+        return len(self._entries)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for key in [k for k, e in self._entries.items() if e.expires_at < now]:
+            del self._entries[key]
+
+
+def _key_of(event: ev.Event) -> _Key | None:
+    if isinstance(event, ev.MemberPaused):
+        return ("pause" if event.paused else "resume", event.queue, event.interface)
+    if isinstance(event, ev.MemberAdded):
+        return ("login", event.member.queue, event.member.interface)
+    if isinstance(event, ev.MemberRemoved):
+        return ("logout", event.queue, event.interface)
+    return None
