@@ -32,6 +32,30 @@ log = structlog.get_logger(__name__)
 
 # Events that arrive while a resync is in flight wait here, then apply on top of the snapshot.
 RESYNC_BUFFER_MAX = 50000
+# Upper bounds (seconds) of the event lag histogram: Asterisk's timestamp to the model.
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class LagHistogram:
+    """How long events took from Asterisk's clock to our model (a Prometheus histogram)."""
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LAG_BUCKETS) + 1)
+        self.total = 0.0
+        self.last = 0.0
+
+    def observe(self, lag: float) -> None:
+        lag = max(0.0, lag)
+        self.last = lag
+        self.total += lag
+        for i, bound in enumerate(LAG_BUCKETS):
+            if lag <= bound:
+                self.counts[i] += 1
+                return
+        self.counts[-1] += 1
+
+    def figures(self) -> dict[str, object]:
+        return {"buckets": list(LAG_BUCKETS), "counts": list(self.counts), "sum": self.total}
 
 
 def local_day(tz: str) -> Callable[[float], str]:
@@ -76,6 +100,7 @@ class Bridge:
         self.synced = asyncio.Event()
         self.bad_messages = 0
         self.events_applied = 0
+        self.lag = LagHistogram()
 
     # -------------------------------------------------------------- events
     def on_message(self, msg: AmiMessage) -> None:
@@ -90,8 +115,9 @@ class Bridge:
         self._notify()
 
     def _apply(self, msg: AmiMessage) -> Outcome:
+        now = self._clock()
         try:
-            event = translate(msg, self._clock())
+            event = translate(msg, now)
         except BadMessage as exc:
             self.bad_messages += 1
             log.warning("ami.bad_message", error=str(exc), ami_event=msg.event)
@@ -99,6 +125,9 @@ class Bridge:
         if event is None:
             return Outcome()
         self.events_applied += 1
+        at = getattr(event, "at", None)
+        if at is not None and at != now:  # the event carried Asterisk's own Timestamp
+            self.lag.observe(now - at)
         return self.model.apply(self.journal.attribute(event))
 
     def publish(self, outcome: Outcome) -> None:

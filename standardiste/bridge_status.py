@@ -48,6 +48,10 @@ class StatusPublisher:
             pipe.expire(key, int(STALE_AFTER * 4))
             await pipe.execute()
 
+    async def withdraw(self) -> None:
+        """A bridge that stops says so at once, rather than after STALE_AFTER seconds."""
+        await self._redis.delete(self._keys.bridge)
+
     async def run(self) -> None:
         """Publish until cancelled; Redis errors propagate (the supervisor restarts it)."""
         while True:

@@ -95,6 +95,8 @@ class BridgeProcess:
             "event_queue_high_water": self.ami.event_queue_high_water,
             "events_dropped": self.ami.events_dropped,
             "events_applied": self.pump.events_applied,
+            "event_lag_seconds": self.pump.lag.figures(),
+            "event_lag_last": self.pump.lag.last,
             "bad_messages": self.pump.bad_messages,
             "resyncs": self.resyncer.resyncs,
             "resync_failures": self.resyncer.failures,
@@ -225,6 +227,10 @@ async def bridge_from_settings(
     finally:
         await ami.close()
         await supervisor.aclose()
+        try:
+            await status.withdraw()
+        except Exception as exc:  # Redis down: readers notice the silence instead
+            log.warning("bridge.status_not_withdrawn", error=str(exc))
         try:
             await mirror.flushed(timeout=2.0)
         except TimeoutError:

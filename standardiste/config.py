@@ -74,6 +74,10 @@ class WebSettings:
     login_max_failures: int = 5
     login_window: int = 300
     ws_buffer: int = 1000
+    # Seconds a web request waits for the bridge to run an agent action (then 504).
+    command_timeout: float = 10.0
+    # Bearer token for /metrics; empty: /metrics answers loopback clients only.
+    metrics_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,8 @@ def validate(settings: Settings) -> Settings:
             f"setting database.url: {settings.database.url!r} needs an async driver, "
             "e.g. sqlite+aiosqlite:///file or postgresql+asyncpg://host/db"
         )
+    if not 1.0 <= settings.web.command_timeout <= 60.0:
+        raise ConfigError("setting web.command_timeout must be between 1 and 60 seconds")
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:

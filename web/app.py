@@ -19,6 +19,7 @@ from web.errors import error_middleware
 from web.figures import day_of
 from web.health import healthz, readyz
 from web.live import LiveHub, close_websockets, live_handler, start_follower
+from web.metrics import metrics
 from web.openapi import openapi_json
 from web.pages import setup_pages
 from web.ratelimit import LoginLimiter
@@ -52,6 +53,7 @@ def init_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
+    app.router.add_get("/metrics", metrics, name="metrics")
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
 
     app.on_response_prepare.append(security_headers)

@@ -35,10 +35,10 @@ class RemoteAgentActions:
     """:class:`AgentActions` over the command bus: the bridge plans, executes, confirms."""
 
     def __init__(self, client: CommandClient) -> None:
-        self._client = client
+        self.client = client
 
     async def act(self, request: AgentRequest) -> list[str]:
-        done = await self._client.call("agent", request.to_wire(), actor=request.actor.username)
+        done = await self.client.call("agent", request.to_wire(), actor=request.actor.username)
         return [str(q) for q in done or []]
 
 

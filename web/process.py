@@ -39,7 +39,7 @@ def web_deps(
         redis=redis,
         keys=keys,
         engine=engine,
-        agents=RemoteAgentActions(CommandClient(redis, keys)),
+        agents=RemoteAgentActions(CommandClient(redis, keys, timeout=settings.web.command_timeout)),
         readiness=bridge_readiness(redis, keys),
         web=web,
     )

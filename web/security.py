@@ -22,6 +22,7 @@ import hmac
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 import structlog
@@ -80,18 +81,23 @@ def _fernet(key: bytes, source: str) -> Fernet:
 def _key_file(path: Path) -> bytes:
     """Read the key file, or create it (mode 0600) with a fresh key on first start."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    # Written whole to a temporary file, then linked into place: link() fails if the file
+    # exists, so of several web processes starting at once one key wins, and no process
+    # ever reads a key file that is still being written (O_EXCL alone allowed that).
+    fd, tmp = tempfile.mkstemp(prefix=".session-key-", dir=path.parent)
     try:
-        # O_EXCL: two processes starting at once cannot both write a key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key + b"\n")
+        os.link(tmp, path)
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             log.warning("web.session_key_permissions_fixed", path=str(path), mode=oct(mode))
             path.chmod(0o600)
         return path.read_bytes().strip()
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as f:
-        f.write(key + b"\n")
+    finally:
+        os.unlink(tmp)
     log.info("web.session_key_created", path=str(path))
     return key
 
