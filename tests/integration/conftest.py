@@ -1,7 +1,7 @@
 """Integration tests against a real Asterisk (the chroot sandbox of standardiste.sandbox).
 
 Every test in this folder is marked ``integration``. The session-scoped ``sandbox`` fixture
-builds the root once (cached in $STANDARDISTE_SANDBOX_CACHE, default ~/.cache/standardiste),
+builds the root once (cached in $STANDARDISTE_SANDBOX_CACHE_DIR, default ~/.cache/standardiste),
 brings Asterisk up with config/asterisk/ and brings it down at the end of the session (unless
 it was already running before the session: then it is left running).
 """
@@ -44,7 +44,7 @@ QUEUES = ("sales", "support")
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("STANDARDISTE_SANDBOX_CACHE", "~/.cache/standardiste")).expanduser()
+    return Path(os.environ.get("STANDARDISTE_SANDBOX_CACHE_DIR", "~/.cache/standardiste")).expanduser()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -471,7 +471,7 @@ def main() -> None:
     unknown = set(args.names) - set(DESCRIPTIONS)
     if unknown:
         parser.error(f"unknown scenario(s): {sorted(unknown)}")
-    cache = os.environ.get("STANDARDISTE_SANDBOX_CACHE", "~/.cache/standardiste")
+    cache = os.environ.get("STANDARDISTE_SANDBOX_CACHE_DIR", "~/.cache/standardiste")
     root = sb.build_root(Path(cache).expanduser())
     was_running = sb.status(root).running
     sb.down(root)  # restart fresh: our current config, empty astdb
