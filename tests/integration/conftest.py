@@ -44,7 +44,9 @@ QUEUES = ("sales", "support")
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("STANDARDISTE_SANDBOX_CACHE_DIR", "~/.cache/standardiste")).expanduser()
+    return Path(
+        os.environ.get("STANDARDISTE_SANDBOX_CACHE_DIR", "~/.cache/standardiste")
+    ).expanduser()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
