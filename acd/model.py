@@ -304,7 +304,10 @@ class ContactCenter:
             return out
         before = existing.presence(m.at)
         existing.status = m.status
-        existing.in_call = m.in_call or existing.interface in self._agents_in_calls()
+        # InCall is per membership in app_queue (the member struct of the call's queue), so
+        # only a call of *this* queue keeps it set: a status of the agent's other queue must
+        # not (it would stay set, since nothing of that queue ends the call).
+        existing.in_call = m.in_call or self._call_of(m.queue, m.interface) != ""
         existing.calls_taken = m.calls_taken
         existing.last_call = m.last_call or existing.last_call
         existing.member_name = m.member_name or existing.member_name
@@ -541,9 +544,9 @@ class ContactCenter:
                 prev = old_devices.get(d.device)
                 since = prev["since"] if prev and prev["state"] == d.state else snap.at
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
-        agents_busy = self._agents_in_calls()
+        in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
-            member.in_call = member.in_call or member.interface in agents_busy
+            member.in_call = member.in_call or member.key in in_calls
         out.changes.append(Reset(self.state()))
         return out
 
@@ -619,9 +622,6 @@ class ContactCenter:
             calls_taken=m.calls_taken,
             last_call=m.last_call,
         )
-
-    def _agents_in_calls(self) -> set[str]:
-        return {c.agent for c in self.calls.values()}
 
     def _call_of(self, queue: str, agent: str) -> str:
         """The caller id of the agent's call in ``queue`` (Asterisk 22 was seen sending an
