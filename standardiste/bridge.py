@@ -23,6 +23,7 @@ from ami_bridge.connection import AmiConnection
 from ami_bridge.errors import AmiError
 from ami_bridge.translate import EVENT_CLASSES, BadMessage, snapshot, translate
 from ami_bridge.wire import AmiMessage
+from standardiste import queues_conf
 from standardiste.agent_state import AgentStateService
 from standardiste.config import Settings
 from standardiste.errors import PbxUnavailable
@@ -56,7 +57,12 @@ class Bridge:
         history: HistorySink,
     ) -> None:
         self.settings = settings
-        self.model = ContactCenter(day_of=local_day(settings.timezone))
+        timings = queues_conf.read(settings.ami.queues_conf)
+        self.model = ContactCenter(
+            day_of=local_day(settings.timezone),
+            wrapup=timings.wrapup,
+            shared_lastcall=timings.shared_lastcall,
+        )
         self.keys = RedisKeys(settings.redis.prefix)
         self.redis = redis_client
         self.mirror = MirrorWriter(

@@ -309,3 +309,42 @@ def test_resync_sets_in_call_only_on_the_membership_of_the_call() -> None:
         True,
         False,
     )
+
+
+# -- wrap-up: when app_queue holds a member after a call ---------------------------------------
+
+
+def test_member_is_in_wrapup_for_the_queues_wrapuptime_then_ready() -> None:
+    cc = ContactCenter(wrapup={"sales": 5, "support": 20})
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    sales, support = cc.members[f"sales|{ALICE}"], cc.members[f"support|{ALICE}"]
+    assert (sales.presence(T0 + 31), sales.presence(T0 + 35.5)) == ("wrapup", "ready")
+    assert sales.wrapup_until == T0 + 35
+    # Without shared_lastcall, app_queue holds only the membership of the call's queue.
+    assert support.presence(T0 + 31) == "ready"
+
+
+def test_shared_lastcall_holds_every_queue_for_the_wrapuptime_of_the_calls_queue() -> None:
+    cc = ContactCenter(wrapup={"sales": 5, "support": 20}, shared_lastcall=True)
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    for queue in ("sales", "support"):
+        m = cc.members[f"{queue}|{ALICE}"]
+        assert (m.presence(T0 + 34), m.presence(T0 + 35.5)) == ("wrapup", "ready"), queue
+
+
+def test_a_members_own_wrapuptime_beats_the_queues() -> None:
+    cc = ContactCenter(wrapup={"sales": 5})
+    cc.apply(ev.MemberAdded(member("sales", ALICE, wrapuptime=12)))
+    cc.apply(joined("100.1", "sales"))
+    cc.apply(ev.AgentConnected("sales", "100.1", ALICE, "Alice", 2, "101.1", "x", T0 + 2))
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 8, "caller", T0 + 10))
+    assert cc.members[f"sales|{ALICE}"].wrapup_until == T0 + 22
+
+
+def test_no_wrapuptime_means_ready_at_once() -> None:
+    cc = ContactCenter()
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    assert cc.members[f"sales|{ALICE}"].presence(T0 + 30) == "ready"
