@@ -262,6 +262,7 @@ class Bridge:
     def figures(self) -> dict[str, Any]:
         return {
             "ami_connected": self.ami.connected,
+            "ami_messages_in": self.ami.messages_in,
             "event_queue_depth": self.ami.event_queue_depth,
             "event_queue_high_water": self.ami.event_queue_high_water,
             "events_dropped": self.ami.events_dropped,
