@@ -168,6 +168,16 @@ def install_load_config(root: Path) -> None:
     sb.cli(root, "queue reload parameters")
 
 
+def uninstall_load_config(root: Path) -> None:
+    """Leave the sandbox as the product's config has it: no load queue, no load dialplan."""
+    etc = root / "etc" / "asterisk"
+    for src, dst in LOAD_FILES.items():
+        (etc / dst).unlink(missing_ok=True)
+        (etc / src).touch()
+    sb.cli(root, "dialplan reload")
+    sb.cli(root, "queue reload parameters")
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), in seconds."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -330,16 +340,17 @@ class LoadRun:
         )
         exe = Path(sys.executable).parent / "standardiste"
         self.bridge_log = workdir / "bridge.log"
-        return await asyncio.create_subprocess_exec(
-            str(exe),
-            "bridge",
-            "--no-web",
-            env=env,
-            cwd=str(workdir),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=self.bridge_log.open("wb"),
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        with self.bridge_log.open("wb") as out:  # the child keeps its own descriptor
+            return await asyncio.create_subprocess_exec(
+                str(exe),
+                "bridge",
+                "--no-web",
+                env=env,
+                cwd=str(workdir),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
 
     async def wait_bridge_synced(self, reader: MirrorReader, bridge: Any) -> None:
         deadline = time.monotonic() + 60
@@ -347,8 +358,8 @@ class LoadRun:
             if bridge.returncode is not None:
                 raise SystemExit(f"the bridge exited: {self.bridge_log.read_text()[-2000:]}")
             snap = await reader.snapshot()
-            members = [m for m in snap.state.get("member", {}).values() if _is_load_queue(m["queue"])]
-            if len(members) == len(self.memberships):
+            members = snap.state.get("member", {}).values()
+            if sum(_is_load_queue(m["queue"]) for m in members) == len(self.memberships):
                 return
             await asyncio.sleep(0.2)
         raise SystemExit(f"the bridge did not mirror the members: {self.bridge_log.read_text()}")
@@ -470,9 +481,7 @@ class LoadRun:
         counters: dict[str, dict[str, int]] = {}
         for _ in range(20):
             snap = await reader.snapshot()
-            counters = {
-                name: q.get("today", {}) for name, q in snap.state.get("queue", {}).items()
-            }
+            counters = {name: q.get("today", {}) for name, q in snap.state.get("queue", {}).items()}
             self.report.counter_differences = self._counter_differences(counters)
             if not self.report.counter_differences:
                 break
@@ -539,7 +548,10 @@ class LoadRun:
 async def run_load(opts: LoadOptions, info: sb.SandboxInfo) -> LoadReport:
     """One load run against a running sandbox whose config is installed (``sb.up``)."""
     await asyncio.to_thread(install_load_config, info.root)
-    return await LoadRun(opts, info, "redis://127.0.0.1:6379/0").run()
+    try:
+        return await LoadRun(opts, info, "redis://127.0.0.1:6379/0").run()
+    finally:
+        await asyncio.to_thread(uninstall_load_config, info.root)
 
 
 def main(argv: list[str] | None = None) -> int:
