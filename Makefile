@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench bench-ws demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws bench-load demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -22,6 +22,10 @@ bench: setup
 
 bench-ws: setup
 	.venv/bin/python bench/ws_latency.py
+
+# The load tier against the real sandbox (long form; needs root): see README "Load tier".
+bench-load: setup
+	.venv/bin/python bench/load.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up

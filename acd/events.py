@@ -114,6 +114,9 @@ class MemberState:
     calls_taken: int
     last_call: float
     at: float
+    # The member's own wrap-up time (s); 0: the queue's ``wrapuptime`` applies. QueueAdd cannot
+    # set it, so on our dynamic members it is 0 (realtime/static members may carry one).
+    wrapuptime: float = 0.0
 
 
 # Who asked for a member change: the bridge's command journal fills ``by``/``forced`` in at

@@ -78,16 +78,25 @@ class _Left:
 
 
 class ContactCenter:
-    """Queues, members, waiting callers and answered calls, kept from AMI events."""
+    """Queues, members, waiting callers and answered calls, kept from AMI events.
+
+    ``wrapup`` is each queue's ``wrapuptime`` (s) and ``shared_lastcall`` the [general] option
+    of queues.conf: no AMI action reports them without the ``config`` class, so the
+    application reads them where Asterisk does. They say when app_queue holds a member after a
+    call (``Member.wrapup_until``), the way app_queue decides it: the member's own wrap-up
+    time, else that of the queue of the call; with ``shared_lastcall`` in all their queues.
+    """
 
     def __init__(
         self,
         *,
         day_of: Callable[[float], str] = utc_day,
         wrapup: Mapping[str, float] | None = None,
+        shared_lastcall: bool = False,
     ) -> None:
         self.day_of = day_of
         self.wrapup = dict(wrapup or {})
+        self.shared_lastcall = shared_lastcall
         self.queues: dict[str, Queue] = {}
         self.members: dict[str, Member] = {}
         self.callers: dict[str, Caller] = {}
@@ -251,16 +260,17 @@ class ContactCenter:
             out.changes.append(Change("call", uniqueid, None))
         elif not uniqueid:
             return out  # no id and no call of that agent: nothing to close
-        wrapup = self.wrapup.get(e.queue, 0.0)
-        self._set_member(
-            e.queue,
-            e.interface,
-            out,
-            in_call=False,
-            wrapup_until=e.at + wrapup if wrapup else 0.0,
-            last_call=e.at,
-            since=e.at,
-        )
+        for member in self._memberships_ending_a_call(e.queue, e.interface):
+            values: dict[str, Any] = {"in_call": False} if member.queue == e.queue else {}
+            self._set_member(
+                member.queue,
+                member.interface,
+                out,
+                wrapup_until=self._wrapup_end(e.queue, member, e.at),
+                last_call=e.at,
+                since=e.at,
+                **values,
+            )
         out.records.append(
             QueueCallCompleted(uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at)
         )
@@ -291,8 +301,12 @@ class ContactCenter:
             return out
         before = existing.presence(m.at)
         existing.status = m.status
-        existing.in_call = m.in_call or existing.interface in self._agents_in_calls()
+        # InCall is per membership in app_queue (the member struct of the call's queue), so
+        # only a call of *this* queue keeps it set: a status of the agent's other queue must
+        # not (it would stay set, since nothing of that queue ends the call).
+        existing.in_call = m.in_call or self._call_of(m.queue, m.interface) != ""
         existing.calls_taken = m.calls_taken
+        existing.wrapuptime = m.wrapuptime
         existing.last_call = m.last_call or existing.last_call
         existing.member_name = m.member_name or existing.member_name
         if existing.presence(m.at) != before:
@@ -471,6 +485,10 @@ class ContactCenter:
                     member.paused_by, member.forced = previous.paused_by, previous.forced
             else:
                 member.logged_in_at = member.since = snap.at
+                # LastCall is whole seconds, and the queue of that call is not reported:
+                # the best guess of a wrap-up in progress for a member we did not know.
+                if member.last_call:
+                    member.wrapup_until = self._wrapup_end(member.queue, member, member.last_call)
             self.members[member.key] = member
         for key, previous in old_members.items():
             if key not in self.members and previous.dynamic:
@@ -528,9 +546,9 @@ class ContactCenter:
                 prev = old_devices.get(d.device)
                 since = prev["since"] if prev and prev["state"] == d.state else snap.at
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
-        agents_busy = self._agents_in_calls()
+        in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
-            member.in_call = member.in_call or member.interface in agents_busy
+            member.in_call = member.in_call or member.key in in_calls
         out.changes.append(Reset(self.state()))
         return out
 
@@ -595,10 +613,24 @@ class ContactCenter:
             in_call=m.in_call,
             calls_taken=m.calls_taken,
             last_call=m.last_call,
+            wrapuptime=m.wrapuptime,
         )
 
-    def _agents_in_calls(self) -> set[str]:
-        return {c.agent for c in self.calls.values()}
+    def _memberships_ending_a_call(self, queue: str, interface: str) -> list[Member]:
+        """The memberships whose last call is set when a call of ``queue`` ends: that queue's,
+        and with ``shared_lastcall`` every queue of the member (app_queue's update_queue)."""
+        if not self.shared_lastcall:
+            member = self.members.get(member_key(queue, interface))
+            return [member] if member is not None else []
+        return [m for m in self.members.values() if m.interface == interface]
+
+    def _wrapup_end(self, call_queue: str, member: Member, ended_at: float) -> float:
+        """When app_queue offers ``member`` calls again after a call of ``call_queue`` ended
+        at ``ended_at`` (its get_wrapuptime: the member's own value beats the queue's)."""
+        wrapup = member.wrapuptime or self.wrapup.get(call_queue, 0.0)
+        # app_queue keeps the last call in whole seconds (time_t) and offers calls again once
+        # ``now - lastcall >= wrapuptime``.
+        return float(int(ended_at) + wrapup) if wrapup else 0.0
 
     def _call_of(self, queue: str, agent: str) -> str:
         """The caller id of the agent's call in ``queue`` (Asterisk 22 was seen sending an

@@ -90,7 +90,8 @@ class Member:
     ringing: bool = False
     calls_taken: int = 0
     last_call: float = 0.0
-    wrapup_until: float = 0.0
+    wrapup_until: float = 0.0  # Asterisk holds the member (no call offered) until then
+    wrapuptime: float = 0.0  # the member's own wrap-up time (s); 0: the queue's applies
     since: float = 0.0  # when the presence last changed
     logged_in_at: float = 0.0
 

@@ -92,6 +92,7 @@ def member_state(msg: Headers, at: float, *, listing: bool = False) -> ev.Member
         calls_taken=_int(msg, "CallsTaken"),
         last_call=_float(msg, "LastCall"),
         at=at,
+        wrapuptime=_float(msg, "Wrapuptime"),
     )
 
 

@@ -26,6 +26,7 @@ from acd.model import ContactCenter
 from ami_bridge.commands import AmiCommands
 from ami_bridge.connection import AmiConnection
 from ami_bridge.translate import EVENT_CLASSES
+from standardiste import queues_conf
 from standardiste.agent_state import AgentRequest, AgentStateService
 from standardiste.bridge import Bridge, local_day
 from standardiste.bridge_status import StatusPublisher
@@ -91,6 +92,7 @@ class BridgeProcess:
     def figures(self) -> dict[str, Any]:
         return {
             "ami_connected": self.ami.connected,
+            "ami_messages_in": self.ami.messages_in,
             "event_queue_depth": self.ami.event_queue_depth,
             "event_queue_high_water": self.ami.event_queue_high_water,
             "events_dropped": self.ami.events_dropped,
@@ -148,7 +150,12 @@ async def bridge_from_settings(
         history = HistorySink(store, DiskBuffer(db.buffer_path, db.buffer_max_bytes))
     client = redis_client(settings)
     keys = RedisKeys(settings.redis.prefix)
-    model = ContactCenter(day_of=local_day(settings.timezone))
+    timings = queues_conf.read(settings.ami.queues_conf)
+    model = ContactCenter(
+        day_of=local_day(settings.timezone),
+        wrapup=timings.wrapup,
+        shared_lastcall=timings.shared_lastcall,
+    )
     mirror = MirrorWriter(client, keys, model.state, stream_maxlen=settings.redis.stream_maxlen)
     journal = CommandJournal()
     ami_settings = settings.ami

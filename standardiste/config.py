@@ -35,6 +35,9 @@ class AmiSettings:
     backoff_min: float = 0.5
     backoff_max: float = 30.0
     event_queue_size: int = 10000
+    # The queues.conf Asterisk runs with, read for the queues' wrapuptime and shared_lastcall
+    # (no AMI action reports them without the "config" class; see standardiste/queues_conf.py).
+    queues_conf: Path = Path(__file__).resolve().parents[1] / "config" / "asterisk" / "queues.conf"
 
 
 @dataclass(frozen=True)

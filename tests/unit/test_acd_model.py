@@ -238,3 +238,113 @@ def test_ring_no_answer_puts_the_agent_back_to_ready() -> None:
     cc.apply(ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
     assert cc.callers["100.1"].ringing == ""
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 16) == "ready"
+
+
+# -- an agent in two queues: InCall is per membership ------------------------------------------
+# app_queue keeps ``starttime`` in each queue's own member struct: only the membership whose
+# queue connected the call reports InCall 1 (QueueStatus, QueueMemberStatus); the agent's other
+# memberships report InCall 0 (their device status says the phone is busy).
+
+ALICE = "Local/7001@load-agent"
+
+
+def two_queue_agent_in_a_sales_call(cc: ContactCenter) -> None:
+    cc.apply(ev.MemberAdded(member("sales", ALICE)))
+    cc.apply(ev.MemberAdded(member("support", ALICE)))
+    cc.apply(joined("100.1", "sales"))
+    cc.apply(ev.CallerLeft("sales", "100.1", T0 + 2))
+    cc.apply(ev.AgentConnected("sales", "100.1", ALICE, "Alice", 2, "101.1", "x", T0 + 2))
+
+
+def test_status_of_the_other_queue_before_agent_complete_leaves_no_one_in_a_call() -> None:
+    # The order seen under load: the phone goes idle, app_queue sends QueueMemberStatus for
+    # both queues (InCall 0), and only then AgentComplete for the call's queue.
+    cc = ContactCenter()
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.MemberUpdated(member("sales", ALICE, T0 + 30, status=1, in_call=False)))
+    cc.apply(ev.MemberUpdated(member("support", ALICE, T0 + 30, status=1, in_call=False)))
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    for queue in ("sales", "support"):
+        m = cc.members[f"{queue}|{ALICE}"]
+        assert (m.in_call, m.presence(T0 + 31)) == (False, "ready"), queue
+
+
+def test_membership_in_call_follows_its_own_queue_only() -> None:
+    cc = ContactCenter()
+    two_queue_agent_in_a_sales_call(cc)
+    # The phone is busy: both queues send a status. Sales says InCall 0 if it was sent before
+    # app_queue set the call's start; the model knows the sales call is on.
+    cc.apply(ev.MemberUpdated(member("sales", ALICE, T0 + 3, status=2, in_call=False)))
+    cc.apply(ev.MemberUpdated(member("support", ALICE, T0 + 3, status=2, in_call=False)))
+    sales, support = cc.members[f"sales|{ALICE}"], cc.members[f"support|{ALICE}"]
+    assert (sales.in_call, support.in_call) == (True, False)  # what QueueStatus reports
+    assert support.presence(T0 + 3) == "in_call"  # busy through the device status
+
+
+def test_resync_sets_in_call_only_on_the_membership_of_the_call() -> None:
+    cc = ContactCenter()
+    two_queue_agent_in_a_sales_call(cc)
+    snap = ev.Snapshot(
+        at=T0 + 10,
+        queues=(
+            ev.QueueParams("sales", "rrmemory", 0, 60, 0),
+            ev.QueueParams("support", "rrmemory", 0, 60, 0),
+        ),
+        members=(
+            member("sales", ALICE, T0 + 10, status=2, in_call=True),
+            member("support", ALICE, T0 + 10, status=2, in_call=False),
+        ),
+        channels=(
+            ev.ActiveChannel(
+                "100.1", "100.1", "Local/c-1;1", "", "", "", "q", "s", "Up", "Queue", "b1", 10
+            ),
+            ev.ActiveChannel(
+                "101.1", "100.1", f"{ALICE}-2;1", "", "", "", "q", "s", "Up", "AppQueue", "b1", 8
+            ),
+        ),  # fmt: skip
+    )
+    cc.replace(snap)
+    assert "100.1" in cc.calls
+    assert (cc.members[f"sales|{ALICE}"].in_call, cc.members[f"support|{ALICE}"].in_call) == (
+        True,
+        False,
+    )
+
+
+# -- wrap-up: when app_queue holds a member after a call ---------------------------------------
+
+
+def test_member_is_in_wrapup_for_the_queues_wrapuptime_then_ready() -> None:
+    cc = ContactCenter(wrapup={"sales": 5, "support": 20})
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    sales, support = cc.members[f"sales|{ALICE}"], cc.members[f"support|{ALICE}"]
+    assert (sales.presence(T0 + 31), sales.presence(T0 + 35.5)) == ("wrapup", "ready")
+    assert sales.wrapup_until == T0 + 35
+    # Without shared_lastcall, app_queue holds only the membership of the call's queue.
+    assert support.presence(T0 + 31) == "ready"
+
+
+def test_shared_lastcall_holds_every_queue_for_the_wrapuptime_of_the_calls_queue() -> None:
+    cc = ContactCenter(wrapup={"sales": 5, "support": 20}, shared_lastcall=True)
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    for queue in ("sales", "support"):
+        m = cc.members[f"{queue}|{ALICE}"]
+        assert (m.presence(T0 + 34), m.presence(T0 + 35.5)) == ("wrapup", "ready"), queue
+
+
+def test_a_members_own_wrapuptime_beats_the_queues() -> None:
+    cc = ContactCenter(wrapup={"sales": 5})
+    cc.apply(ev.MemberAdded(member("sales", ALICE, wrapuptime=12)))
+    cc.apply(joined("100.1", "sales"))
+    cc.apply(ev.AgentConnected("sales", "100.1", ALICE, "Alice", 2, "101.1", "x", T0 + 2))
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 8, "caller", T0 + 10))
+    assert cc.members[f"sales|{ALICE}"].wrapup_until == T0 + 22
+
+
+def test_no_wrapuptime_means_ready_at_once() -> None:
+    cc = ContactCenter()
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
+    assert cc.members[f"sales|{ALICE}"].presence(T0 + 30) == "ready"

@@ -1,0 +1,37 @@
+"""Wrap-up times read from queues.conf, as app_queue reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from standardiste import queues_conf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_installed_queues_conf_gives_each_demo_queue_its_wrapuptime() -> None:
+    timings = queues_conf.parse(REPO / "config" / "asterisk" / "queues.conf")
+    assert timings.wrapup == {"sales": 5.0, "support": 5.0}
+    assert timings.shared_lastcall is True
+
+
+def test_templates_additions_includes_and_comments(tmp_path: Path) -> None:
+    (tmp_path / "more.conf").write_text("[extra](base)\nwrapuptime => 7 ; arrow form\n")
+    (tmp_path / "queues.conf").write_text(
+        "[general]\nshared_lastcall = no\n"
+        "[base](!)\nwrapuptime = 3\nstrategy = rrmemory\n"
+        "[a](base)\n"
+        "[b](base)\nwrapuptime = 9\n"
+        ";-- a block comment\n[ghost]\nwrapuptime = 99\n--;\n"
+        "[c]\n; wrapuptime = 4\n"
+        "[a](+)\nwrapuptime = 2\n"
+        "#include more.conf\n"
+        "#tryinclude missing.conf\n"
+    )
+    timings = queues_conf.parse(tmp_path / "queues.conf")
+    assert timings.wrapup == {"a": 2.0, "b": 9.0, "c": 0.0, "extra": 7.0}
+    assert timings.shared_lastcall is False
+
+
+def test_an_unreadable_file_means_no_wrapup_rather_than_no_bridge(tmp_path: Path) -> None:
+    assert queues_conf.read(tmp_path / "absent.conf") == queues_conf.QueueTimings()
