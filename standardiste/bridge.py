@@ -26,6 +26,7 @@ from ami_bridge.wire import AmiMessage
 from standardiste.agent_state import AgentStateService
 from standardiste.config import Settings
 from standardiste.errors import PbxUnavailable
+from standardiste.history.recovery import member_names, recover_queue_log
 from standardiste.history.sink import HistorySink
 from standardiste.mirror import MirrorWriter
 from standardiste.redis_keys import RedisKeys
@@ -95,12 +96,25 @@ class Bridge:
     # -------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         await self.history.start()
+        # Calls Asterisk logged while no bridge was watching reach the history before the
+        # counters are seeded from it; then the file is followed (history/recovery.py).
+        follow = await recover_queue_log(
+            self.settings,
+            self.history.store,
+            synced=self.synced,
+            member_names=lambda: member_names(
+                (m.member_name, m.interface) for m in self.model.members.values()
+            ),
+            reseed=lambda: self._seed_counters(quiet=True),
+        )
         await self._seed_counters()
         await self.mirror.start()
         self._tasks = [
             asyncio.create_task(self.ami.run(), name="ami"),
             asyncio.create_task(self._resync_loop(), name="resync"),
         ]
+        if follow is not None:
+            self._tasks.append(asyncio.create_task(follow(), name="queue-log"))
 
     async def aclose(self) -> None:
         await self.ami.close()
@@ -115,21 +129,27 @@ class Bridge:
         await self.mirror.aclose()
         await self.history.aclose()
 
-    async def _seed_counters(self) -> None:
+    async def _seed_counters(self, *, quiet: bool = False) -> bool:
+        """Today's counters from the history. ``quiet``: only if no record was on its way
+        to the database during the read (else the read could miss a counted call)."""
         zone = zoneinfo.ZoneInfo(self.settings.timezone)
         now = dt.datetime.now(zone)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        submitted = self.history.submitted
+        if quiet and self.history.buffered:
+            return False
         try:
             counts = await self.history.store.today_counts(midnight)
         except Exception as exc:  # the database may be down: start anyway, counters from zero
             log.warning("bridge.seed_counters_failed", error=str(exc))
-            return
-        self._publish(
-            self.model.seed_counters(
-                now.date().isoformat(),
-                {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()},
-            )
-        )
+            return False
+        if quiet and (self.history.buffered or self.history.submitted != submitted):
+            return False
+        today = now.date().isoformat()
+        seeded = {n: (0, 0, 0) for n, q in self.model.queues.items() if q.today.day == today}
+        seeded |= {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()}
+        self._publish(self.model.seed_counters(today, seeded))
+        return True
 
     # -------------------------------------------------------------- AMI side
     async def _on_connected(self) -> None:

@@ -52,6 +52,15 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class AsteriskSettings:
+    # Asterisk's queue_log file, read to fill the history's gaps after a bridge restart or an
+    # AMI outage (the bridge runs beside Asterisk). None: the sandbox root's.
+    queue_log_path: Path | None = None
+    queue_log_enabled: bool = True
+    queue_log_interval: float = 10.0  # seconds between passes while running
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     cache_dir: Path = Path.home() / ".cache" / "standardiste"
     mirror: str = "http://deb.debian.org/debian"
@@ -81,6 +90,7 @@ class Settings:
     ami: AmiSettings = field(default_factory=AmiSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     web: WebSettings = field(default_factory=WebSettings)
     timezone: str = "UTC"
@@ -136,7 +146,7 @@ def _apply(obj: Any, values: Mapping[str, Any], prefix: str, source: str) -> Any
                 raise ConfigError(f"setting {name} in {source} must be a table")
             changes[key] = _apply(getattr(obj, key), value, f"{name}.", source)
         else:
-            if isinstance(kind, types.UnionType):  # pragma: no cover - no optional settings yet
+            if isinstance(kind, types.UnionType):  # an optional setting: its type
                 kind = typing.get_args(kind)[0]
             changes[key] = _coerce(name, kind, value, source)
     return replace(obj, **changes)
@@ -178,6 +188,8 @@ def validate(settings: Settings) -> Settings:
             f"setting database.url: {settings.database.url!r} needs an async driver, "
             "e.g. sqlite+aiosqlite:///file or postgresql+asyncpg://host/db"
         )
+    if settings.asterisk.queue_log_interval <= 0:
+        raise ConfigError("setting asterisk.queue_log_interval must be positive")
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:
