@@ -84,6 +84,7 @@ class RecoveryReport:
     bad: int = 0
     deferred: int = 0  # lines waiting for a member name
     unresolved: int = 0  # lines written with a member name in place of an interface
+    unknown_names: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
 
     def add(self, other: RecoveryReport) -> None:
@@ -93,6 +94,7 @@ class RecoveryReport:
         self.bad += other.bad
         self.deferred += other.deferred
         self.unresolved += other.unresolved
+        self.unknown_names |= other.unknown_names
         self.files += other.files
 
 
@@ -235,6 +237,7 @@ class QueueLogRecovery:
                 bad=report.bad,
                 deferred=report.deferred,
                 unresolved=report.unresolved,
+                unknown_members=sorted(report.unknown_names)[:20],
             )
         return report
 
@@ -297,8 +300,8 @@ class QueueLogRecovery:
             except UnknownAgent as exc:
                 if not final:
                     return None
-                report.unresolved += 1
-                log.warning("queue_log.unknown_member", file=str(path), line=line_no, name=exc.name)
+                report.unresolved += 1  # logged once per pass, with the names
+                report.unknown_names.add(exc.name)
                 return records_of(parsed, lambda name: name)
         except BadLine as exc:
             report.bad += 1
