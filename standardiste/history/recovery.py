@@ -372,10 +372,16 @@ class QueueLogRecovery:
                 record.reason,
             )
             last[where] = (record.action, record.reason)
-            times = seen.get((record.agent, record.queue, record.action), [])
-            if repeat or any(abs(t - record.at) <= AGENT_EVENT_WINDOW for t in times):
+            if repeat:
                 continue
-            missing.append(record)
+            # One row answers for one line only: a login, logout and login again within
+            # the window are two logins.
+            times = seen.get((record.agent, record.queue, record.action), [])
+            match = next((t for t in times if abs(t - record.at) <= AGENT_EVENT_WINDOW), None)
+            if match is None:
+                missing.append(record)
+            else:
+                times.remove(match)
         return missing
 
     # -- checkpoint ------------------------------------------------------------------------

@@ -127,17 +127,22 @@ async def test_what_the_live_path_recorded_is_kept_and_only_gaps_are_filled(
             f"{int(t) + 21}|NONE|sales|Alice|PAUSE|lunch",  # a repeated request
             f"{int(t) + 30}|c1|sales|Alice|COMPLETEAGENT|3|27|1",
             f"{int(t) + 31}|NONE|sales|Alice|UNPAUSE|",
+            f"{int(t) + 31}|NONE|sales|Alice|PAUSE|lunch",  # a new pause, a second later
         ],
     )
     report = await recovery(path, store).catch_up(NAMES)
-    assert report.filled == 3  # c2's abandon, c1's completion, the resume
+    assert report.filled == 4  # c2's abandon, c1's completion, the resume, the new pause
     calls = {c["uniqueid"]: c for c in await rows(store, QueueCall)}
     assert calls["c1"]["caller_name"] == "Jeanne Dupont"
     assert calls["c1"]["entered_at"].timestamp() == t + 0.25
     assert (calls["c1"]["ended_by"], calls["c1"]["talk"]) == ("agent", 27.0)
     assert (calls["c2"]["outcome"], calls["c2"]["wait"]) == ("abandoned", 8.0)
     events = [(e["action"], e["by"]) for e in await rows(store, AgentEventRow)]
-    assert events == [("pause", "sue"), ("resume", "pbx")]
+    assert events == [("pause", "sue"), ("resume", "pbx"), ("pause", "pbx")]
+    # Read again from the start (a copy has no checkpoint): every line finds its row.
+    copy = tmp_path / "queue_log.copy"
+    copy.write_bytes(path.read_bytes())
+    assert (await recovery(copy, store).catch_up(NAMES)).filled == 0
 
 
 async def test_checkpoint_follows_appends_rotation_and_truncation(
