@@ -77,6 +77,7 @@ class NullSink:
 
     healthy = True
     buffered = 0
+    submitted = 0
 
     class store:  # noqa: N801 - mimics HistorySink.store
         @staticmethod
@@ -114,6 +115,7 @@ async def run_bridge(chunks: list[bytes], n_events: int) -> tuple[Run, dict[str,
         base,
         ami=replace(base.ami, port=port, event_queue_size=max(10000, n_events + 10)),
         redis=replace(base.redis, prefix=f"bench:{uuid.uuid4().hex[:8]}:"),
+        asterisk=replace(base.asterisk, queue_log_enabled=False),  # no Asterisk here
     )
     done = asyncio.Event()
     seen = 0

@@ -339,6 +339,9 @@ class LoadRun:
             STANDARDISTE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'history.sqlite3'}",
             STANDARDISTE_DATABASE_BUFFER_PATH=str(workdir / "buffer.jsonl"),
             STANDARDISTE_LOG_LEVEL="warning",
+            # The live path alone: recovery from queue_log would fill what it missed and hide
+            # a drift (the restart test covers recovery), and would count earlier runs' calls.
+            STANDARDISTE_ASTERISK_QUEUE_LOG_ENABLED="false",
         )
         exe = Path(sys.executable).parent / "standardiste"
         self.bridge_log = workdir / "bridge.log"

@@ -93,6 +93,7 @@ async def stack(workdir: Path) -> AsyncIterator[tuple[FakeAsterisk, Bridge, str]
         base,
         ami=replace(base.ami, port=port),
         redis=replace(base.redis, prefix=f"bench:{uuid.uuid4().hex[:8]}:"),
+        asterisk=replace(base.asterisk, queue_log_enabled=False),  # no Asterisk here
     )
     manager = bridge_from_settings(settings, history=NullSink())  # type: ignore[arg-type]
     bridge = await manager.__aenter__()

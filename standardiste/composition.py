@@ -35,6 +35,7 @@ from standardiste.config import Settings
 from standardiste.errors import PbxUnavailable
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
+from standardiste.history.recovery import member_names, recover_queue_log
 from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
@@ -115,22 +116,31 @@ class BridgeProcess:
         }
 
 
-async def seed_counters(process: BridgeProcess) -> None:
-    """Today's per-queue counters from the history, so a restarted bridge continues them."""
+async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
+    """Today's per-queue counters from the history, so a restarted bridge continues them.
+
+    ``quiet``: only if no record was on its way to the database during the read (else the
+    read could miss a call the model counted) — the queue_log follower's re-reads."""
+    history = process.history
     zone = zoneinfo.ZoneInfo(process.settings.timezone)
     now = dt.datetime.now(zone)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    submitted = history.submitted
+    if quiet and history.buffered:
+        return False
     try:
-        counts = await process.history.store.today_counts(midnight)
+        counts = await history.store.today_counts(midnight)
     except Exception as exc:  # the database may be down: start anyway, counters from zero
         log.warning("bridge.seed_counters_failed", error=str(exc))
-        return
-    process.pump.publish(
-        process.model.seed_counters(
-            now.date().isoformat(),
-            {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()},
-        )
-    )
+        return False
+    if quiet and (history.buffered or history.submitted != submitted):
+        return False
+    model = process.model
+    today = now.date().isoformat()
+    seeded = {n: (0, 0, 0) for n, q in model.queues.items() if q.today.day == today}
+    seeded |= {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()}
+    process.pump.publish(model.seed_counters(today, seeded))
+    return True
 
 
 @asynccontextmanager
@@ -224,12 +234,25 @@ async def bridge_from_settings(
     status = StatusPublisher(client, keys, process.figures)
     try:
         await history.start()
+        # Calls Asterisk logged while no bridge was watching reach the history before the
+        # counters are seeded from it; then the file is followed (history/recovery.py).
+        follow = await recover_queue_log(
+            settings,
+            history.store,
+            synced=pump.synced,
+            member_names=lambda: member_names(
+                (m.member_name, m.interface) for m in model.members.values()
+            ),
+            reseed=lambda: seed_counters(process, quiet=True),
+        )
         await seed_counters(process)
         await mirror.start()
         supervisor.start("ami", ami.run)
         supervisor.start("resync", resyncer.run)
         supervisor.start("commands", commands.run)
         supervisor.start("status", status.run)
+        if follow is not None:
+            supervisor.start("queue-log", follow)
         yield process
     finally:
         await ami.close()

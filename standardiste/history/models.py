@@ -176,10 +176,45 @@ class DeviceCallRow(Base):
     )
 
 
+class QueueLogCheckpoint(Base):
+    """How far the queue_log recovery has read a file (one row per file path).
+
+    ``inode`` and ``head`` (a digest of the file's first line) tell a rotated or truncated
+    file from the one read before: then it is read again from the start. ``line`` counts
+    the lines before ``offset``, so a bad line is logged with its real line number.
+    """
+
+    __tablename__ = "queue_log_checkpoints"
+
+    source: Mapped[str] = mapped_column(primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str]
+    offset: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class QueueMemberName(Base):
+    """A queue member's name and its interface, as last seen live.
+
+    queue_log names members by their name only; the history keys agents by interface. The
+    bridge keeps this table from its model so that a restart can resolve the names of
+    lines written while it was down.
+    """
+
+    __tablename__ = "queue_member_names"
+
+    member_name: Mapped[str] = mapped_column(primary_key=True)
+    interface: Mapped[str]
+    updated_at: Mapped[datetime]
+
+
 __all__ = [
     "AgentEventRow",
     "Base",
     "DeviceCallRow",
     "QueueCall",
+    "QueueLogCheckpoint",
+    "QueueMemberName",
     "UTCDateTime",
 ]

@@ -101,6 +101,7 @@ class HistorySink:
         self._max_pending = max_pending
         self._pending: deque[tuple[Record, ...]] = deque()  # submitted, only in memory
         self._pending_count = 0
+        self._submitted = 0  # records accepted by submit() since start
         self._inflight: tuple[Record, ...] = ()  # taken from _pending, not yet safe
         self._healthy = True
         self._closed = False
@@ -182,6 +183,12 @@ class HistorySink:
         """Records submitted but not yet in the database (on disk or in memory)."""
         return len(self._buffer) + self._pending_count + len(self._inflight)
 
+    @property
+    def submitted(self) -> int:
+        """Records accepted by :meth:`submit` so far: with :attr:`buffered` at 0 before and
+        after a read of the database, that read saw everything the bridge recorded."""
+        return self._submitted
+
     async def flushed(self, timeout: float | None = 10.0) -> None:
         """Wait until everything submitted so far is in the database (tests, shutdown).
 
@@ -207,6 +214,7 @@ class HistorySink:
             return
         self._pending.append(batch)
         self._pending_count += len(batch)
+        self._submitted += len(batch)
         self._idle.clear()
         self._wake.set()
 

@@ -13,7 +13,13 @@ same row. The rules, per column:
 * ``outcome`` and ``wait``: an *answered* record beats a *left* record, whatever the order
   (the answered fact is the stronger one);
 * ``agent``: the answered record's agent beats the completed record's;
-* ``completed_at``: the completed record's time beats the left record's.
+* ``completed_at``: the completed record's time beats the left record's;
+* guesses give way to facts: an ``exited`` outcome (what a resync writes for a caller who
+  vanished while the bridge was not looking) is weaker than any other left outcome, and
+  ``ended_by = unknown`` (a call that vanished) weaker than a known end; the stronger record
+  brings its own ``wait`` / ``talk`` / ``completed_at`` with it. The earliest answer brings
+  its ``wait``. This is how the queue_log recovery corrects a resync's guesses; within one
+  class the values still merge by ``greatest``, so the merge stays a join.
 
 "Which record filled this column" is read from columns only that record fills:
 ``answered_at`` is set iff an answered record was merged, ``ended_by`` iff a completed one
@@ -201,29 +207,57 @@ class _Statements:
             "caller_name": self._greatest("caller_name", new),
         }
 
+    def _ranked(self, marker: str, guess: str, column: str, new: Any) -> _Expr:
+        """``column`` of whichever record is stronger by ``marker``: a value equal to
+        ``guess`` (or NULL) is weaker than any other; equals merge by ``greatest``."""
+        current_weak = _QC[marker].is_(None) | (_QC[marker] == guess)
+        return case(
+            ((new[marker] != guess) & current_weak, new[column]),
+            ((new[marker] == guess) & ~current_weak, _QC[column]),
+            else_=self._greatest(column, new),
+        )
+
     def _answered(self, new: Any) -> Mapping[str, Any]:
+        earlier = _QC.answered_at.is_(None) | (new["answered_at"] < _QC.answered_at)
+        later = new["answered_at"] > _QC.answered_at
         return {
             "answered_at": self._least("answered_at", new),
             "member_name": self._greatest("member_name", new),
             "agent": self._over("answered_at", "agent", new),
-            "wait": self._over("answered_at", "wait", new),
+            # The wait belongs to the earliest answer (a resync's "answered at resync time"
+            # overstates it; queue_log's CONNECT has the real one).
+            "wait": case(
+                (earlier, new["wait"]), (later, _QC.wait), else_=self._greatest("wait", new)
+            ),
             "outcome": new["outcome"],  # always "answered"
         }
 
     def _left(self, new: Any) -> Mapping[str, Any]:
+        answered = _QC.answered_at.is_not(None)
         return {
-            "outcome": self._unless("answered_at", "outcome", new),
-            "wait": self._unless("answered_at", "wait", new),
-            "completed_at": self._unless("ended_by", "completed_at", new),
+            "outcome": case(
+                (answered, _QC.outcome), else_=self._ranked("outcome", "exited", "outcome", new)
+            ),
+            "wait": case(
+                (answered, _QC.wait), else_=self._ranked("outcome", "exited", "wait", new)
+            ),
+            "completed_at": case(
+                (_QC.ended_by.is_not(None), _QC.completed_at),
+                (answered, self._greatest("completed_at", new)),
+                else_=self._ranked("outcome", "exited", "completed_at", new),
+            ),
         }
 
     def _completed(self, new: Any) -> Mapping[str, Any]:
         return {
             "agent": self._unless("answered_at", "agent", new),
-            "talk": self._greatest("talk", new),
+            "talk": self._ranked("ended_by", "unknown", "talk", new),
             "hold": self._greatest("hold", new),
-            "ended_by": self._greatest("ended_by", new),
-            "completed_at": self._over("ended_by", "completed_at", new),
+            "ended_by": self._ranked("ended_by", "unknown", "ended_by", new),
+            "completed_at": case(
+                (_QC.ended_by.is_(None), new["completed_at"]),
+                else_=self._ranked("ended_by", "unknown", "completed_at", new),
+            ),
         }
 
 

@@ -221,6 +221,10 @@ def settings_for(db_url: str, tmp_path: Path, ami_port: int) -> Settings:
         ),
         redis=replace(base.redis, prefix=f"test:{uuid.uuid4().hex[:8]}:"),
         database=replace(base.database, url=db_url, buffer_path=tmp_path / "buffer.jsonl"),
+        # These tests check the live path against a fresh database, on a sandbox whose
+        # queue_log holds the whole day of every test: recovery from it would fill their
+        # history with other tests' calls. test_bridge_restart.py tests the recovery.
+        asterisk=replace(base.asterisk, queue_log_enabled=False),
     )
 
 

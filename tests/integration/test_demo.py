@@ -104,6 +104,8 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
         redis=replace(base.redis, url=silent_redis),
         sandbox=replace(base.sandbox, cache_dir=cache_dir(), config_dir=CONFIG_DIR),
         web=replace(base.web, port=free_tcp_port()),
+        # The sandbox's queue_log holds other tests' calls of the day (see conftest).
+        asterisk=replace(base.asterisk, queue_log_enabled=False),
     )
     options = DemoOptions(var_dir=tmp_path / "var", traffic=TRAFFIC, seed=11)
     out = io.StringIO()

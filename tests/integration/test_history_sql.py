@@ -249,6 +249,42 @@ async def test_out_of_order_records_converge(store: HistoryStore) -> None:
     assert left["answered_at"] is None
 
 
+async def test_guesses_give_way_to_facts_in_any_order(store: HistoryStore) -> None:
+    # What a resync writes for calls it could not see end (a caller gone: "exited"; a call
+    # gone: ended "unknown"; a caller found bridged: answered "now"), against the facts
+    # queue_log gives later: the facts win, with their own durations, whatever the order.
+    stories: dict[str, list[Record]] = {
+        "left": [
+            *left_call("g", "exited", t=T0),  # the resync's guess: wait 30
+            QueueCallLeft("g", "sales", "abandoned", 4.0, T0 + 4.0),  # queue_log's ABANDON
+            QueueCallLeft("g", "sales", "exited", 50.0, T0 + 50.0),  # a later resync's guess
+        ],
+        "answered": [
+            QueueCallEntered("g", "sales", "0601", "", T0),
+            QueueCallAnswered("g", "sales", "PJSIP/agent1001", "Bob", 60.0, T0 + 60.0),  # guess
+            QueueCallAnswered("g", "sales", "PJSIP/agent1001", "Bob", 7.0, T0 + 7.0),  # CONNECT
+            QueueCallCompleted("g", "sales", "PJSIP/agent1001", 90.0, 0.0, "unknown", T0 + 150),
+            QueueCallCompleted("g", "sales", "PJSIP/agent1001", 20.0, 0.0, "agent", T0 + 27),
+        ],
+    }
+    states = {}
+    for name, story in stories.items():
+        for n, order in enumerate(itertools.permutations(story)):
+            for record in order:
+                await store.write([_with_uid(record, f"{name}-{n}")])
+        rows = [call_state(r) for r in await table_rows(store, QueueCall)]
+        assert all(row == rows[0] for row in rows), f"{name}: the order changed the result"
+        states[name] = rows[0]
+        async with store.engine.begin() as conn:
+            await conn.execute(delete(QueueCall))
+    left, answered = states["left"], states["answered"]
+    assert (left["outcome"], left["wait"], left["completed_at"]) == ("abandoned", 4.0, utc(T0 + 4))
+    assert (answered["outcome"], answered["wait"]) == ("answered", 7.0)
+    assert answered["answered_at"] == utc(T0 + 7)
+    assert (answered["ended_by"], answered["talk"]) == ("agent", 20.0)
+    assert answered["completed_at"] == utc(T0 + 27)
+
+
 async def test_today_counts(store: HistoryStore) -> None:
     since = datetime(2023, 11, 15, 0, 0, tzinfo=UTC)
     before, after = since.timestamp() - 3600, since.timestamp() + 3600
