@@ -21,7 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from acd.entities import BY_NAME, device_of, queue_of
 from acd.state import Entity
+
+__all__ = ["queue_of"]  # re-exported: the web filters by it
 from standardiste.errors import Forbidden, InvalidInput
 
 Action = Literal["login", "logout", "pause", "resume"]
@@ -70,12 +73,6 @@ def scope_of(user: Account, watched_devices: frozenset[str] = frozenset()) -> Sc
 
 
 # -------------------------------------------------------------------- seeing
-def queue_of(entity: Entity, value: Mapping[str, Any]) -> str | None:
-    """The queue an entity belongs to; None for a device (or an entity this code predates)."""
-    queue = value.get("name") if entity == "queue" else value.get("queue")
-    return str(queue) if queue is not None and entity != "device" else None
-
-
 def can_see_queue(scope: Scope, queue: str) -> bool:
     return scope.admin or queue in scope.supervised or queue in scope.assigned
 
@@ -86,21 +83,23 @@ def sees_details(scope: Scope, queue: str) -> bool:
 
 
 def can_see(scope: Scope, entity: Entity, value: Mapping[str, Any]) -> bool:
-    if entity == "device":
-        device = value.get("device")
-        return scope.admin or device in scope.devices or device in scope.watched_devices
+    """The one visibility rule, over the entity registry (``acd.entities``)."""
+    kind = BY_NAME.get(entity)
+    if kind is None:
+        return scope.admin  # an entity this code does not know yet
+    if scope.admin:
+        return True
     queue = queue_of(entity, value)
+    device = device_of(entity, value)
+    if kind.queue_field is None:  # no queue: one's own devices, and one's agents'
+        return device is not None and (device in scope.devices or device in scope.watched_devices)
     if queue is None:
-        return scope.admin  # an entity without a queue that this code does not know yet
-    if entity == "queue":
+        return False
+    if kind.seen_by_queue_agents:
         return can_see_queue(scope, queue)
     if sees_details(scope, queue):
         return True
-    if entity == "member":
-        return value.get("interface") in scope.devices
-    if entity == "call":
-        return value.get("agent") in scope.devices
-    return False  # a waiting caller: only those who see the queue in full
+    return device is not None and device in scope.devices
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from acd.entities import ENTITIES
 from acd.state import Entity
 
-ENTITIES: tuple[Entity, ...] = ("queue", "member", "caller", "call", "device")
+__all__ = ["ENTITIES", "RedisKeys"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,11 +35,11 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from acd.entities import ENTITIES
 from acd.state import Entity
 from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
 from standardiste.permissions import View, check_subscription
-from standardiste.redis_keys import ENTITIES
 from web.appkeys import ACCOUNTS, HUB, SETTINGS
 from web.errors import Forbidden, error_body
 from web.figures import queue_figures

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from acd.entities import ENTITIES
 from acd.state import Entity
 from standardiste.permissions import View, can_see_queue, filter_change, filter_state, queue_of
-from standardiste.redis_keys import ENTITIES
 from web.figures import State, all_figures, member_view
 
 Directory = Mapping[str, Mapping[str, str]]

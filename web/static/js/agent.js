@@ -28,7 +28,10 @@ function mine() {
     Object.fromEntries(Object.entries(table).filter(([, v]) => myDevices.has(v[field])));
   return {
     users: live.users,
-    state: { member: pick(live.state.member, "interface"), call: pick(live.state.call, "agent") },
+    state: {
+      member: pick(live.state.member ?? {}, "interface"),
+      call: pick(live.state.call ?? {}, "agent"),
+    },
   };
 }
 
@@ -134,8 +137,8 @@ function myStatusIn(queue, member, call, now) {
 }
 
 function updateQueueCard(card, queue, view, now) {
-  const member = Object.values(view.state.member).find((m) => m.queue === queue);
-  const call = Object.values(view.state.call).find((c) => c.queue === queue);
+  const member = Object.values(view.state.member ?? {}).find((m) => m.queue === queue);
+  const call = Object.values(view.state.call ?? {}).find((c) => c.queue === queue);
   const status = myStatusIn(queue, member, call, now);
   setValues(card, {
     ...queueValues(live.figures[queue], now, i18n),

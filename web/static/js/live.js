@@ -6,7 +6,7 @@
 
 const CLOSE_RESYNC = 4000;
 const CLOSE_SESSION_ENDED = 4001;
-const ENTITIES = ["queue", "member", "caller", "call"];
+// The entity names come from the server's snapshot (acd/entities.py is their one definition).
 
 export class LiveFeed {
   constructor({ onUpdate, onStatus, onSessionEnded, path = "/api/v1/live" }) {
@@ -15,7 +15,7 @@ export class LiveFeed {
     this.onSessionEnded = onSessionEnded;
     this.url = new URL(path, location.href);
     this.url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    this.state = Object.fromEntries(ENTITIES.map((e) => [e, {}]));
+    this.state = {};
     this.figures = {};
     this.users = {};
     this.updatedAt = {}; // queue -> server time its figures last changed (SV-6 "last update")
@@ -100,7 +100,9 @@ export class LiveFeed {
   }
 
   applySnapshot(message) {
-    for (const entity of ENTITIES) this.state[entity] = { ...(message.state?.[entity] ?? {}) };
+    this.state = Object.fromEntries(
+      Object.entries(message.state ?? {}).map(([entity, rows]) => [entity, { ...rows }]),
+    );
     this.figures = { ...(message.figures ?? {}) };
     this.users = { ...(message.users ?? {}) };
     for (const queue of Object.keys(this.figures)) this.updatedAt[queue] = message.server_time;

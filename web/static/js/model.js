@@ -40,12 +40,12 @@ export function agentRows(live, roster, now) {
       ? row(`user:${owner.username}`, owner.display_name || owner.username, owner.username)
       : row(`device:${device}`, device, null);
   };
-  for (const member of Object.values(live.state.member)) {
+  for (const member of Object.values(live.state.member ?? {})) {
     const r = keyOfDevice(member.interface);
     r.devices.add(member.interface);
     r.members.push(member);
   }
-  for (const call of Object.values(live.state.call)) {
+  for (const call of Object.values(live.state.call ?? {})) {
     const r = keyOfDevice(call.agent);
     r.devices.add(call.agent);
     r.calls.push(call);
@@ -102,8 +102,8 @@ export function todayTotals(figures) {
 
 /** SV-2..SV-5: what is happening now. */
 export function nowFigures(live, agents, now) {
-  const callers = Object.values(live.state.caller);
-  const calls = Object.values(live.state.call);
+  const callers = Object.values(live.state.caller ?? {});
+  const calls = Object.values(live.state.call ?? {});
   let busiest = null;
   for (const [queue, f] of Object.entries(live.figures)) {
     if (f.waiting > 0 && (!busiest || f.waiting > busiest.waiting)) {
@@ -141,7 +141,7 @@ const CALLER_ORDER = {
 export function waitingCallers(live, key = "waiting", ascending = false) {
   const order = CALLER_ORDER[key] ?? CALLER_ORDER.waiting;
   const sign = ascending ? 1 : -1;
-  return Object.values(live.state.caller).sort(
+  return Object.values(live.state.caller ?? {}).sort(
     (a, b) => sign * order(a, b) || a.uniqueid.localeCompare(b.uniqueid),
   );
 }

@@ -259,7 +259,7 @@ let knownCalls = new Set();
 let refreshTimer = null;
 
 function watchEndedCalls() {
-  const calls = new Set(Object.keys(live.state.call));
+  const calls = new Set(Object.keys(live.state.call ?? {}));
   const ended = [...knownCalls].some((key) => !calls.has(key));
   knownCalls = calls;
   if (!ended) return;

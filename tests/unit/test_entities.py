@@ -1,0 +1,38 @@
+"""The live entities are defined once (acd/entities.py) and every layer follows it."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from acd.entities import ENTITIES, KINDS, queue_of
+from acd.model import ContactCenter
+from acd.state import Entity
+from standardiste.permissions import Scope, can_see
+from standardiste.redis_keys import RedisKeys
+
+AGENT = Scope("al", False, frozenset(), frozenset({"sales"}), ("PJSIP/1",))
+
+
+def test_every_entity_has_one_kind_and_one_redis_key() -> None:
+    assert set(ENTITIES) == set(get_args(Entity))
+    keys = RedisKeys("t:")
+    assert {keys.entity(e) for e in ENTITIES} <= set(keys.all())
+    assert set(ContactCenter().state()) == set(ENTITIES)  # what the mirror writes
+
+
+def test_queue_of_follows_each_kind() -> None:
+    values = {"queue": {"name": "sales"}, "device": {"device": "PJSIP/1"}}
+    for kind in KINDS:
+        value = values.get(kind.name, {"queue": "sales"})
+        assert queue_of(kind.name, value) == (None if kind.queue_field is None else "sales")
+
+
+def test_an_agent_sees_their_own_rows_of_a_queue_and_its_figures_not_the_callers() -> None:
+    assert can_see(AGENT, "queue", {"name": "sales"})
+    assert can_see(AGENT, "member", {"queue": "sales", "interface": "PJSIP/1"})
+    assert not can_see(AGENT, "member", {"queue": "sales", "interface": "PJSIP/2"})
+    assert can_see(AGENT, "call", {"queue": "sales", "agent": "PJSIP/1"})
+    assert not can_see(AGENT, "caller", {"queue": "sales"})
+    assert can_see(AGENT, "device", {"device": "PJSIP/1"})
+    assert not can_see(AGENT, "device", {"device": "PJSIP/2"})
+    assert not can_see(AGENT, "campaign", {"queue": "sales"})  # unknown kinds: admins only
