@@ -12,9 +12,7 @@ The pump builds nothing and owns no task: the composition root
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
-import zoneinfo
 from collections.abc import Callable
 from typing import Protocol
 
@@ -56,15 +54,6 @@ class LagHistogram:
 
     def figures(self) -> dict[str, object]:
         return {"buckets": list(LAG_BUCKETS), "counts": list(self.counts), "sum": self.total}
-
-
-def local_day(tz: str) -> Callable[[float], str]:
-    zone = zoneinfo.ZoneInfo(tz)
-
-    def day_of(at: float) -> str:
-        return dt.datetime.fromtimestamp(at, zone).date().isoformat()
-
-    return day_of
 
 
 class ChangeSink(Protocol):

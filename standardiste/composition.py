@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import os
 import socket
+import time
 import zoneinfo
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -22,13 +23,14 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 
+from acd.day import day_of, start_of_day
 from acd.model import ContactCenter
 from ami_bridge.commands import AmiCommands
 from ami_bridge.connection import AmiConnection
 from ami_bridge.translate import EVENT_CLASSES
 from standardiste import queues_conf
 from standardiste.agent_state import AgentRequest, AgentStateService
-from standardiste.bridge import Bridge, local_day
+from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
 from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
@@ -122,9 +124,9 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     ``quiet``: only if no record was on its way to the database during the read (else the
     read could miss a call the model counted) — the queue_log follower's re-reads."""
     history = process.history
-    zone = zoneinfo.ZoneInfo(process.settings.timezone)
-    now = dt.datetime.now(zone)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    tz = process.settings.timezone
+    now = time.time()
+    midnight = dt.datetime.fromtimestamp(start_of_day(tz, now), zoneinfo.ZoneInfo(tz))
     submitted = history.submitted
     if quiet and history.buffered:
         return False
@@ -136,7 +138,7 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     if quiet and (history.buffered or history.submitted != submitted):
         return False
     model = process.model
-    today = now.date().isoformat()
+    today = day_of(tz)(now)
     seeded = {n: (0, 0, 0) for n, q in model.queues.items() if q.today.day == today}
     seeded |= {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()}
     process.pump.publish(model.seed_counters(today, seeded))
@@ -162,7 +164,7 @@ async def bridge_from_settings(
     keys = RedisKeys(settings.redis.prefix)
     timings = queues_conf.read(settings.ami.queues_conf)
     model = ContactCenter(
-        day_of=local_day(settings.timezone),
+        day_of=day_of(settings.timezone),
         wrapup=timings.wrapup,
         shared_lastcall=timings.shared_lastcall,
     )

@@ -7,27 +7,18 @@ who they are.
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
+from acd.day import day_of
 from acd.state import Entity, Member
+
+__all__ = ["day_of"]  # the pages and API ask for it here
 
 State = Mapping[Entity, Mapping[str, Mapping[str, Any]]]
 
 _MEMBER_FIELDS = frozenset(f.name for f in fields(Member))
-
-
-def day_of(timezone: str) -> Callable[[float], str]:
-    """The contact center's local date of an instant ("today" of the counters)."""
-    zone = zoneinfo.ZoneInfo(timezone)
-
-    def day(at: float) -> str:
-        return dt.datetime.fromtimestamp(at, zone).date().isoformat()
-
-    return day
 
 
 def presence(member: Mapping[str, Any], now: float) -> str:

@@ -31,7 +31,7 @@ import asyncio
 import hashlib
 import os
 import random
-import zoneinfo
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from acd.day import start_of_day
 from acd.records import (
     AgentEvent,
     QueueCallAnswered,
@@ -452,11 +453,8 @@ def queue_log_path(settings: Settings) -> Path:
 
 
 def start_of_today(timezone: str) -> Callable[[], float]:
-    zone = zoneinfo.ZoneInfo(timezone)
-
     def since() -> float:
-        now = datetime.now(zone)
-        return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        return start_of_day(timezone, time.time())
 
     return since
 
