@@ -4,7 +4,7 @@ Local-channel agents (``Local/7NNN@load-agent``: answer after 0.3-6 s, talk 1-8 
 member of several of the ``loadNN`` queues (config/asterisk/load/), and Local-channel callers
 originated at a steady rate: some give up while waiting (ABANDON), some have a short maximum
 wait (EXITWITHTIMEOUT), the rest wait up to ``--max-wait`` s; memberships are paused and
-resumed all along. The bridge runs as ``standardiste bridge --no-web`` with its settings in
+resumed all along. The bridge runs as ``standardiste bridge`` with its settings in
 environment variables, so its CPU (``/proc/<pid>/stat``) can be set against Asterisk's in the
 same window, and its peak RSS (VmHWM) read.
 
