@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 # technology/resource: PJSIP/agent1001, Local/100@agents, ...
 INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,64}$")
@@ -99,6 +99,14 @@ class AmiCommands:
         if pairs:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)
+
+    async def snapshot_lists(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """The three lists a resync rebuilds the model from: QueueStatus, CoreShowChannels
+        and DeviceStateList (each the events of its list response)."""
+        status: Any = await self._conn.send("QueueStatus", {})
+        channels: Any = await self._conn.send("CoreShowChannels", {})
+        devices: Any = await self._conn.send("DeviceStateList", {})
+        return list(status.events), list(channels.events), list(devices.events)
 
     async def hangup(self, channel: str) -> None:
         """Hang up one channel (e.g. ``PJSIP/pstn-0000002a``); idempotent: gone is gone."""

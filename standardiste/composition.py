@@ -145,6 +145,16 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     return True
 
 
+class _LateSender:
+    """The AMI session, looked up when first used: the resync owner is built before it."""
+
+    def __init__(self, get: Callable[[], AmiConnection]) -> None:
+        self._get = get
+
+    async def send(self, name: str, headers: Mapping[str, str], **kw: Any) -> object:
+        return await self._get().send(name, headers, **kw)
+
+
 @asynccontextmanager
 async def bridge_from_settings(
     settings: Settings, *, migrate: bool = True, history: HistorySink | None = None
@@ -180,9 +190,7 @@ async def bridge_from_settings(
         journal=journal,
         on_overflow=lambda: resyncer.request(),
     )
-    resyncer = Resyncer(
-        pump, lambda action, headers: ami.send(action, headers), session=lambda: ami.sessions
-    )
+    resyncer = Resyncer(pump, AmiCommands(_LateSender(lambda: ami)), session=lambda: ami.sessions)
     ami = AmiConnection(
         ami_settings.host,
         ami_settings.port,

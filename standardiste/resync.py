@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import structlog
 
+from ami_bridge.commands import AmiCommands
 from ami_bridge.errors import AmiError
 from ami_bridge.translate import snapshot
 from ami_bridge.wire import AmiMessage
@@ -28,20 +29,17 @@ class _Response(Protocol):
     def events(self) -> list[AmiMessage]: ...
 
 
-Send = Callable[[str, Mapping[str, str]], Awaitable[Any]]
-
-
 class Resyncer:
     def __init__(
         self,
         bridge: Bridge,
-        send: Send,
+        ami: AmiCommands,
         *,
         session: Callable[[], int],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bridge = bridge
-        self._send = send
+        self._ami = ami
         self._session = session
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -83,14 +81,12 @@ class Resyncer:
             session = self._session()
             self._bridge.begin_resync()
             try:
-                status = await self._send("QueueStatus", {})
-                channels = await self._send("CoreShowChannels", {})
-                devices = await self._send("DeviceStateList", {})
+                status, channels, devices = await self._ami.snapshot_lists()
             except BaseException:
                 self.failures += 1
                 self._bridge.abort_resync()
                 raise
-            snap = snapshot(status.events, channels.events, self._clock(), devices.events)
+            snap = snapshot(status, channels, self._clock(), devices)
             replayed = self._bridge.finish_resync(snap)
             self.resyncs += 1
             self._resynced_session = session

@@ -80,7 +80,7 @@ async def harness() -> Harness:
         on_overflow=lambda: resyncer.request(),
     )
     pbx = FakePbx(pump.on_message)
-    resyncer = Resyncer(pump, pbx.send, session=lambda: 1)
+    resyncer = Resyncer(pump, AmiCommands(pbx), session=lambda: 1)
 
     def queues() -> list[str]:
         return list(model.queues)
