@@ -18,18 +18,16 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from web.appkeys import SETTINGS
 from web.endpoint import FORM, JSON, MULTIPART, ROUTES, Reply, Route
 from web.errors import STATUS_BY_CODE
 from web.schemas import ErrorBody
+from web.security import CSRF_HEADER
 
 REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
 
-SECURITY_SCHEMES = {
-    "session": {"type": "apiKey", "in": "cookie", "name": "standardiste_session"},
-    "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
-    "metricsToken": {"type": "http", "scheme": "bearer"},
-}
+SESSION_COOKIE = "standardiste_session"  # the default of web.cookie_name; served: the setting
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "public": [],
     "session": [{"session": []}],
@@ -38,8 +36,13 @@ _SECURITY: dict[str, list[dict[str, list[str]]]] = {
 }
 
 
-def document(routes: Iterable[Route]) -> dict[str, Any]:
+def document(routes: Iterable[Route], *, session_cookie: str = SESSION_COOKIE) -> dict[str, Any]:
     routes = tuple(routes)
+    schemes = {
+        "session": {"type": "apiKey", "in": "cookie", "name": session_cookie},
+        "csrfToken": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
+        "metricsToken": {"type": "http", "scheme": "bearer"},
+    }
     refs, defs = _schemas(routes)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -54,7 +57,7 @@ def document(routes: Iterable[Route]) -> dict[str, Any]:
             "session's CSRF token (X-CSRF-Token) and, when they send an Origin, the app's own.",
         },
         "paths": paths,
-        "components": {"schemas": defs, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": defs, "securitySchemes": schemes},
     }
 
 
@@ -144,12 +147,13 @@ def _codes(status: int) -> str:
 
 
 @lru_cache(maxsize=4)
-def _text(routes: tuple[Route, ...]) -> str:
-    return json.dumps(document(routes), separators=(",", ":"))
+def _text(routes: tuple[Route, ...], session_cookie: str) -> str:
+    return json.dumps(document(routes, session_cookie=session_cookie), separators=(",", ":"))
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.Response(text=_text(request.app[ROUTES]), content_type=JSON)
+    text = _text(request.app[ROUTES], request.app[SETTINGS].cookie_name)
+    return web.Response(text=text, content_type=JSON)
 
 
 __all__ = ["document", "openapi_json"]

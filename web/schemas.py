@@ -15,7 +15,6 @@ processes are upgraded, and a dashboard must not fail over it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
@@ -31,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from acd.state import Presence
+from acd.state import Entity, Presence
 from standardiste.errors import InvalidInput
 from web.accounts import MAX_PASSWORD, User
 from web.i18n import is_time_zone
@@ -111,7 +110,6 @@ Language = Literal["en", "fr", ""]  # web.models.LANGUAGES; "" = the browser's l
 Role = Literal["agent", "supervisor", "admin"]
 QueueRole = Literal["agent", "supervisor"]
 AgentActionName = Literal["login", "logout", "pause", "resume"]
-Entity = Literal["queue", "member", "caller", "call", "device"]
 QueueName = Annotated[str, StringConstraints(pattern=QUEUE_NAME_RE.pattern)]
 QueueNames = Annotated[list[QueueName], Field(max_length=MAX_QUEUES)]
 
@@ -147,7 +145,9 @@ class ErrorBody(Model):
 
 # -------------------------------------------------------------------- session and me
 class LoginRequest(Input):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="case and surrounding spaces are ignored"
+    )
     password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]
 
 
@@ -500,10 +500,6 @@ class LiveServerMessage(
     ]
 ):
     """What the server sends on /api/v1/live."""
-
-
-def owners(directory: Mapping[str, Mapping[str, str]]) -> dict[str, Owner]:
-    return {device: Owner.model_validate(owner) for device, owner in directory.items()}
 
 
 __all__ = [
