@@ -3,6 +3,9 @@
 ``app`` (the factory), ``deps`` (what it is given), ``settings``; ``accounts`` and ``models``
 (users, devices, queue roles); ``security`` (sessions, CSRF, origins, headers),
 ``ratelimit`` (log-in attempts); ``permissions`` (who sees and does what); ``figures`` and
-``overview`` (what a user is shown); ``api``, ``live`` (websocket), ``health``, ``openapi``;
+``overview`` (what a user is shown); ``api``, ``ui_data``, ``live`` (websocket), ``health``,
+``metrics``: the handlers; ``routes`` (the one registry of the JSON routes), ``endpoint``
+(what a route entry is, and how a handler reads and answers through its documented models),
+``schemas`` (the API's pydantic models), ``openapi`` (the document, generated from both);
 ``errors`` (codes to HTTP statuses, in one place); ``inputs`` (request bodies).
 """

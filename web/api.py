@@ -1,29 +1,37 @@
 """The JSON API under ``/api/v1``: session, me (and my preferences), overview, agent actions.
 
-Handlers are thin: who is asking (``current_user``), what they ask (``web.inputs``), whether
-they may (``web.permissions``), then the use case. Errors are raised, never built here: the
-error middleware maps them to statuses.
+Handlers are thin: who is asking (``current_user``), what they ask (``read_model``: the
+route's documented model, :mod:`web.schemas`), whether they may (``web.permissions``), then
+the use case, answered with ``respond`` (a documented model). Errors are raised, never built
+here: the error middleware maps them to statuses. The routes, with what each reads and
+answers, are registered from :mod:`web.routes`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiohttp import web
 
 from standardiste.agent_state import AgentRequest
 from standardiste.errors import InvalidInput
 from standardiste.permissions import Action, View, check_subscription, scope_of
-from web.accounts import MAX_PASSWORD, User
+from web.accounts import User
 from web.appkeys import ACCOUNTS, DEPS, LIMITER, MIRROR
+from web.endpoint import read_model, read_query, respond
 from web.errors import Forbidden, InvalidCredentials, UnknownUser
 from web.figures import day_of
-from web.i18n import is_time_zone
-from web.inputs import optional_text, queue_list, read_body, text
-from web.models import LANGUAGES
 from web.overview import overview
+from web.schemas import (
+    AgentAction,
+    AgentActionResult,
+    LoginRequest,
+    Me,
+    Overview,
+    OverviewQuery,
+    PauseAction,
+    Preferences,
+    UserOut,
+)
 from web.security import (
-    LOGIN_ROUTE,
     csrf_token,
     current_user,
     end_session,
@@ -34,9 +42,9 @@ from web.security import (
 
 # -------------------------------------------------------------------- session
 async def login(request: web.Request) -> web.Response:
-    body = await read_body(request)
-    username = text(body, "username", max_len=64).strip().lower()
-    password = text(body, "password", max_len=MAX_PASSWORD)
+    body = await read_model(request, LoginRequest)
+    username = body.username.strip().lower()
+    password = body.password
     address = request.remote or ""
     limiter = request.app[LIMITER]
     await limiter.check(username, address)
@@ -46,7 +54,7 @@ async def login(request: web.Request) -> web.Response:
         raise InvalidCredentials("wrong user name or password")
     await limiter.succeeded(username, address)
     token = await start_session(request, user)
-    return web.json_response(_me(request, user, token))
+    return respond(request, _me(request, user, token))
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -57,63 +65,35 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response(_me(request, user, await csrf_token(request)))
-
-
-# The fields a user may change about themself: "timezone" as documented, "time_zone" too,
-# as the User object spells it (a client may send back what it read).
-_PREFERENCE_FIELDS = frozenset({"language", "timezone", "time_zone"})
+    return respond(request, _me(request, user, await csrf_token(request)))
 
 
 async def update_me(request: web.Request) -> web.Response:
     """My own UI language and time zone (BY-7). Session and CSRF: the middleware checks them."""
     user = await current_user(request)
-    body = await read_body(request)
-    for name in sorted(body):
-        if name not in _PREFERENCE_FIELDS:
-            raise InvalidInput(f"field {name} cannot be changed here: only language, timezone")
-    language = _language(body["language"]) if "language" in body else None
-    zones = {name: _zone(name, body[name]) for name in ("timezone", "time_zone") if name in body}
-    if len(set(zones.values())) > 1:
-        raise InvalidInput("field timezone disagrees with field time_zone: send only one")
-    time_zone = next(iter(zones.values()), None)
+    language, time_zone = (await read_model(request, Preferences)).changes()
     if language is not None or time_zone is not None:
         user = await request.app[ACCOUNTS].update_user(
             user.username, language=language, time_zone=time_zone
         )
-    return web.json_response(_me(request, user, await csrf_token(request)))
+    return respond(request, _me(request, user, await csrf_token(request)))
 
 
-def _language(value: object) -> str:
-    if not isinstance(value, str) or value not in LANGUAGES:
-        raise InvalidInput(
-            'field language must be "en", "fr" or "" (follow the browser\'s language)'
-        )
-    return value
-
-
-def _zone(name: str, value: object) -> str:
-    if not isinstance(value, str) or not is_time_zone(value):
-        shown = repr(value[:64]) if isinstance(value, str) else "this value"
-        raise InvalidInput(f"field {name}: {shown} is not an IANA time zone like Europe/Paris")
-    return value
-
-
-def _me(request: web.Request, user: User, token: str) -> dict[str, Any]:
-    return {
-        "user": user.public(),
-        "csrf_token": token,
-        "pause_reasons": list(request.app[DEPS].pause_reasons),
-    }
+def _me(request: web.Request, user: User, token: str) -> Me:
+    return Me(
+        user=UserOut.of(user),
+        csrf_token=token,
+        pause_reasons=list(request.app[DEPS].pause_reasons),
+    )
 
 
 # -------------------------------------------------------------------- overview
 async def get_overview(request: web.Request) -> web.Response:
     """SV-1..9 / AG-4: the live state this user may see, with queue figures."""
     user = await current_user(request)
+    query = read_query(request, OverviewQuery)
     scope = await scope_for(request, user)
-    raw = request.query.get("queues")
-    only = check_subscription(scope, [q for q in raw.split(",") if q] if raw is not None else None)
+    only = check_subscription(scope, query.names())
     deps = request.app[DEPS]
     snap = await request.app[MIRROR].snapshot()
     now = deps.clock()
@@ -125,7 +105,7 @@ async def get_overview(request: web.Request) -> web.Response:
         today=day_of(deps.settings.timezone)(now),
         directory=await request.app[ACCOUNTS].device_directory(),
     )
-    return web.json_response(body)
+    return respond(request, Overview.model_validate(body))
 
 
 # -------------------------------------------------------------------- agent actions
@@ -152,13 +132,13 @@ async def _act(request: web.Request, action: Action) -> web.Response:
     if not (actor.is_admin or username == actor.username or actor_scope.supervised):
         # An agent acts on themself only; do not even say whether the user exists.
         raise Forbidden(f"you cannot act on {username}")
-    body = await read_body(request)
-    queues = queue_list(body)
-    reason = text(body, "reason", max_len=64) if action == "pause" else ""
+    body = await read_model(request, PauseAction if action == "pause" else AgentAction)
+    queues = body.queues
+    reason = body.reason if isinstance(body, PauseAction) else ""
     target = actor if username == actor.username else await request.app[ACCOUNTS].get(username)
     if target is None:
         raise UnknownUser(f"no user {username!r}")
-    device = _device(target, optional_text(body, "device", max_len=80))
+    device = _device(target, body.device)
 
     # The bridge decides the queues against its live model (one source of truth) and the
     # permission policy, runs the use case and answers through the command bus.
@@ -173,16 +153,15 @@ async def _act(request: web.Request, action: Action) -> web.Response:
     )
     done = await request.app[DEPS].agents.act(request_)
     forced = actor.username != target.username
-    return web.json_response(
-        {
-            "username": target.username,
-            "device": device,
-            "action": action,
-            "queues": done,
-            "by": actor.username,
-            "forced": forced,
-        }
+    result = AgentActionResult(
+        username=target.username,
+        device=device,
+        action=action,
+        queues=done,
+        by=actor.username,
+        forced=forced,
     )
+    return respond(request, result)
 
 
 def _device(user: User, requested: str | None) -> str:
@@ -199,15 +178,3 @@ def _member_name(user: User) -> str:
     """The name Asterisk shows for the member (agent_state allows 64 printable chars)."""
     name = user.display_name[:64]
     return name if name.isprintable() else ""
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/v1/session", login, name=LOGIN_ROUTE)
-    app.router.add_delete("/api/v1/session", logout, name="logout")
-    app.router.add_get("/api/v1/me", me, name="me")
-    app.router.add_patch("/api/v1/me", update_me, name="update_me")
-    app.router.add_get("/api/v1/overview", get_overview, name="overview")
-    app.router.add_post("/api/v1/agents/{username}/login", agent_login, name="agent_login")
-    app.router.add_post("/api/v1/agents/{username}/logout", agent_logout, name="agent_logout")
-    app.router.add_post("/api/v1/agents/{username}/pause", agent_pause, name="agent_pause")
-    app.router.add_post("/api/v1/agents/{username}/resume", agent_resume, name="agent_resume")

@@ -11,18 +11,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from standardiste.mirror import MirrorReader
-from web import api
 from web.accounts import Accounts
 from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SETTINGS
 from web.deps import WebDeps
 from web.errors import error_middleware
 from web.figures import day_of
-from web.health import healthz, readyz
-from web.live import LiveHub, close_websockets, live_handler, start_follower
-from web.metrics import metrics
-from web.openapi import openapi_json
+from web.live import LiveHub, close_websockets, start_follower
 from web.pages import setup_pages
 from web.ratelimit import LoginLimiter
+from web.routes import add_api_routes
 from web.security import cookie_storage, csrf_middleware, security_headers, session_middleware
 from web.settings import WebAppSettings
 
@@ -48,12 +45,7 @@ def init_app(deps: WebDeps) -> web.Application:
     app[MIRROR] = reader
     app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
 
-    api.add_routes(app)
-    app.router.add_get("/api/v1/live", live_handler, name="live")
-    app.router.add_get("/api/openapi.json", openapi_json, name="openapi")
-    app.router.add_get("/healthz", healthz, name="healthz")
-    app.router.add_get("/readyz", readyz, name="readyz")
-    app.router.add_get("/metrics", metrics, name="metrics")
+    add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
 
     app.on_response_prepare.append(security_headers)

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.appkeys import DEPS
 from web.deps import Health
+from web.endpoint import respond
+from web.schemas import Alive, Checks, Readiness
 
 PROBE_TIMEOUT = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "alive"})
+    return respond(request, Alive(status="alive"))
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -33,14 +35,14 @@ async def readyz(request: web.Request) -> web.Response:
         health = await deps.readiness()
     except (RedisError, OSError, TimeoutError):
         health = Health(ami=False, redis=False, database=False)
-    checks = {
-        "ami": health.ami,
-        "redis": health.redis and await _redis_answers(deps.redis),
-        "database": health.database and await _database_answers(deps.engine),
-    }
-    ready = all(checks.values())
-    body = {"ready": ready, "checks": checks, "figures": health.figures}
-    return web.json_response(body, status=200 if ready else 503)
+    checks = Checks(
+        ami=health.ami,
+        redis=health.redis and await _redis_answers(deps.redis),
+        database=health.database and await _database_answers(deps.engine),
+    )
+    ready = checks.ami and checks.redis and checks.database
+    body = Readiness(ready=ready, checks=checks, figures=health.figures)
+    return respond(request, body, status=200 if ready else 503)
 
 
 async def _redis_answers(client: aioredis.Redis) -> bool:

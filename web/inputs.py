@@ -1,14 +1,15 @@
-"""Request bodies: JSON objects (JavaScript) or forms (HTML), checked field by field.
+"""Request bodies: JSON objects (JavaScript) or forms (HTML), read into a dict that the
+route's model (:mod:`web.schemas`, through :func:`web.endpoint.read_model`) then checks field
+by field.
 
-Every problem is an ``InvalidInput`` naming the field, which the error middleware turns into
-a 400 ``invalid_input``.
+Every problem is an ``InvalidInput``, which the error middleware turns into a 400
+``invalid_input``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from standardiste.errors import InvalidInput
 from web.errors import UnsupportedMediaType
 from web.security import CSRF_FIELD, FORM_TYPES
 
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")  # web.schemas.QueueName
 LIST_FIELDS = frozenset({"queues"})
 MAX_QUEUES = 200
 
@@ -44,32 +45,3 @@ async def read_body(request: web.Request) -> dict[str, Any]:
             body[name] = values if name in LIST_FIELDS else values[-1]
         return body
     raise UnsupportedMediaType("send application/json or a form")
-
-
-def text(body: Mapping[str, Any], name: str, *, max_len: int = 256) -> str:
-    """A required string field."""
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"field {name} is required (a non-empty string)")
-    if len(value) > max_len:
-        raise InvalidInput(f"field {name} is longer than {max_len} characters")
-    return value
-
-
-def optional_text(body: Mapping[str, Any], name: str, *, max_len: int = 256) -> str | None:
-    if body.get(name) is None:
-        return None
-    return text(body, name, max_len=max_len)
-
-
-def queue_list(body: Mapping[str, Any], name: str = "queues") -> list[str] | None:
-    """A list of queue names, or None when absent or null (meaning: the default queues)."""
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) > MAX_QUEUES:
-        raise InvalidInput(f"field {name} must be a list of queue names or null")
-    for queue in value:
-        if not isinstance(queue, str) or not QUEUE_NAME_RE.match(queue):
-            raise InvalidInput(f"field {name}: {queue!r} is not a queue name")
-    return list(value)

@@ -5,8 +5,9 @@ agents, the history figures, dates in the user's time zone) and hand the rest to
 modules in ``web/static/js/`` that follow the live feed. The data a module needs is embedded
 as ``<script type="application/json">`` (data, not code: the CSP forbids inline scripts).
 
-``setup_pages(app)`` adds the templates, the pages, the UI's read-only JSON endpoints
-(:mod:`web.ui_data`) and ``/static/`` to an app built by :func:`web.app.init_app`.
+``setup_pages(app)`` adds the templates, the pages and ``/static/`` to an app built by
+:func:`web.app.init_app` (the UI's read-only JSON endpoints, :mod:`web.ui_data`, are
+registered with the API's, from :mod:`web.routes`).
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
 
 # -------------------------------------------------------------------- wiring
 def setup_pages(app: web.Application) -> None:
-    """Templates, pages, the UI's JSON endpoints and static files, on an app from init_app."""
+    """Templates, pages and static files, on an app from init_app."""
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -188,7 +189,6 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get(LOGIN_PATH, login_page, name="login_page")
     app.router.add_get("/supervisor", supervisor_page, name="supervisor_page")
     app.router.add_get("/agent", agent_page, name="agent_page")
-    ui_data.add_routes(app)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
 
 

@@ -6,7 +6,8 @@
   day of the live counters they sit beside.
 - ``GET /api/v1/handle-times`` — SV-6's average call duration today, per visible queue.
 
-The pages embed the same data when they render; their modules fetch it again when one of
+The pages embed the same data when they render (the endpoints answer it through the models
+of :mod:`web.schemas`, registered in :mod:`web.routes`); their modules fetch it again when one of
 the calls they show ends (the history has a new row then).
 """
 
@@ -29,7 +30,9 @@ from standardiste.history.activity import (
 from standardiste.permissions import scope_of
 from web.accounts import Accounts, User
 from web.appkeys import DEPS
+from web.endpoint import respond
 from web.i18n import Translator, zone
+from web.schemas import Activity, HandleTimes
 from web.security import current_user
 
 
@@ -115,17 +118,21 @@ def week_labels(activity: dict[str, Any], t: Translator) -> list[str]:
 async def my_activity(request: web.Request) -> web.Response:
     user = await current_user(request)
     tz = zone(user.time_zone, request.app[DEPS].settings.timezone)
-    return web.json_response(await activity_for(request, user, tz, now=time.time()))
+    activity = await activity_for(request, user, tz, now=time.time())
+    return respond(request, Activity.model_validate(activity))
 
 
 async def visible_handle_times(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response({"handleTimes": await handle_times_for(request, user)})
+    times = await handle_times_for(request, user)
+    return respond(request, HandleTimes.model_validate({"handleTimes": times}))
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/me/activity", my_activity, name="my_activity")
-    app.router.add_get("/api/v1/handle-times", visible_handle_times, name="handle_times")
-
-
-__all__ = ["activity_for", "add_routes", "handle_times_for", "roster", "week_labels"]
+__all__ = [
+    "activity_for",
+    "handle_times_for",
+    "my_activity",
+    "roster",
+    "visible_handle_times",
+    "week_labels",
+]

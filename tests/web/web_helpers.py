@@ -57,6 +57,7 @@ def member(queue: str, interface: str, **values: Any) -> dict[str, Any]:
         "calls_taken": 0,
         "last_call": 0.0,
         "wrapup_until": 0.0,
+        "wrapuptime": 0.0,
         "since": T0 - 60,
         "logged_in_at": T0 - 3600,
         "status_name": "not_in_use",

@@ -1,0 +1,391 @@
+"""The OpenAPI document tells the truth: generated from the route registry that registers the
+routes, valid OpenAPI 3.1, and every real answer of every route (called as an allowed user in
+the web tests' setup) validates against the schema the document gives for its status,
+checked with jsonschema, independently of the models that produced it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import jsonschema
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from openapi_spec_validator import validate as validate_openapi
+from pydantic import BaseModel
+from web_helpers import ALICE_DEV, T0, Browser, FakeAgents, Knobs, Mirror, caller, error_code
+
+import acd.state
+from standardiste.errors import CommandTimeout
+from web.deps import Health
+from web.endpoint import Reply, Route, add_routes, read_model, respond
+from web.errors import error_middleware
+from web.models import LANGUAGES, QUEUE_ROLES, ROLES
+from web.openapi import document
+from web.routes import ROUTES
+from web.schemas import (
+    AgentAction,
+    CallerRow,
+    CallRow,
+    Counters,
+    Language,
+    LoginRequest,
+    MemberRow,
+    PauseAction,
+    Preferences,
+    QueueRole,
+    QueueRow,
+    Role,
+)
+
+Login = Callable[[str], Awaitable[Browser]]
+DOC = document(ROUTES)
+JSON_PATHS = ("/api/", "/healthz", "/readyz", "/metrics")
+
+
+def schema_of(doc: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of ``schema`` (a $ref into the document's components, usually)."""
+    return jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
+
+
+def documented(route: Route, status: int, media: str = "application/json") -> dict[str, Any]:
+    """The schema the document gives for ``route`` answering ``status``."""
+    responses = DOC["paths"][route.path][route.method.lower()]["responses"]
+    assert str(status) in responses, f"{route.method} {route.path} answered undocumented {status}"
+    schema: dict[str, Any] = responses[str(status)]["content"][media]["schema"]
+    return schema
+
+
+def check_body(route: Route, status: int, body: Any) -> None:
+    errors = sorted(schema_of(DOC, documented(route, status)).iter_errors(body), key=str)
+    assert not errors, f"{route.name} {status}: " + "; ".join(e.message for e in errors[:5])
+
+
+# -------------------------------------------------------------------- the document
+async def test_every_route_is_documented_with_its_method(
+    make_app: Callable[[], web.Application], browser: Callable[[], Browser]
+) -> None:
+    app = make_app()
+    registered = {
+        (r.resource.canonical, r.method.lower())
+        for r in app.router.routes()
+        if r.method != "HEAD" and r.resource is not None
+    }
+    described = {(path, method) for path, ops in DOC["paths"].items() for method in ops}
+    json_routes = {(p, m) for p, m in registered if p.startswith(JSON_PATHS)}
+    assert json_routes == described, json_routes ^ described
+    for path in ("/api/v1/me", "/api/v1/live", "/healthz", "/readyz", "/api/openapi.json"):
+        assert any(p == path for p, _ in described), path
+    # What the app serves is that document.
+    served = await browser().get("/api/openapi.json")
+    assert served.status == 200
+    assert await served.json() == json.loads(json.dumps(DOC))
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    assert DOC["openapi"] == "3.1.0"
+    validate_openapi(DOC)  # openapi-spec-validator: structure, $refs, schemas (3.1 dialect)
+    for path, ops in DOC["paths"].items():
+        for method, op in ops.items():
+            assert op["summary"] and op["operationId"], (method, path)
+            for status, response in op["responses"].items():
+                for content in response.get("content", {}).values():
+                    jsonschema.Draft202012Validator.check_schema(content["schema"])
+                assert response["description"], (method, path, status)
+
+
+def test_state_changing_routes_document_the_csrf_token() -> None:
+    for route in ROUTES:
+        op = DOC["paths"][route.path][route.method.lower()]
+        if route.method != "GET" and route.auth != "public":
+            assert op["security"] == [{"session": [], "csrfToken": []}], route.name
+            assert "403" in op["responses"] and "401" in op["responses"]
+        if route.body is not None:
+            assert {"400", "413", "415"} <= op["responses"].keys(), route.name
+
+
+# -------------------------------------------------------------------- the contract
+@dataclass(frozen=True)
+class Call:
+    user: str | None  # logged in as; None: no session
+    path: str | None = None  # when the route's path has parameters
+    body: Any = None
+    query: str = ""
+    status: int = 200
+
+
+# One call per route, as a user allowed to make it. A route added to the registry without
+# its call here fails test_every_route_has_a_contract_call.
+CALLS: dict[str, Call] = {
+    "login": Call(None, body={"username": "sue", "password": "correct horse battery"}),
+    "logout": Call("alice", status=204),
+    "me": Call("alice"),
+    "update_me": Call("bob", body={"language": "fr", "timezone": "Europe/Paris"}),
+    "overview": Call("sue", query="?queues=sales"),
+    "agent_login": Call("sue", "/api/v1/agents/carol/login", {"queues": ["sales"]}),
+    "agent_logout": Call("alice", "/api/v1/agents/alice/logout", {"device": ALICE_DEV}),
+    "agent_pause": Call("ada", "/api/v1/agents/bob/pause", {"reason": "lunch"}),
+    "agent_resume": Call("alice", "/api/v1/agents/alice/resume", {}),
+    "my_activity": Call("carol"),
+    "handle_times": Call("sue"),
+    "live": Call("sue"),  # the websocket: test_websocket_messages_follow_the_document
+    "openapi": Call(None),
+    "healthz": Call(None),
+    "readyz": Call(None),
+    "metrics": Call(None),  # a loopback client
+}
+
+
+def test_every_route_has_a_contract_call() -> None:
+    assert set(CALLS) == {route.name for route in ROUTES}
+
+
+async def _call(b: Browser, route: Route, call: Call) -> Any:
+    path = (call.path or route.path) + call.query
+    return await b.request(route.method, path, call.body)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name != "live"], ids=lambda r: r.name)
+async def test_each_answer_is_what_the_document_says(
+    browser: Callable[[], Browser], logged_in: Login, route: Route
+) -> None:
+    call = CALLS[route.name]
+    b = await logged_in(call.user) if call.user else browser()
+    resp = await _call(b, route, call)
+    assert resp.status == call.status, await resp.text()
+    reply = next(r for r in route.replies if r.status == resp.status)
+    if reply.status in (101, 204):
+        assert await resp.read() == b""
+        return
+    assert resp.headers["Content-Type"].split(";")[0] == reply.media_type.split(";")[0]
+    if reply.model is not None:
+        body = await resp.json()
+        check_body(route, resp.status, body)
+        # Not vacuous: the documented schema refuses a body missing a required field.
+        schema = schema_of(DOC, documented(route, resp.status))
+        assert not schema.is_valid({"unexpected": True})
+
+
+async def test_not_ready_is_documented_too(browser: Callable[[], Browser], knobs: Knobs) -> None:
+    knobs.health = Health(ami=False, redis=True, database=True, figures={"resyncs": 2})
+    resp = await browser().get("/readyz")
+    assert resp.status == 503
+    check_body(next(r for r in ROUTES if r.name == "readyz"), 503, await resp.json())
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.auth in ("session", "csrf")], ids=lambda r: r.name
+)
+async def test_without_a_session_each_route_answers_a_documented_401(
+    browser: Callable[[], Browser], route: Route
+) -> None:
+    call = CALLS[route.name]
+    resp = await _call(browser(), route, call)
+    assert await error_code(resp) == (401, "unauthenticated")
+    check_body(route, 401, await resp.json())
+
+
+async def test_use_case_errors_are_documented(
+    logged_in: Login, agents: FakeAgents, browser: Callable[[], Browser]
+) -> None:
+    agents.fail_with = CommandTimeout("the bridge did not answer in time")
+    route = next(r for r in ROUTES if r.name == "agent_pause")
+    resp = await _call(await logged_in("ada"), route, CALLS["agent_pause"])
+    assert await error_code(resp) == (504, "command_timeout")
+    check_body(route, 504, await resp.json())
+    wrong = await browser().login("sue", "not the password")
+    login = next(r for r in ROUTES if r.name == "login")
+    check_body(login, 401, await wrong.json())
+
+
+async def test_websocket_messages_follow_the_document(logged_in: Login, mirror: Mirror) -> None:
+    op = DOC["paths"]["/api/v1/live"]["get"]
+    server = schema_of(DOC, op["x-server-messages"])
+    client = schema_of(DOC, op["x-client-messages"])
+    ws = await (await logged_in("sue")).live()
+    seen = []
+
+    async def receive() -> dict[str, Any]:
+        message: dict[str, Any] = await ws.receive_json(timeout=5)
+        errors = [e.message for e in server.iter_errors(message)]
+        assert not errors, (message.get("type"), errors[:5])
+        seen.append(message["type"])
+        return message
+
+    assert (await receive())["type"] == "snapshot"
+    await mirror.change("caller", "c8", caller("c8", "sales", T0))
+    assert (await receive())["type"] == "changes"
+    for sent in ({"type": "subscribe", "queues": ["sales"]}, {"type": "subscribe"}):
+        assert client.is_valid(sent)
+        await ws.send_json(sent)
+        assert (await receive())["type"] == "snapshot"
+    for bad in ({"type": "subscribe", "queues": ["billing"]}, {"type": "hello"}):
+        await ws.send_json(bad)
+        assert (await receive())["type"] == "error"
+    assert not client.is_valid({"type": "hello"})
+    assert not client.is_valid({"type": "subscribe", "queues": ["a b"]})
+    assert not server.is_valid({"type": "snapshot"})  # not vacuous
+    assert seen == ["snapshot", "changes", "snapshot", "snapshot", "error", "error"]
+    await ws.close()
+
+
+# -------------------------------------------------------------------- malformed input
+# A valid body of each request model; each test below breaks one field of it.
+VALID: dict[type[BaseModel], tuple[str, str, dict[str, Any]]] = {
+    LoginRequest: ("sue", "/api/v1/session", {"username": "sue", "password": "x"}),
+    AgentAction: ("alice", "/api/v1/agents/alice/login", {"queues": ["sales"]}),
+    PauseAction: ("alice", "/api/v1/agents/alice/pause", {"reason": "lunch"}),
+    Preferences: ("bob", "/api/v1/me", {"language": "fr"}),
+}
+FIELDS = [
+    (model, name)
+    for model in VALID
+    for name in model.model_fields
+    if not (model is AgentAction and name == "device")  # checked through PauseAction
+]
+
+
+def test_every_request_model_has_a_valid_body_here() -> None:
+    assert {r.body for r in ROUTES if r.body is not None} == set(VALID)
+
+
+def _method(model: type[BaseModel]) -> str:
+    return "PATCH" if model is Preferences else "POST"
+
+
+@pytest.mark.parametrize(("model", "name"), FIELDS, ids=lambda v: getattr(v, "__name__", v))
+async def test_a_field_of_the_wrong_type_is_a_400_naming_it(
+    logged_in: Login, agents: FakeAgents, model: type[BaseModel], name: str
+) -> None:
+    user, path, valid = VALID[model]
+    b = await logged_in(user)
+    for wrong in ({"an": "object"}, 12, [["nested"]]):
+        resp = await b.request(_method(model), path, {**valid, name: wrong})
+        assert await error_code(resp) == (400, "invalid_input"), (name, wrong)
+        message = (await resp.json())["error"]["message"]
+        assert message.startswith(f"field {name}"), message
+    assert agents.calls == []
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [(m, n) for m, n in FIELDS if m.model_fields[n].is_required()],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+async def test_a_missing_required_field_is_a_400_naming_it(
+    logged_in: Login, agents: FakeAgents, model: type[BaseModel], name: str
+) -> None:
+    user, path, valid = VALID[model]
+    b = await logged_in(user)
+    resp = await b.request(_method(model), path, {k: v for k, v in valid.items() if k != name})
+    assert await error_code(resp) == (400, "invalid_input")
+    assert (await resp.json())["error"]["message"] == f"field {name} is required"
+    assert agents.calls == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"reason": ""}, "field reason must not be empty"),
+        ({"reason": "x" * 65}, "field reason is longer than 64 characters"),
+        ({"reason": "lunch", "queues": "sales"}, "field queues must be a list"),
+        ({"reason": "lunch", "queues": ["sales", 3]}, "field queues[1] must be a string"),
+        (
+            {"reason": "lunch", "queues": ["sales\nAction: Command"]},
+            "field queues[0]: 'sales\\nAction: Command' is not a queue name (letters, digits,"
+            " _ . -)",
+        ),
+        ({"reason": "lunch", "queues": ["q"] * 201}, "field queues has more than 200 items"),
+        ({"reason": "lunch", "device": ""}, "field device must not be empty"),
+        (
+            {"reason": 5, "device": 7},
+            "field device must be a string; field reason must be a string",
+        ),
+    ],
+)
+async def test_messages_say_what_is_wrong(
+    logged_in: Login, agents: FakeAgents, body: dict[str, Any], message: str
+) -> None:
+    resp = await (await logged_in("alice")).post("/api/v1/agents/alice/pause", body)
+    assert await error_code(resp) == (400, "invalid_input")
+    assert (await resp.json())["error"]["message"] == message
+    assert agents.calls == []
+
+
+async def test_preferences_messages(logged_in: Login) -> None:
+    b = await logged_in("bob")
+    cases = {
+        "language": ("de", "field language must be 'en', 'fr' or ''"),
+        "timezone": ("Mars/Olympus", "field timezone: 'Mars/Olympus' is not an IANA time zone"),
+        "time_zone": (None, "field time_zone must be a string"),
+        "role": ("admin", "field role is not accepted here"),
+    }
+    for name, (value, expected) in cases.items():
+        resp = await b.request("PATCH", "/api/v1/me", {name: value})
+        assert await error_code(resp) == (400, "invalid_input")
+        assert (await resp.json())["error"]["message"].startswith(expected)
+
+
+async def test_a_form_is_read_through_the_same_model(logged_in: Login, agents: FakeAgents) -> None:
+    alice = await logged_in("alice")
+    resp = await alice.post("/api/v1/agents/alice/pause", data={"reason": "x" * 65})
+    assert (await resp.json())["error"]["message"] == "field reason is longer than 64 characters"
+    ok = await alice.post("/api/v1/agents/alice/pause", data={"reason": "lunch"})
+    assert ok.status == 200 and agents.calls[0][3] == "lunch"
+
+
+# -------------------------------------------------------------------- the binding
+async def test_a_handler_cannot_read_or_answer_an_undocumented_model() -> None:
+    async def reads_wrong(request: web.Request) -> web.Response:
+        await read_model(request, PauseAction)
+        return web.Response()
+
+    async def answers_wrong(request: web.Request) -> web.Response:
+        return respond(request, Counters())
+
+    app = web.Application(middlewares=[error_middleware])
+    add_routes(
+        app,
+        [
+            Route("POST", "/a", "a", reads_wrong, "a", "public", (), body=AgentAction),
+            Route("GET", "/b", "b", answers_wrong, "b", "public", (Reply(200, "b", QueueRow),)),
+        ],
+    )
+    async with TestServer(app) as srv:
+        b = Browser(srv)
+        try:
+            assert await error_code(await b.post("/a", {})) == (500, "internal_error")
+            assert await error_code(await b.get("/b")) == (500, "internal_error")
+        finally:
+            await b.close()
+
+
+# -------------------------------------------------------------------- one definition
+@pytest.mark.parametrize(
+    ("entity", "row"),
+    [
+        (acd.state.Queue, QueueRow),
+        (acd.state.Counters, Counters),
+        (acd.state.Member, MemberRow),
+        (acd.state.Caller, CallerRow),
+        (acd.state.Call, CallRow),
+    ],
+)
+def test_rows_have_the_fields_the_bridge_writes(entity: type, row: type[BaseModel]) -> None:
+    hints = typing.get_type_hints(entity)
+    for f in dataclasses.fields(entity):
+        assert f.name in row.model_fields, f"{row.__name__} lacks {f.name}"
+        annotation = row.model_fields[f.name].annotation
+        expected = Counters if hints[f.name] is acd.state.Counters else hints[f.name]
+        assert annotation == expected, (f.name, annotation, expected)
+
+
+def test_enumerations_are_the_databases() -> None:
+    assert set(get_args(Language)) == set(LANGUAGES)
+    assert set(get_args(Role)) == set(ROLES)
+    assert set(get_args(QueueRole)) == set(QUEUE_ROLES)
