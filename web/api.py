@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.names import display_name
 from standardiste.agent_state import Actor
 from standardiste.errors import InvalidInput
 from web.accounts import MAX_PASSWORD, User
@@ -209,9 +210,8 @@ def _device(user: User, requested: str | None) -> str:
 
 
 def _member_name(user: User) -> str:
-    """The name Asterisk shows for the member (agent_state allows 64 printable chars)."""
-    name = user.display_name[:64]
-    return name if name.isprintable() else ""
+    """The name Asterisk shows for the member: sanitised, never refused (``acd.names``)."""
+    return display_name(user.display_name)
 
 
 def add_routes(app: web.Application) -> None:

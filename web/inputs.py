@@ -7,17 +7,16 @@ a 400 ``invalid_input``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
+from acd.names import is_queue
 from standardiste.errors import InvalidInput
 from web.errors import UnsupportedMediaType
 from web.security import CSRF_FIELD, FORM_TYPES
 
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 LIST_FIELDS = frozenset({"queues"})
 MAX_QUEUES = 200
 
@@ -70,6 +69,6 @@ def queue_list(body: Mapping[str, Any], name: str = "queues") -> list[str] | Non
     if not isinstance(value, list) or len(value) > MAX_QUEUES:
         raise InvalidInput(f"field {name} must be a list of queue names or null")
     for queue in value:
-        if not isinstance(queue, str) or not QUEUE_NAME_RE.match(queue):
+        if not is_queue(queue):
             raise InvalidInput(f"field {name}: {queue!r} is not a queue name")
     return list(value)
