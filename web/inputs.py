@@ -6,7 +6,6 @@ a 400 ``invalid_input``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from acd.names import is_queue
 from standardiste.errors import InvalidInput
+from web.body import read_form, read_json
 from web.errors import UnsupportedMediaType
 from web.security import CSRF_FIELD, FORM_TYPES
 
@@ -26,15 +26,12 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     if not request.body_exists:
         return {}
     if request.content_type == "application/json":
-        try:
-            data = json.loads(await request.text())
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("the body is not valid JSON") from None
+        data = await read_json(request)
         if not isinstance(data, dict):
             raise InvalidInput("the body must be a JSON object")
         return data
     if request.content_type in FORM_TYPES:
-        form = await request.post()
+        form = await read_form(request)
         body: dict[str, Any] = {}
         for name in set(form.keys()) - {CSRF_FIELD}:
             values = form.getall(name)

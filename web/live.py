@@ -293,6 +293,9 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
                 # The socket is upgraded: no HTTP error any more, tell the client and go on.
                 log.warning("web.live.message_failed", user=client.username, error=str(exc))
                 client.offer(dumps({"type": "error", **error_body("unavailable", "try again")}))
+            except Exception:  # a bug: logged with its traceback; this client is told, not cut
+                log.exception("web.live.message_error", user=client.username)
+                client.offer(dumps({"type": "error", **error_body("internal_error", "error")}))
     finally:
         hub.remove(client)
         if client.dropped and not pump.done():
@@ -308,7 +311,7 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
     """Handle one client message; False when the connection must end."""
     try:
         message = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the limit
         message = None
     if not isinstance(message, dict) or message.get("type") != "subscribe":
         client.offer(dumps({"type": "error", **error_body("invalid_input", "unknown message")}))

@@ -34,6 +34,7 @@ from cryptography.fernet import Fernet
 from standardiste.config import ConfigError
 from web.accounts import User
 from web.appkeys import ACCOUNTS, SETTINGS
+from web.body import read_form
 from web.errors import JSON_PATH_PREFIXES, CsrfFailed, Forbidden, Handler, Unauthenticated
 from web.permissions import Scope, scope_of
 from web.settings import WebAppSettings
@@ -232,7 +233,7 @@ async def _supplied_token(request: web.Request) -> str | None:
     if header is not None:
         return header
     if request.content_type in FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)  # cached: the handler reads it again
+        value = (await read_form(request)).get(CSRF_FIELD)  # cached: the handler reads it too
         return value if isinstance(value, str) else None
     return None
 
