@@ -29,7 +29,9 @@ async def read_json(request: web.Request) -> Any:
         raise InvalidInput("the body is not valid JSON in a known charset") from None
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | web.FileField]:
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The form fields (cached by aiohttp: the CSRF check and the handler share one read)."""
     try:
         return await request.post()
