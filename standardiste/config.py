@@ -7,6 +7,7 @@ that names the setting and where the value came from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 import types
@@ -71,8 +72,12 @@ class WebSettings:
     session_max_age: int = 12 * 3600
     # Extra origins allowed for the websocket and state-changing requests, comma-separated.
     allowed_origins: str = ""
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per user name and address
+    login_max_failures_per_account: int = 20  # per user name, from any address
+    login_max_failures_per_address: int = 50  # per address, for any user name
     login_window: int = 300
+    # Proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs.
+    trusted_proxies: str = ""
     ws_buffer: int = 1000
 
 
@@ -85,6 +90,22 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     timezone: str = "UTC"
     log_level: str = "info"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(setting: str, value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 192.0.2.7"`` -> networks; a ConfigError naming ``setting`` otherwise."""
+    networks: list[Network] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"setting {setting}: {part!r} is not an address or CIDR") from None
+    return tuple(networks)
 
 
 def _coerce(name: str, kind: Any, value: Any, source: str) -> Any:
@@ -178,6 +199,7 @@ def validate(settings: Settings) -> Settings:
             f"setting database.url: {settings.database.url!r} needs an async driver, "
             "e.g. sqlite+aiosqlite:///file or postgresql+asyncpg://host/db"
         )
+    parse_networks("web.trusted_proxies", settings.web.trusted_proxies)
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:

@@ -14,6 +14,8 @@ Layout (``prefix`` defaults to ``std:``):
 - ``{prefix}web:login_failures:{digest}`` — a counter with a TTL: failed log-ins of one user
   name from one address in the current window (the digest keeps names and addresses out of
   key listings and bounds the key length).
+- ``{prefix}web:login_failures:account:{digest}``, ``{prefix}web:login_failures:address:{digest}``
+  — the same, of one account from any address, and from one address for any account.
 """
 
 from __future__ import annotations
@@ -45,5 +47,15 @@ class RedisKeys:
         digest = hashlib.sha256(f"{username}\0{address}".encode()).hexdigest()[:32]
         return f"{self.prefix}web:login_failures:{digest}"
 
+    def login_failures_account(self, username: str) -> str:
+        return f"{self.prefix}web:login_failures:account:{_digest(username)}"
+
+    def login_failures_address(self, address: str) -> str:
+        return f"{self.prefix}web:login_failures:address:{_digest(address)}"
+
     def all(self) -> list[str]:
         return [*(self.entity(e) for e in ENTITIES), self.changes, self.meta]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

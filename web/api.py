@@ -45,12 +45,11 @@ async def login(request: web.Request) -> web.Response:
     body = await read_body(request)
     username = text(body, "username", max_len=64).strip().lower()
     password = text(body, "password", max_len=MAX_PASSWORD)
-    address = request.remote or ""
     limiter = request.app[LIMITER]
-    await limiter.check(username, address)
+    address = limiter.address(request)
+    await limiter.attempt(username, address)  # counted before the check: no concurrent bypass
     user = await request.app[ACCOUNTS].authenticate(username, password)
     if user is None:
-        await limiter.failed(username, address)
         raise InvalidCredentials("wrong user name or password")
     await limiter.succeeded(username, address)
     token = await start_session(request, user)

@@ -43,6 +43,9 @@ def init_app(deps: WebDeps) -> web.Application:
         deps.keys,
         max_failures=settings.login_max_failures,
         window=settings.login_window,
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        trusted_proxies=settings.trusted_proxies,
     )
     app[MIRROR] = reader
     app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
