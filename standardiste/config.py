@@ -65,9 +65,6 @@ class SandboxSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    # Fernet key for the session cookies; empty: kept in secret_key_file (created 0600).
-    secret_key: str = ""
-    secret_key_file: Path = Path("var/web-session.key")
     cookie_secure: bool = False  # set behind HTTPS
     session_max_age: int = 12 * 3600
     # Extra origins allowed for the websocket and state-changing requests, comma-separated.

@@ -16,6 +16,13 @@ Layout (``prefix`` defaults to ``std:``):
   key listings and bounds the key length).
 - ``{prefix}web:login_failures:account:{digest}``, ``{prefix}web:login_failures:address:{digest}``
   — the same, of one account from any address, and from one address for any account.
+- ``{prefix}web:session:{id}`` — a hash with a TTL: one web session (``user``, ``csrf``,
+  ``cv`` the credentials version, ``created``, ``expires``); ``id`` is the SHA-256 of the
+  cookie's token.
+- ``{prefix}web:user_sessions:{username}`` — a set: the session ids of one user.
+- ``{prefix}web:sessions_ended`` — a Stream, trimmed to about 1000 entries: one entry each
+  time sessions end (log-out, account disabled, password changed): ``sessions`` (a JSON list
+  of session ids) and ``user`` (all of that user's sessions, or empty).
 """
 
 from __future__ import annotations
@@ -52,6 +59,16 @@ class RedisKeys:
 
     def login_failures_address(self, address: str) -> str:
         return f"{self.prefix}web:login_failures:address:{_digest(address)}"
+
+    def web_session(self, session_id: str) -> str:
+        return f"{self.prefix}web:session:{session_id}"
+
+    def web_user_sessions(self, username: str) -> str:
+        return f"{self.prefix}web:user_sessions:{username}"
+
+    @property
+    def web_sessions_ended(self) -> str:
+        return f"{self.prefix}web:sessions_ended"
 
     def all(self) -> list[str]:
         return [*(self.entity(e) for e in ENTITIES), self.changes, self.meta]

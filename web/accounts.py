@@ -46,6 +46,7 @@ class User:
     queues: Mapping[str, str]  # queue -> "agent" | "supervisor"
     # Changes whenever the password hash does: sessions opened before a password change end.
     credentials_version: str
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -123,6 +124,8 @@ class Accounts:
                 await asyncio.to_thread(self._verify, await self._dummy(), password)
                 return None
             if not await asyncio.to_thread(self._verify, row.password_hash, password):
+                return None
+            if row.disabled:  # checked after the password: the answer tells nothing more
                 return None
             if self._hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = await asyncio.to_thread(self._hasher.hash, password)
@@ -235,6 +238,15 @@ class Accounts:
             await _commit(session, "conflicting queues")
             return _user(row)
 
+    async def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (or enable again) an account; its sessions are ended by the caller."""
+        async with self._sessions() as session:
+            row = await _existing(session, username)
+            row.disabled = disabled
+            row.updated_at = datetime.now(UTC)
+            await _commit(session, "conflicting update")
+            return _user(row)
+
     async def delete_user(self, username: str) -> None:
         async with self._sessions() as session:
             row = await _existing(session, username)
@@ -275,6 +287,7 @@ def _user(row: UserRow) -> User:
         devices=tuple(d.interface for d in row.devices),
         queues={q.queue: q.role for q in row.queues},
         credentials_version=hashlib.sha256(row.password_hash.encode()).hexdigest()[:16],
+        disabled=bool(row.disabled),
     )
 
 

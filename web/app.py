@@ -13,23 +13,30 @@ from aiohttp import web
 from standardiste.mirror import MirrorReader
 from web import api
 from web.accounts import Accounts
-from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SETTINGS
+from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SESSIONS, SETTINGS
 from web.deps import WebDeps
 from web.errors import error_middleware
 from web.figures import day_of
 from web.health import healthz, readyz
-from web.live import LiveHub, close_websockets, live_handler, start_follower
+from web.live import (
+    LiveHub,
+    close_websockets,
+    live_handler,
+    start_follower,
+    watch_ended_sessions,
+)
 from web.openapi import openapi_json
 from web.pages import setup_pages
 from web.ratelimit import LoginLimiter
-from web.security import cookie_storage, csrf_middleware, security_headers, session_middleware
+from web.security import csrf_middleware, security_headers, session_middleware
+from web.sessions import SessionStore
 from web.settings import WebAppSettings
 
 
 def init_app(deps: WebDeps) -> web.Application:
     settings = deps.web or WebAppSettings.from_settings(deps.settings)
     # Outermost first: errors wrap everything; the session is loaded before CSRF needs it.
-    sessions = session_middleware(cookie_storage(settings))
+    sessions = session_middleware(settings)
     app = web.Application(
         middlewares=[error_middleware, sessions, csrf_middleware],
         client_max_size=settings.max_body_bytes,
@@ -48,6 +55,7 @@ def init_app(deps: WebDeps) -> web.Application:
         trusted_proxies=settings.trusted_proxies,
     )
     app[MIRROR] = reader
+    app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)
     app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
 
     api.add_routes(app)
@@ -60,4 +68,5 @@ def init_app(deps: WebDeps) -> web.Application:
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_websockets)
     app.cleanup_ctx.append(start_follower)
+    app.cleanup_ctx.append(watch_ended_sessions)  # closes the websockets of ended sessions
     return app

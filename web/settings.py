@@ -9,7 +9,6 @@ take effect without a change here.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
 from standardiste.config import ConfigError, Network, Settings, parse_networks
@@ -19,14 +18,10 @@ from standardiste.config import ConfigError, Network, Settings, parse_networks
 class WebAppSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    # Fernet key (url-safe base64 of 32 bytes) for the session cookies. Empty: read from
-    # ``secret_key_file``, generated there (mode 0600) on first start.
-    secret_key: str = ""
-    secret_key_file: Path = Path("var/web-session.key")
     cookie_name: str = "standardiste_session"
     # Set behind HTTPS (the cookie is then never sent in clear).
     cookie_secure: bool = False
-    # Seconds a session cookie stays valid after it was last written (login).
+    # Seconds a session lasts after the log-in (server-side: web/sessions.py).
     session_max_age: int = 12 * 3600
     # Extra origins allowed to open the websocket and send state-changing requests, e.g.
     # ``https://cc.example.org`` behind a TLS-terminating proxy. The app's own origin always is.

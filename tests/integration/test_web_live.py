@@ -14,7 +14,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
-from cryptography.fernet import Fernet
 from live import asterisk_view, converged, eventually, sql_rows
 
 from standardiste.bridge import Bridge
@@ -60,7 +59,7 @@ async def server(bridge: Bridge) -> AsyncIterator[TestServer]:
         "bob", PASSWORD, display_name="Bob", devices=[BOB],
         queues={"sales": "agent", "support": "agent"},
     )  # fmt: skip
-    web_settings = WebAppSettings(secret_key=Fernet.generate_key().decode())
+    web_settings = WebAppSettings()
     deps = replace(deps_from_bridge(bridge, web=web_settings), hasher=HASHER)
     async with TestServer(init_app(deps)) as srv:
         yield srv

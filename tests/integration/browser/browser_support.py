@@ -24,7 +24,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
-from cryptography.fernet import Fernet
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from standardiste.bridge import Bridge
@@ -74,7 +73,7 @@ LogIn = Callable[..., Awaitable[Page]]
 async def site_fixture(bridge: Bridge) -> AsyncIterator[Site]:
     """The web app with its pages, on 127.0.0.1:<free port>."""
     deps = replace(
-        deps_from_bridge(bridge, web=WebAppSettings(secret_key=Fernet.generate_key().decode())),
+        deps_from_bridge(bridge, web=WebAppSettings()),
         hasher=FAST_HASHER,
     )
     accounts = Accounts(deps.engine, FAST_HASHER)
