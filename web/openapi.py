@@ -234,8 +234,9 @@ PATHS: dict[str, Any] = {
     "/api/v1/session": {
         "post": {
             "summary": "Log in",
-            "description": "Opens a session (HttpOnly cookie). 5 failures per user name and "
-            "address in 5 minutes: 429 with Retry-After, even for the right password.",
+            "description": "Opens a server-side session (HttpOnly cookie with a random id). "
+            "Attempts are limited (by default 5 per user name and address, 20 per account, 50 "
+            "per address in 5 minutes): then 429 with Retry-After, even for the right password.",
             "requestBody": {
                 "required": True,
                 "content": {
@@ -247,6 +248,8 @@ PATHS: dict[str, Any] = {
         },
         "delete": {
             "summary": "Log out",
+            "description": "Ends the session server-side: the cookie is worth nothing after, "
+            "and its websockets are closed with code 4001.",
             "security": _CSRF,
             "responses": {"204": {"description": "logged out"}, **_errors(401, 403)},
         },
