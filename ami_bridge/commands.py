@@ -2,7 +2,9 @@
 
 Callers never build AMI headers themselves. Anything that could reach the dialplan, a channel
 name or a variable is matched against an allow-list first (CVE-2024-42365 came from text
-passed into Originate). Errors are ami_bridge's own (``AmiActionError`` carries Asterisk's
+passed into Originate); the allow-lists are ``acd.names``', shared with the web and the
+accounts, and display names (``MemberName``) are sanitised there rather than refused. Errors
+are ami_bridge's own (``AmiActionError`` carries Asterisk's
 message); mapping them to domain errors is the application's business.
 """
 
@@ -12,11 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-# technology/resource: PJSIP/agent1001, Local/100@agents, ...
-INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,64}$")
-# dialplan context, extension and queue names: no commas, parentheses, $ or spaces.
-NAME_RE = re.compile(r"^[A-Za-z0-9_+*#-]{1,64}$")
-REASON_RE = re.compile(r"^[\w .,'-]{0,64}$")
+from acd.names import CALLER_ID_RE, DIALPLAN_RE, INTERFACE_RE, QUEUE_RE, REASON_RE, display_name
+
 # Variables an Originate may set: the dialer's own, never functions such as FILE() or SHELL().
 ORIGINATE_VARIABLES = frozenset({"DIALER_CAMPAIGN", "DIALER_CONTACT", "QUEUE_MAXWAIT"})
 
@@ -28,7 +27,7 @@ class Sender(Protocol):
 
 
 def _check(what: str, value: str, pattern: re.Pattern[str]) -> str:
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):  # fullmatch: "$" alone would let a final "\n" in
         raise ValueError(f"{what} {value!r} is not allowed")
     return value
 
@@ -43,26 +42,26 @@ class AmiCommands:
         self, queue: str, interface: str, *, member_name: str = "", paused: bool = False
     ) -> None:
         headers = {
-            "Queue": _check("queue", queue, NAME_RE),
+            "Queue": _check("queue", queue, QUEUE_RE),
             "Interface": _check("interface", interface, INTERFACE_RE),
             "Paused": "true" if paused else "false",
         }
-        if member_name:
-            headers["MemberName"] = _check("member name", member_name, REASON_RE)
+        if display_name(member_name):
+            headers["MemberName"] = display_name(member_name)
         await self._conn.send("QueueAdd", headers)
 
     async def queue_remove(self, queue: str, interface: str) -> None:
         await self._conn.send(
             "QueueRemove",
             {
-                "Queue": _check("queue", queue, NAME_RE),
+                "Queue": _check("queue", queue, QUEUE_RE),
                 "Interface": _check("interface", interface, INTERFACE_RE),
             },
         )
 
     async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str = "") -> None:
         headers = {
-            "Queue": _check("queue", queue, NAME_RE),
+            "Queue": _check("queue", queue, QUEUE_RE),
             "Interface": _check("interface", interface, INTERFACE_RE),
             "Paused": "true" if paused else "false",
         }
@@ -83,19 +82,19 @@ class AmiCommands:
         """Start a call asynchronously (``Async: true``); never re-sent after a reconnect."""
         headers: dict[str, str] = {
             "Channel": _check("channel", channel, INTERFACE_RE),
-            "Context": _check("context", context, NAME_RE),
-            "Exten": _check("extension", exten, NAME_RE),
+            "Context": _check("context", context, DIALPLAN_RE),
+            "Exten": _check("extension", exten, DIALPLAN_RE),
             "Priority": "1",
             "Async": "true",
             "Timeout": str(int(timeout_s) * 1000),
         }
         if caller_id:
-            headers["CallerID"] = _check("caller id", caller_id, REASON_RE)
+            headers["CallerID"] = _check("caller id", caller_id, CALLER_ID_RE)
         pairs = []
         for name, value in (variables or {}).items():
             if name not in ORIGINATE_VARIABLES:
                 raise ValueError(f"variable {name!r} is not one the dialer may set")
-            pairs.append(f"{name}={_check(name, value, NAME_RE)}")
+            pairs.append(f"{name}={_check(name, value, DIALPLAN_RE)}")
         if pairs:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)

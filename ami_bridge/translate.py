@@ -2,14 +2,25 @@
 
 A message that makes no sense (a missing header, a number that is not one) raises
 :class:`BadMessage` naming the event and the header; the bridge logs it and goes on.
+
+Names are read back as the caller typed them. Asterisk 22 writes the caller's name of a
+channel snapshot (``CallerIDName``, ``ConnectedLineName`` and their prefixed forms, in every
+channel event and in ``CoreShowChannel``) through ``ast_escape_c()``: ``\\ ' " ?`` and the C
+control escapes get a backslash (``O'Brien`` arrives as ``O\\'Brien``). ``QueueStatus``'
+``QueueEntry`` and app_queue's own fields (``MemberName``, ``PausedReason``) arrive as they
+are — checked on the sandbox (``tests/integration/test_names_live.py``). So the escape is
+undone exactly where Asterisk applies it, and every name is then made safe to show
+(``acd.names.display_name``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from acd import events as ev
+from acd.names import display_name
 
 
 class Headers(Protocol):
@@ -27,6 +38,32 @@ class BadMessage(ValueError):
 
 # The event classes the bridge subscribes to (manager.conf read= / Login Events:).
 EVENT_CLASSES = "system,call,agent,user"
+
+
+# ast_escape_c()'s table (main/utils.c: escape_sequences / escape_sequences_map).
+_C_UNESCAPES = {
+    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+    "\\": "\\", "'": "'", '"': '"', "?": "?",
+}  # fmt: skip
+_C_ESCAPED = re.compile(r"\\([abfnrtv\\'\"?])")
+CALLER_NAME_MAX = 128
+
+
+def unescape_c(value: str) -> str:
+    """The inverse of Asterisk's ``ast_escape_c()``."""
+    if "\\" not in value:
+        return value
+    return _C_ESCAPED.sub(lambda m: _C_UNESCAPES[m[1]], value)
+
+
+def _channel_name(msg: Headers, header: str) -> str:
+    """A name field of a channel snapshot (escaped by Asterisk), as the caller sent it."""
+    return display_name(unescape_c(msg.get(header, "")), CALLER_NAME_MAX)
+
+
+def _plain_name(msg: Headers, header: str) -> str:
+    """A name field Asterisk sends unescaped (QueueEntry, MemberName)."""
+    return display_name(msg.get(header, ""), CALLER_NAME_MAX)
 
 
 def _req(msg: Headers, name: str) -> str:
@@ -82,7 +119,7 @@ def member_state(msg: Headers, at: float, *, listing: bool = False) -> ev.Member
     return ev.MemberState(
         queue=_req(msg, "Queue"),
         interface=_req(msg, "Location" if listing else "Interface"),
-        member_name=msg.get("Name" if listing else "MemberName", ""),
+        member_name=_plain_name(msg, "Name" if listing else "MemberName"),
         state_interface=msg.get("StateInterface", ""),
         dynamic=msg.get("Membership", "dynamic").lower() != "static",
         paused=_bool(msg, "Paused"),
@@ -102,7 +139,7 @@ def _caller_join(m: Headers, at: float) -> ev.Event:
         _req(m, "Uniqueid"),
         m.get("Channel", ""),
         m.get("CallerIDNum", ""),
-        m.get("CallerIDName", ""),
+        _channel_name(m, "CallerIDName"),
         _int(m, "Position"),
         at,
     )
@@ -121,7 +158,7 @@ def _agent_called(m: Headers, at: float) -> ev.Event:
         _req(m, "Queue"),
         _req(m, "Uniqueid"),
         _req(m, "Interface"),
-        m.get("MemberName", ""),
+        _plain_name(m, "MemberName"),
         m.get("DestChannel", ""),
         at,
     )
@@ -136,7 +173,7 @@ def _agent_connect(m: Headers, at: float) -> ev.Event:
         _req(m, "Queue"),
         _req(m, "Uniqueid"),
         _req(m, "Interface"),
-        m.get("MemberName", ""),
+        _plain_name(m, "MemberName"),
         _float(m, "HoldTime"),
         m.get("DestUniqueid", ""),
         m.get("DestChannel", ""),
@@ -186,7 +223,7 @@ def _new_channel(m: Headers, at: float) -> ev.Event:
         m.get("Linkedid", "") or _req(m, "Uniqueid"),
         _req(m, "Channel"),
         m.get("CallerIDNum", ""),
-        m.get("CallerIDName", ""),
+        _channel_name(m, "CallerIDName"),
         m.get("Exten", ""),
         m.get("Context", ""),
         at,
@@ -293,7 +330,7 @@ def snapshot(
                     _req(m, "Uniqueid"),
                     m.get("Channel", ""),
                     m.get("CallerIDNum", ""),
-                    m.get("CallerIDName", ""),
+                    _plain_name(m, "CallerIDName"),  # QueueStatus does not escape
                     _int(m, "Position"),
                     _float(m, "Wait"),
                 )
@@ -304,7 +341,7 @@ def snapshot(
             m.get("Linkedid", "") or _req(m, "Uniqueid"),
             _req(m, "Channel"),
             m.get("CallerIDNum", ""),
-            m.get("CallerIDName", ""),
+            _channel_name(m, "CallerIDName"),
             m.get("ConnectedLineNum", ""),
             m.get("Context", ""),
             m.get("Exten", ""),

@@ -44,7 +44,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from argon2 import PasswordHasher  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
 from fake_ami import FakeAsterisk  # noqa: E402
 from ingest import NullSink  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
@@ -109,7 +108,7 @@ async def stack(workdir: Path) -> AsyncIterator[tuple[FakeAsterisk, Bridge, str]
             settings,
             client,
             engine,
-            web=WebAppSettings(secret_key=Fernet.generate_key().decode()),
+            web=WebAppSettings(),
         ),
         hasher=HASHER,
     )

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from acd.model import ContactCenter
+from acd.names import is_interface
 from acd.state import Member, member_key
-from ami_bridge.commands import INTERFACE_RE, AmiCommands
+from ami_bridge.commands import AmiCommands
 from ami_bridge.errors import AmiActionError, AmiConnectionLost, AmiNotConnected, AmiTimeout
 from standardiste.errors import (
     AsteriskRefused,
@@ -259,7 +260,7 @@ class AgentStateService:
 
     # -------------------------------------------------------------- checks
     def _check_interface(self, agent: str) -> None:
-        if not INTERFACE_RE.match(agent):
+        if not is_interface(agent):
             raise InvalidInput(f"agent device {agent!r} is not a valid interface (e.g. PJSIP/1001)")
 
     def _check_queues(self, queues: Sequence[str] | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""The ``standardiste`` command: sandbox, bridge, web, db, demo."""
+"""The ``standardiste`` command: sandbox, bridge, web, db, demo, user."""
 
 from __future__ import annotations
 
@@ -99,6 +99,68 @@ async def _db_upgrade(settings: Settings) -> None:
     print(f"database at head: {settings.database.url}")
 
 
+def _read_password() -> str | None:
+    """The password piped on stdin (first line); None on a terminal or when empty."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.readline().rstrip("\r\n") or None
+
+
+async def _user(settings: Settings, args: argparse.Namespace) -> int:
+    from standardiste.errors import StandardisteError
+    from web import user_admin
+
+    try:
+        if args.user_command == "add":
+            done = await user_admin.add_user(
+                settings, args.name, role=args.role, password=_read_password(),
+                display_name=args.display_name, email=args.email, devices=args.device,
+                queues=user_admin.parse_queues(args.queue),
+            )  # fmt: skip
+        elif args.user_command == "password":
+            done = await user_admin.set_password(settings, args.name, _read_password())
+        else:
+            done = await user_admin.set_disabled(
+                settings, args.name, args.user_command == "disable"
+            )
+    except StandardisteError as exc:
+        print(f"standardiste: user {args.user_command}: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"user {done.user.username} ({done.user.role}): {args.user_command} done", flush=True)
+    if done.sessions_ended:
+        print(f"{done.sessions_ended} session(s) ended", flush=True)
+    if done.generated_password is not None:
+        print(f"password (shown once): {done.generated_password}", flush=True)
+    return 0
+
+
+def _user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser(
+        "user",
+        help="web accounts: add, disable, enable, password",
+        description="A password is read from stdin when piped (first line), else generated "
+        "and printed once. disable and password end the user's sessions everywhere.",
+    )
+    usub = user.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "supervisor", "agent"])
+    add.add_argument("--display-name", default="")
+    add.add_argument("--email", default="")
+    add.add_argument(
+        "--device", action="append", default=[], help="e.g. PJSIP/1001 (repeat; first: default)"
+    )
+    add.add_argument(
+        "--queue", action="append", default=[], help="QUEUE or QUEUE:supervisor (repeat)"
+    )
+    for name, text in (
+        ("disable", "disable a user and end their sessions"),
+        ("enable", "enable a disabled user again"),
+        ("password", "set a new password and end the user's sessions"),
+    ):
+        usub.add_parser(name, help=text).add_argument("name")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="standardiste", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML file (default: $STANDARDISTE_CONFIG)")
@@ -125,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "var/redis. Ctrl-C stops everything it started.",
     )
     demo.add_argument("--seed", type=int, help="seed of the traffic's randomness (replayable)")
+    _user_parser(sub)
     return parser
 
 
@@ -157,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         asyncio.run(_db_upgrade(settings))
         return 0
+    if args.command == "user":
+        return asyncio.run(_user(settings, args))
     return 2  # pragma: no cover - argparse enforces the choices
 
 

@@ -7,6 +7,7 @@ that names the setting and where the value came from.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 import types
@@ -76,15 +77,16 @@ class SandboxSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    # Fernet key for the session cookies; empty: kept in secret_key_file (created 0600).
-    secret_key: str = ""
-    secret_key_file: Path = Path("var/web-session.key")
     cookie_secure: bool = False  # set behind HTTPS
     session_max_age: int = 12 * 3600
     # Extra origins allowed for the websocket and state-changing requests, comma-separated.
     allowed_origins: str = ""
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per user name and address
+    login_max_failures_per_account: int = 20  # per user name, from any address
+    login_max_failures_per_address: int = 50  # per address, for any user name
     login_window: int = 300
+    # Proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs.
+    trusted_proxies: str = ""
     ws_buffer: int = 1000
     # Seconds a web request waits for the bridge to run an agent action (then 504).
     command_timeout: float = 10.0
@@ -102,6 +104,22 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     timezone: str = "UTC"
     log_level: str = "info"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(setting: str, value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 192.0.2.7"`` -> networks; a ConfigError naming ``setting`` otherwise."""
+    networks: list[Network] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"setting {setting}: {part!r} is not an address or CIDR") from None
+    return tuple(networks)
 
 
 def _coerce(name: str, kind: Any, value: Any, source: str) -> Any:
@@ -199,6 +217,7 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("setting web.command_timeout must be between 1 and 60 seconds")
     if settings.asterisk.queue_log_interval <= 0:
         raise ConfigError("setting asterisk.queue_log_interval must be positive")
+    parse_networks("web.trusted_proxies", settings.web.trusted_proxies)
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:

@@ -260,13 +260,12 @@ async def _redis(
 
 
 def _demo_files(settings: Settings, options: DemoOptions, report: DemoReport) -> Settings:
-    """Everything the demo writes goes under ``var_dir``: history, its buffer, the web's key."""
+    """Everything the demo writes goes under ``var_dir``: the history and its buffer."""
     var = options.var_dir
     url = options.database_url or f"sqlite+aiosqlite:///{var / 'demo.sqlite3'}"
     report.database_url = url
     database = replace(settings.database, url=url, buffer_path=var / "demo-history-buffer.jsonl")
-    web = replace(settings.web, secret_key_file=var / "web-session.key")
-    return replace(settings, database=database, web=web)
+    return replace(settings, database=database)
 
 
 async def _bridge(

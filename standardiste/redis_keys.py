@@ -20,6 +20,15 @@ Layout (``prefix`` defaults to ``std:``):
 - ``{prefix}web:login_failures:{digest}`` — a counter with a TTL: failed log-ins of one user
   name from one address in the current window (the digest keeps names and addresses out of
   key listings and bounds the key length).
+- ``{prefix}web:login_failures:account:{digest}``, ``{prefix}web:login_failures:address:{digest}``
+  — the same, of one account from any address, and from one address for any account.
+- ``{prefix}web:session:{id}`` — a hash with a TTL: one web session (``user``, ``csrf``,
+  ``cv`` the credentials version, ``created``, ``expires``); ``id`` is the SHA-256 of the
+  cookie's token.
+- ``{prefix}web:user_sessions:{username}`` — a set: the session ids of one user.
+- ``{prefix}web:sessions_ended`` — a Stream, trimmed to about 1000 entries: one entry each
+  time sessions end (log-out, account disabled, password changed): ``sessions`` (a JSON list
+  of session ids) and ``user`` (all of that user's sessions, or empty).
 """
 
 from __future__ import annotations
@@ -67,6 +76,22 @@ class RedisKeys:
         digest = hashlib.sha256(f"{username}\0{address}".encode()).hexdigest()[:32]
         return f"{self.prefix}web:login_failures:{digest}"
 
+    def login_failures_account(self, username: str) -> str:
+        return f"{self.prefix}web:login_failures:account:{_digest(username)}"
+
+    def login_failures_address(self, address: str) -> str:
+        return f"{self.prefix}web:login_failures:address:{_digest(address)}"
+
+    def web_session(self, session_id: str) -> str:
+        return f"{self.prefix}web:session:{session_id}"
+
+    def web_user_sessions(self, username: str) -> str:
+        return f"{self.prefix}web:user_sessions:{username}"
+
+    @property
+    def web_sessions_ended(self) -> str:
+        return f"{self.prefix}web:sessions_ended"
+
     def all(self) -> list[str]:
         return [
             *(self.entity(e) for e in ENTITIES),
@@ -75,4 +100,9 @@ class RedisKeys:
             self.commands,
             self.audit,
             self.bridge,
+            self.web_sessions_ended,
         ]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

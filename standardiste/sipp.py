@@ -87,6 +87,14 @@ def render_scenario(name: str, dest: Path, **values: str) -> Path:
     return out
 
 
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def free_udp_port(host: str) -> int:
     """A UDP port free right now on ``host`` (racy by nature; fine on a test machine)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -344,6 +352,7 @@ async def place_call(
     caller_number: str = "0612345678",
     hangup_after_s: float = 5.0,
     *,
+    caller_name: str | None = None,
     local_ip: str = "127.0.0.2",
     asterisk_host: str = "127.0.0.1",
     asterisk_port: int = 5060,
@@ -355,15 +364,25 @@ async def place_call(
     The caller stays ``hangup_after_s`` once answered (in the queue or talking), then sends BYE;
     CANCEL if no final answer came within that time; it answers Asterisk's BYE if Asterisk hangs
     up first. sipp itself exits after this one call (``-m 1``), at the latest ``timeout_s``
-    (default ``hangup_after_s`` + 30 s) after it started.
+    (default ``hangup_after_s`` + 30 s) after it started. ``caller_name``: the From display
+    name (default: the number).
     """
     if not _CALLER_RE.match(caller_number):
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
     if not _SERVICE_RE.match(to):
         raise ValueError(f"to must be a dialable number: {to!r}")
+    name = caller_number if caller_name is None else caller_name
+    # "[" and "]" would be sipp keywords inside the scenario.
+    if not 0 < len(name) <= 64 or not name.isprintable() or not _latin1(name) or "[" in name:
+        raise ValueError(f"caller_name: 1-64 printable Latin-1 characters, no [ ]: {name!r}")
     call = Call(f"caller{caller_number.lstrip('+')}", log_dir)
     scenario = render_scenario(
-        CALLER_SCENARIO, call.log_dir, CALLER=caller_number, HANGUP_MS=_ms(hangup_after_s)
+        CALLER_SCENARIO,
+        call.log_dir,
+        CALLER=caller_number,
+        # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
+        CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
+        HANGUP_MS=_ms(hangup_after_s),
     )
     limit = timeout_s if timeout_s is not None else hangup_after_s + 30.0
     await call._spawn(

@@ -22,13 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ami_bridge.commands import INTERFACE_RE
+from acd.names import is_interface, is_queue
 from standardiste.errors import InvalidInput
 from web.errors import Conflict, UnknownUser
 from web.models import LANGUAGES, QUEUE_ROLES, ROLES, UserDevice, UserQueue, UserRow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-QUEUE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 hashes any length; a cap keeps a request from costing more
@@ -47,6 +46,7 @@ class User:
     queues: Mapping[str, str]  # queue -> "agent" | "supervisor"
     # Changes whenever the password hash does: sessions opened before a password change end.
     credentials_version: str
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -124,6 +124,8 @@ class Accounts:
                 await asyncio.to_thread(self._verify, await self._dummy(), password)
                 return None
             if not await asyncio.to_thread(self._verify, row.password_hash, password):
+                return None
+            if row.disabled:  # checked after the password: the answer tells nothing more
                 return None
             if self._hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = await asyncio.to_thread(self._hasher.hash, password)
@@ -236,6 +238,15 @@ class Accounts:
             await _commit(session, "conflicting queues")
             return _user(row)
 
+    async def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (or enable again) an account; its sessions are ended by the caller."""
+        async with self._sessions() as session:
+            row = await _existing(session, username)
+            row.disabled = disabled
+            row.updated_at = datetime.now(UTC)
+            await _commit(session, "conflicting update")
+            return _user(row)
+
     async def delete_user(self, username: str) -> None:
         async with self._sessions() as session:
             row = await _existing(session, username)
@@ -276,11 +287,12 @@ def _user(row: UserRow) -> User:
         devices=tuple(d.interface for d in row.devices),
         queues={q.queue: q.role for q in row.queues},
         credentials_version=hashlib.sha256(row.password_hash.encode()).hexdigest()[:16],
+        disabled=bool(row.disabled),
     )
 
 
 def _username(value: str) -> str:
-    if not isinstance(value, str) or not USERNAME_RE.match(value):
+    if not isinstance(value, str) or not USERNAME_RE.fullmatch(value):
         raise InvalidInput(
             f"user name {value!r}: 1-64 of a-z 0-9 . _ -, starting with a letter or digit"
         )
@@ -294,7 +306,7 @@ def _text(what: str, value: str, limit: int) -> str:
 
 
 def _email(value: str) -> str:
-    if value and not EMAIL_RE.match(value):
+    if value and not EMAIL_RE.fullmatch(value):
         raise InvalidInput(f"e-mail address {value!r} is not valid")
     return value
 
@@ -318,7 +330,7 @@ def _devices(devices: Sequence[str]) -> list[UserDevice]:
     if isinstance(devices, str):
         raise InvalidInput("devices must be a list of interfaces")
     for device in devices:
-        if not isinstance(device, str) or not INTERFACE_RE.match(device):
+        if not is_interface(device):
             raise InvalidInput(f"device {device!r} is not an interface like PJSIP/1001")
     if len(set(devices)) != len(devices):
         raise InvalidInput("a device is listed twice")
@@ -328,7 +340,7 @@ def _devices(devices: Sequence[str]) -> list[UserDevice]:
 def _queues(queues: Mapping[str, str], role: str) -> list[UserQueue]:
     links = []
     for queue, queue_role in sorted(queues.items()):
-        if not isinstance(queue, str) or not QUEUE_RE.match(queue):
+        if not is_queue(queue):
             raise InvalidInput(f"queue name {queue!r} is not valid")
         _choice(f"role in queue {queue}", queue_role, QUEUE_ROLES)
         # Supervising a queue is a supervisor's or an admin's job, never a plain agent's.

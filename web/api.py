@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from acd.names import display_name
 from standardiste.agent_state import AgentRequest
 from standardiste.errors import InvalidInput
 from standardiste.permissions import Action, View, check_subscription, scope_of
@@ -45,12 +46,11 @@ async def login(request: web.Request) -> web.Response:
     body = await read_model(request, LoginRequest)
     username = body.username.strip().lower()
     password = body.password
-    address = request.remote or ""
     limiter = request.app[LIMITER]
-    await limiter.check(username, address)
+    address = limiter.address(request)
+    await limiter.attempt(username, address)  # counted before the check: no concurrent bypass
     user = await request.app[ACCOUNTS].authenticate(username, password)
     if user is None:
-        await limiter.failed(username, address)
         raise InvalidCredentials("wrong user name or password")
     await limiter.succeeded(username, address)
     token = await start_session(request, user)
@@ -175,6 +175,5 @@ def _device(user: User, requested: str | None) -> str:
 
 
 def _member_name(user: User) -> str:
-    """The name Asterisk shows for the member (agent_state allows 64 printable chars)."""
-    name = user.display_name[:64]
-    return name if name.isprintable() else ""
+    """The name Asterisk shows for the member: sanitised, never refused (``acd.names``)."""
+    return display_name(user.display_name)

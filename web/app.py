@@ -12,22 +12,23 @@ from aiohttp import web
 
 from standardiste.mirror import MirrorReader
 from web.accounts import Accounts
-from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SETTINGS
+from web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SESSIONS, SETTINGS
 from web.deps import WebDeps
 from web.errors import error_middleware
 from web.figures import day_of
-from web.live import LiveHub, close_websockets, start_follower
+from web.live import LiveHub, close_websockets, start_follower, watch_ended_sessions
 from web.pages import setup_pages
 from web.ratelimit import LoginLimiter
 from web.routes import add_api_routes
-from web.security import cookie_storage, csrf_middleware, security_headers, session_middleware
+from web.security import csrf_middleware, security_headers, session_middleware
+from web.sessions import SessionStore
 from web.settings import WebAppSettings
 
 
 def init_app(deps: WebDeps) -> web.Application:
     settings = deps.web or WebAppSettings.from_settings(deps.settings)
     # Outermost first: errors wrap everything; the session is loaded before CSRF needs it.
-    sessions = session_middleware(cookie_storage(settings))
+    sessions = session_middleware(settings)
     app = web.Application(
         middlewares=[error_middleware, sessions, csrf_middleware],
         client_max_size=settings.max_body_bytes,
@@ -41,8 +42,12 @@ def init_app(deps: WebDeps) -> web.Application:
         deps.keys,
         max_failures=settings.login_max_failures,
         window=settings.login_window,
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        trusted_proxies=settings.trusted_proxies,
     )
     app[MIRROR] = reader
+    app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)
     app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
 
     add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
@@ -51,4 +56,5 @@ def init_app(deps: WebDeps) -> web.Application:
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_websockets)
     app.cleanup_ctx.append(start_follower)
+    app.cleanup_ctx.append(watch_ended_sessions)  # closes the websockets of ended sessions
     return app

@@ -11,6 +11,7 @@ from standardiste.mirror import MirrorReader
 from web.accounts import Accounts
 from web.deps import WebDeps
 from web.ratelimit import LoginLimiter
+from web.sessions import SessionStore
 from web.settings import WebAppSettings
 
 if TYPE_CHECKING:
@@ -21,4 +22,5 @@ SETTINGS = web.AppKey("web_settings", WebAppSettings)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 LIMITER = web.AppKey("login_limiter", LoginLimiter)
 MIRROR = web.AppKey("mirror_reader", MirrorReader)
+SESSIONS = web.AppKey("sessions", SessionStore)
 HUB: web.AppKey[LiveHub] = web.AppKey("live_hub")

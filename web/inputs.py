@@ -8,17 +8,18 @@ Every problem is an ``InvalidInput``, which the error middleware turns into a 40
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from aiohttp import web
 
+from acd.names import QUEUE_RE
 from standardiste.errors import InvalidInput
+from web.body import read_form, read_json
 from web.errors import UnsupportedMediaType
 from web.security import CSRF_FIELD, FORM_TYPES
 
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")  # web.schemas.QueueName
+# One definition of the names the PBX accepts (acd.names); web.schemas.QueueName uses it.
+QUEUE_NAME_RE = QUEUE_RE
 LIST_FIELDS = frozenset({"queues"})
 MAX_QUEUES = 200
 
@@ -28,15 +29,12 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     if not request.body_exists:
         return {}
     if request.content_type == "application/json":
-        try:
-            data = json.loads(await request.text())
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("the body is not valid JSON") from None
+        data = await read_json(request)
         if not isinstance(data, dict):
             raise InvalidInput("the body must be a JSON object")
         return data
     if request.content_type in FORM_TYPES:
-        form = await request.post()
+        form = await read_form(request)
         body: dict[str, Any] = {}
         for name in set(form.keys()) - {CSRF_FIELD}:
             values = form.getall(name)

@@ -17,7 +17,13 @@ the batch touched; ``users``: owners of the devices in it); ``error`` (``code``,
 ``message``); ``resync_required``. Client to server: ``{"type": "subscribe", "queues":
 [...] | null}``, answered by a fresh ``snapshot`` of those queues, or an ``error`` when one
 of them is not the user's to see. Permissions are re-read from the database on connect and
-on each subscribe.
+on each subscribe, and the session is checked again on each subscribe.
+
+A websocket belongs to a server-side session (``web.sessions``). When sessions end —
+log-out, account disabled, password changed, in this process or any other — the store
+announces it on a Redis Stream; :func:`watch_ended_sessions` closes the matching websockets
+with code 4001 at once. Whenever it (re)starts following the announcements it also checks
+every open websocket's session, in case some ended while it was not following.
 """
 
 from __future__ import annotations
@@ -40,11 +46,12 @@ from acd.state import Entity
 from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
 from standardiste.permissions import View, check_subscription
-from web.appkeys import ACCOUNTS, HUB, SETTINGS
+from web.appkeys import ACCOUNTS, HUB, SESSIONS, SETTINGS
 from web.errors import Forbidden, error_body
 from web.figures import queue_figures
 from web.overview import Batch, Directory, changes_message, enrich, overview, touched_queues
-from web.security import check_origin, current_user, scope_for
+from web.security import check_origin, current_user, get_session, scope_for, session_valid_for
+from web.sessions import Ended
 
 log = structlog.get_logger(__name__)
 
@@ -67,19 +74,20 @@ class LiveClient:
         request: web.Request,
         view: View,
         *,
-        credentials_version: str,
+        session_id: str,
         buffer: int,
         send_timeout: float,
     ) -> None:
         self.ws = ws
         self.view = view
-        self.credentials_version = credentials_version  # the session's: re-checked on subscribe
+        self.session_id = session_id  # re-checked on subscribe; ends it when it ends
         self._request = request
         self._limit = buffer
         self._send_timeout = send_timeout
         self._pending: deque[str] = deque()
         self._wake = asyncio.Event()
         self.dropped = False
+        self.ended = False  # its session ended: close with 4001, send nothing more
 
     @property
     def username(self) -> str:
@@ -98,12 +106,22 @@ class LiveClient:
         self._wake.set()
         return True
 
+    def end(self) -> None:
+        """The session ended: nothing more is sent; the pump closes with 4001."""
+        self.ended = True
+        self._pending.clear()
+        self._wake.set()
+
     async def pump(self) -> None:
         """Send queued messages in order; after a drop, say so and close with 4000."""
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                if self.ended:
+                    async with asyncio.timeout(self._send_timeout):
+                        await self.ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
+                    return
                 while self._pending:
                     await self._send(self._pending.popleft())
                 if self.dropped:
@@ -161,6 +179,19 @@ class LiveHub:
 
     def remove(self, client: LiveClient) -> None:
         self.clients.discard(client)
+
+    def end_sessions(self, ended: Ended) -> int:
+        """Close the websockets of ended sessions; how many."""
+        closing = [
+            c
+            for c in self.clients
+            if c.session_id in ended.sessions or (ended.username and c.username == ended.username)
+        ]
+        for client in closing:
+            self.clients.discard(client)
+            client.end()
+            log.info("web.live.session_ended", user=client.username)
+        return len(closing)
 
     async def close_all(self, timeout: float = 2.0) -> None:
         """Close every websocket (app shutdown): their handlers then finish on their own."""
@@ -271,11 +302,13 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
         heartbeat=settings.ws_heartbeat, max_msg_size=MAX_CLIENT_MESSAGE, timeout=5.0
     )
     await ws.prepare(request)
+    record = await get_session(request)
+    assert record is not None  # current_user found it
     client = LiveClient(
         ws,
         request,
         view,
-        credentials_version=user.credentials_version,
+        session_id=record.id,
         buffer=settings.ws_buffer,
         send_timeout=settings.ws_send_timeout,
     )
@@ -293,6 +326,9 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
                 # The socket is upgraded: no HTTP error any more, tell the client and go on.
                 log.warning("web.live.message_failed", user=client.username, error=str(exc))
                 client.offer(dumps({"type": "error", **error_body("unavailable", "try again")}))
+            except Exception:  # a bug: logged with its traceback; this client is told, not cut
+                log.exception("web.live.message_error", user=client.username)
+                client.offer(dumps({"type": "error", **error_body("internal_error", "error")}))
     finally:
         hub.remove(client)
         if client.dropped and not pump.done():
@@ -308,16 +344,18 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
     """Handle one client message; False when the connection must end."""
     try:
         message = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the limit
         message = None
     if not isinstance(message, dict) or message.get("type") != "subscribe":
         client.offer(dumps({"type": "error", **error_body("invalid_input", "unknown message")}))
         return True
     accounts = request.app[ACCOUNTS]
+    record = await request.app[SESSIONS].get(client.session_id)
     user = await accounts.get(client.username)
-    if user is None or user.credentials_version != client.credentials_version:
+    if record is None or not session_valid_for(record, user):
         await client.ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
         return False
+    assert user is not None
     scope = await scope_for(request, user)
     try:
         queues = message.get("queues")
@@ -344,6 +382,45 @@ async def start_follower(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def watch_ended_sessions(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: follow the ended-session announcements of every process; close sockets."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(_follow_ended_sessions(app, stop), name="web-live-sessions")
+    yield
+    # The flag as well as the cancellation: should a library turn the cancellation into a
+    # connection error, the loop would otherwise retry forever.
+    stop.set()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _follow_ended_sessions(
+    app: web.Application, stop: asyncio.Event, backoff_max: float = 5.0
+) -> None:
+    hub, store = app[HUB], app[SESSIONS]
+    delay = 0.1
+    while not stop.is_set():
+        try:
+            # aclosing: the generator is finalised when this task is cancelled, not at GC.
+            async with contextlib.aclosing(store.announcements()) as announcements:
+                async for ended in announcements:
+                    delay = 0.1
+                    if ended.resubscribed:  # anything announced while we were away?
+                        alive = await store.alive(c.session_id for c in hub.clients)
+                        gone = frozenset(sid for sid, ok in alive.items() if not ok)
+                        ended = Ended(sessions=gone)
+                    hub.end_sessions(ended)
+        except (RedisError, OSError) as exc:
+            if stop.is_set():
+                return
+            log.warning("web.live.sessions_unavailable", error=str(exc))
+        except Exception:  # a bug must not stop sessions from ending: log, resubscribe
+            log.exception("web.live.sessions_watch_failed")
+        await asyncio.sleep(delay * (0.5 + random.random()))
+        delay = min(backoff_max, delay * 2)
+
+
 async def close_websockets(app: web.Application) -> None:
     """on_shutdown: close the live sockets so their handlers end before cleanup."""
     await app[HUB].close_all()
@@ -357,4 +434,5 @@ __all__ = [
     "close_websockets",
     "live_handler",
     "start_follower",
+    "watch_ended_sessions",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from standardiste.history.models import Base, BigIntId
@@ -32,6 +32,8 @@ class UserRow(Base):
     role: Mapped[str]
     language: Mapped[str]
     time_zone: Mapped[str]  # "" = the contact center's
+    # Cannot log in; set by ``standardiste user disable`` (migration 0003).
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

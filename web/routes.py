@@ -66,8 +66,9 @@ ROUTES: tuple[Route, ...] = (
         api.login,
         "Log in",
         auth="public",
-        description="Opens a session (HttpOnly cookie) and returns the CSRF token. Failed "
-        "log-ins are limited per user name and address: past the limit, 429 with Retry-After, "
+        description="Opens a server-side session (HttpOnly cookie with a random id) and "
+        "returns the CSRF token. Attempts are limited (by default 5 per user name and "
+        "address, 20 per account, 50 per address in 5 minutes): then 429 with Retry-After, "
         "even for the right password.",
         body=LoginRequest,
         body_required=True,
@@ -80,6 +81,8 @@ ROUTES: tuple[Route, ...] = (
         "logout",
         api.logout,
         "Log out",
+        description="Ends the session server-side: the cookie is worth nothing after, and its "
+        "websockets are closed with code 4001.",
         auth="csrf",
         replies=(Reply(204, "logged out"),),
     ),

@@ -1,13 +1,11 @@
 """Sessions, CSRF, origins and response headers.
 
-Sessions are aiohttp-session's ``EncryptedCookieStorage``: the whole session is a Fernet
-token (AES-128-CBC + HMAC-SHA256, with a timestamp checked against ``session_max_age``) in an
-HttpOnly, SameSite=Lax cookie. The middleware and ``get_session`` are our own few lines
-rather than aiohttp-session's, which store state on the request under plain string keys
-(aiohttp 3.14 warns about those on every request). Nothing is stored server-side; a
-session ends when its cookie expires, on logout, or when the user's password changes
-(``credentials_version`` no longer matches) or the user is deleted (checked on every
-request).
+Sessions are server-side (:mod:`web.sessions`, in Redis): the HttpOnly, SameSite=Lax cookie
+holds only a random token. A session ends when it expires (``session_max_age`` after the
+log-in), on log-out (the record is deleted: a copied cookie is worth nothing afterwards),
+and, everywhere at once, when the account is disabled or its password changes
+(``SessionStore.end_user``). Each request also checks that the user still exists, is not
+disabled and has the credentials version of the log-in.
 
 CSRF: each session holds a random token, returned by the log-in and ``GET /api/v1/me``.
 Every request that changes state (any method but GET/HEAD/OPTIONS) must send it, as the
@@ -19,39 +17,41 @@ itself has no session yet: it is protected by the origin check, SameSite and its
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
-import stat
-import tempfile
-from pathlib import Path
+from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from aiohttp_session import Session
-from aiohttp_session.cookie_storage import EncryptedCookieStorage
-from cryptography.fernet import Fernet
 
-from standardiste.config import ConfigError
 from standardiste.permissions import Scope, scope_of
 from web.accounts import User
-from web.appkeys import ACCOUNTS, SETTINGS
+from web.appkeys import ACCOUNTS, SESSIONS, SETTINGS
+from web.body import read_form
 from web.errors import JSON_PATH_PREFIXES, CsrfFailed, Forbidden, Handler, Unauthenticated
+from web.sessions import SessionRecord
 from web.settings import WebAppSettings
 
 log = structlog.get_logger(__name__)
 
-SESSION_USER = "user"
-SESSION_CSRF = "csrf"
-SESSION_VERSION = "cv"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 LOGIN_ROUTE = "login"  # route name of POST /api/v1/session
 _USER = web.RequestKey("user", User)
-_SESSION = web.RequestKey("session", Session)
-_STORAGE = web.RequestKey("session_storage", EncryptedCookieStorage)
+
+
+@dataclass
+class _RequestSession:
+    """This request's session, loaded once; what the response must do to the cookie."""
+
+    loaded: bool = False
+    record: SessionRecord | None = None
+    new_token: str | None = None  # set the cookie
+    ended: bool = False  # delete the cookie
+
+
+_STATE = web.RequestKey("session_state", _RequestSession)
 
 # No inline scripts or styles, nothing from elsewhere, never framed.
 CSP = (
@@ -61,129 +61,98 @@ CSP = (
 )
 
 
-# -------------------------------------------------------------------- session key
-def session_fernet(web_settings: WebAppSettings) -> Fernet:
-    """The Fernet of the session cookies: the configured key, or the key file's."""
-    if web_settings.secret_key:
-        return _fernet(web_settings.secret_key.encode(), "setting web.secret_key")
-    return _fernet(_key_file(web_settings.secret_key_file), str(web_settings.secret_key_file))
-
-
-def _fernet(key: bytes, source: str) -> Fernet:
-    try:
-        return Fernet(key)
-    except ValueError:
-        raise ConfigError(
-            f"{source}: not a Fernet key (32 url-safe base64-encoded bytes)"
-        ) from None
-
-
-def _key_file(path: Path) -> bytes:
-    """Read the key file, or create it (mode 0600) with a fresh key on first start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    # Written whole to a temporary file, then linked into place: link() fails if the file
-    # exists, so of several web processes starting at once one key wins, and no process
-    # ever reads a key file that is still being written (O_EXCL alone allowed that).
-    fd, tmp = tempfile.mkstemp(prefix=".session-key-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(key + b"\n")
-        os.link(tmp, path)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            log.warning("web.session_key_permissions_fixed", path=str(path), mode=oct(mode))
-            path.chmod(0o600)
-        return path.read_bytes().strip()
-    finally:
-        os.unlink(tmp)
-    log.info("web.session_key_created", path=str(path))
-    return key
-
-
-def cookie_storage(web_settings: WebAppSettings) -> EncryptedCookieStorage:
-    return EncryptedCookieStorage(
-        session_fernet(web_settings),
-        cookie_name=web_settings.cookie_name,
-        max_age=web_settings.session_max_age,
-        httponly=True,
-        samesite="Lax",
-        secure=web_settings.cookie_secure,
-        path="/",
-    )
-
-
-def session_middleware(storage: EncryptedCookieStorage) -> Middleware:
-    """Loads the session on demand; writes the cookie back if the session changed."""
+# -------------------------------------------------------------------- the cookie
+def session_middleware(settings: WebAppSettings) -> Middleware:
+    """Sets or deletes the session cookie when the handler started or ended a session."""
 
     @web.middleware
     async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[_STORAGE] = storage
+        request[_STATE] = _RequestSession()
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # a redirect after a form post carries the cookie too
-            await _save(request, exc)
+            _write_cookie(request, exc, settings)
             raise
         if isinstance(response, web.Response) and not response.prepared:
-            await _save(request, response)  # not a websocket or a stream: headers still open
+            _write_cookie(request, response, settings)  # not a websocket: headers still open
         return response
 
     return sessions
 
 
-async def _save(request: web.Request, response: web.StreamResponse) -> None:
-    session = request.get(_SESSION)
-    if session is not None and session._changed:
-        await request[_STORAGE].save_session(request, response, session)
+def _write_cookie(
+    request: web.Request, response: web.StreamResponse, settings: WebAppSettings
+) -> None:
+    state = request[_STATE]
+    if state.new_token is not None:
+        response.set_cookie(
+            settings.cookie_name,
+            state.new_token,
+            max_age=settings.session_max_age,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=settings.cookie_secure,
+        )
+    elif state.ended:
+        response.del_cookie(settings.cookie_name, path="/")
 
 
-async def get_session(request: web.Request) -> Session:
-    """This request's session (empty and new when the cookie is missing, expired or forged)."""
-    if _SESSION not in request:
-        request[_SESSION] = await request[_STORAGE].load_session(request)
-    return request[_SESSION]
-
-
-async def new_session(request: web.Request) -> Session:
-    """Replace this request's session with a fresh one (at log-in: no fixation)."""
-    session = await request[_STORAGE].new_session()
-    request[_SESSION] = session
-    return session
+async def get_session(request: web.Request) -> SessionRecord | None:
+    """This request's session; None when the cookie is missing, unknown, ended or expired."""
+    state = request[_STATE]
+    if not state.loaded:
+        token = request.cookies.get(request.app[SETTINGS].cookie_name, "")
+        state.record = await request.app[SESSIONS].load(token)
+        state.loaded = True
+    return state.record
 
 
 # -------------------------------------------------------------------- the user
 async def start_session(request: web.Request, user: User) -> str:
     """A fresh session for ``user`` (never reuse one opened before the log-in); its token."""
-    session = await new_session(request)
-    token = secrets.token_urlsafe(32)
-    session[SESSION_USER] = user.username
-    session[SESSION_CSRF] = token
-    session[SESSION_VERSION] = user.credentials_version
-    return token
+    token, record = await request.app[SESSIONS].create(user.username, user.credentials_version)
+    state = request[_STATE]
+    state.loaded, state.record, state.new_token = True, record, token
+    return record.csrf
 
 
 async def end_session(request: web.Request) -> None:
-    (await get_session(request)).invalidate()
+    """Log-out: the session is deleted server-side (its websockets close) and the cookie."""
+    record = await get_session(request)
+    if record is not None:
+        await request.app[SESSIONS].end(record)
+    state = request[_STATE]
+    state.record, state.new_token, state.ended = None, None, True
 
 
 async def csrf_token(request: web.Request) -> str:
-    return str((await get_session(request)).get(SESSION_CSRF, ""))
+    record = await get_session(request)
+    return record.csrf if record is not None else ""
 
 
 async def current_user(request: web.Request) -> User:
     """The logged-in user, reloaded from the database (roles and queues are current)."""
     if _USER in request:
         return request[_USER]
-    session = await get_session(request)
-    username = session.get(SESSION_USER)
-    if not isinstance(username, str):
+    record = await get_session(request)
+    if record is None:
         raise Unauthenticated("log in first")
-    user = await request.app[ACCOUNTS].get(username)
-    if user is None or not _same(session.get(SESSION_VERSION), user.credentials_version):
+    user = await request.app[ACCOUNTS].get(record.username)
+    if not session_valid_for(record, user):
         raise Unauthenticated("your session has ended; log in again")
+    assert user is not None  # session_valid_for checked it
     request[_USER] = user
     return user
+
+
+def session_valid_for(record: SessionRecord, user: User | None) -> bool:
+    """The account still exists, is enabled and has the password of the log-in."""
+    return (
+        user is not None
+        and not user.disabled
+        and _same(record.credentials_version, user.credentials_version)
+    )
 
 
 async def scope_for(request: web.Request, user: User) -> Scope:
@@ -224,11 +193,10 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise CsrfFailed("cross-origin request refused")
     if request.match_info.route.name == LOGIN_ROUTE:
         return await handler(request)
-    session = await get_session(request)
-    expected = session.get(SESSION_CSRF)
-    if not isinstance(expected, str) or SESSION_USER not in session:
+    record = await get_session(request)
+    if record is None:
         raise Unauthenticated("log in first")
-    if not _same(await _supplied_token(request), expected):
+    if not _same(await _supplied_token(request), record.csrf):
         raise CsrfFailed("missing or wrong CSRF token")
     return await handler(request)
 
@@ -238,7 +206,7 @@ async def _supplied_token(request: web.Request) -> str | None:
     if header is not None:
         return header
     if request.content_type in FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)  # cached: the handler reads it again
+        value = (await read_form(request)).get(CSRF_FIELD)  # cached: the handler reads it too
         return value if isinstance(value, str) else None
     return None
 
@@ -259,15 +227,14 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "check_origin",
-    "cookie_storage",
     "csrf_middleware",
     "csrf_token",
     "current_user",
     "end_session",
     "get_session",
-    "new_session",
     "session_middleware",
     "scope_for",
     "security_headers",
+    "session_valid_for",
     "start_session",
 ]

@@ -110,7 +110,6 @@ async def deployment(
         "STANDARDISTE_REDIS_PREFIX": keys.prefix,
         "STANDARDISTE_DATABASE_URL": db,
         "STANDARDISTE_DATABASE_BUFFER_PATH": str(tmp_path / "buffer.jsonl"),
-        "STANDARDISTE_WEB_SECRET_KEY_FILE": str(tmp_path / "web-session.key"),
         "STANDARDISTE_WEB_COMMAND_TIMEOUT": "3",
         "STANDARDISTE_ASTERISK_QUEUE_LOG_ENABLED": "false",  # the sandbox's whole day: not ours
         "STANDARDISTE_LOG_LEVEL": "warning",

@@ -14,7 +14,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
-from cryptography.fernet import Fernet
 from live import asterisk_view, converged, eventually, sql_rows
 
 from standardiste.composition import BridgeProcess as Bridge
@@ -60,7 +59,7 @@ async def server(bridge: Bridge) -> AsyncIterator[TestServer]:
         "bob", PASSWORD, display_name="Bob", devices=[BOB],
         queues={"sales": "agent", "support": "agent"},
     )  # fmt: skip
-    web_settings = WebAppSettings(secret_key=Fernet.generate_key().decode())
+    web_settings = WebAppSettings()
     deps = replace(
         web_deps(bridge.settings, bridge.redis, bridge.history.store.engine, web=web_settings),
         hasher=HASHER,

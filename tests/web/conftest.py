@@ -14,7 +14,6 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 HERE = Path(__file__).resolve().parent
@@ -111,7 +110,7 @@ def agents(redis_client: aioredis.Redis, keys: RedisKeys) -> FakeAgents:
 @pytest.fixture
 def knobs() -> Knobs:
     return Knobs(
-        web=WebAppSettings(secret_key=Fernet.generate_key().decode(), ws_send_timeout=30.0),
+        web=WebAppSettings(ws_send_timeout=30.0),
         health=Health(ami=True, redis=True, database=True),
     )
 

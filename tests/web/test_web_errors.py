@@ -41,8 +41,9 @@ def test_every_error_class_has_a_status() -> None:
 
 def test_codes_are_unique() -> None:
     _import_everything()
-    codes = [cls.code for cls in error_classes()]
-    assert len(codes) == len(set(codes))
+    # A class that names its own code names a new one (a subclass may share its base's).
+    codes = [cls.code for cls in error_classes() if "code" in cls.__dict__]
+    assert len(codes) == len(set(codes)), sorted(codes)
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -19,7 +17,6 @@ from standardiste.config import ConfigError, Settings
 from standardiste.redis_keys import RedisKeys
 from web.app import init_app
 from web.deps import Health, WebDeps
-from web.security import session_fernet
 from web.settings import WebAppSettings
 
 
@@ -85,42 +82,20 @@ async def test_redis_down(dead_redis_server: TestServer, accounts: object) -> No
         await b.close()
 
 
-def test_session_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
-    path = tmp_path / "var" / "web-session.key"
-    settings = WebAppSettings(secret_key_file=path)
-    first = session_fernet(settings)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    token = first.encrypt(b"x")
-    assert session_fernet(settings).decrypt(token) == b"x"  # same key on the next start
-    path.chmod(0o644)
-    session_fernet(settings)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-def test_bad_session_keys_are_configuration_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="web.secret_key"):
-        session_fernet(WebAppSettings(secret_key="too short"))
-    bad = tmp_path / "key"
-    bad.write_text("garbage")
-    bad.chmod(0o600)
-    with pytest.raises(ConfigError, match="not a Fernet key"):
-        session_fernet(WebAppSettings(secret_key_file=bad))
-
-
 def test_web_settings_read_new_config_fields_once_they_exist() -> None:
     @dataclass(frozen=True)
     class FutureWebSettings:  # config.WebSettings once the lead adds the fields
         host: str = "0.0.0.0"
         port: int = 8443
-        secret_key: str = "k"
+        cookie_name: str = "cc_session"
         cookie_secure: bool = True
         allowed_origins: str = "https://cc.example.org, https://cc2.example.org"
 
     settings = replace(Settings(), web=FutureWebSettings())  # type: ignore[arg-type]
     web_settings = WebAppSettings.from_settings(settings)
-    assert (web_settings.port, web_settings.secret_key, web_settings.cookie_secure) == (
+    assert (web_settings.port, web_settings.cookie_name, web_settings.cookie_secure) == (
         8443,
-        "k",
+        "cc_session",
         True,
     )
     assert web_settings.allowed_origins == ("https://cc.example.org", "https://cc2.example.org")

@@ -24,7 +24,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
-from cryptography.fernet import Fernet
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from standardiste.composition import BridgeProcess as Bridge
@@ -78,7 +77,7 @@ async def site_fixture(bridge: Bridge) -> AsyncIterator[Site]:
             bridge.settings,
             bridge.redis,
             bridge.history.store.engine,
-            web=WebAppSettings(secret_key=Fernet.generate_key().decode()),
+            web=WebAppSettings(),
         ),
         hasher=FAST_HASHER,
     )
