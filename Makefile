@@ -13,7 +13,7 @@ test: setup
 test-unit: setup
 	.venv/bin/python -m pytest -ra tests/unit tests/replay
 
-# Ctrl-C stops everything the demo started (see standardiste/demo.py).
+# Ctrl-C stops everything the demo started (see standardiste/tools/demo.py).
 demo: setup
 	.venv/bin/standardiste demo
 

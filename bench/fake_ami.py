@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ami_bridge.wire import Framer
+from standardiste.ami_bridge.wire import Framer
 
 
 class FakeAsterisk:

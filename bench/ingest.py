@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from fake_ami import FakeAsterisk  # noqa: E402
 
-from acd.records import Record  # noqa: E402
-from ami_bridge.baseline import own_parse, panoramisk_parse  # noqa: E402
-from ami_bridge.wire import AmiMessage, Framer  # noqa: E402
+from standardiste.acd.records import Record  # noqa: E402
+from standardiste.ami_bridge.baseline import own_parse, panoramisk_parse  # noqa: E402
+from standardiste.ami_bridge.wire import AmiMessage, Framer  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.logs import configure  # noqa: E402

@@ -50,15 +50,15 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from acd.state import device_of  # noqa: E402
-from ami_bridge.commands import AmiCommands  # noqa: E402
-from ami_bridge.connection import AmiConnection  # noqa: E402
-from ami_bridge.errors import AmiError  # noqa: E402
-from ami_bridge.wire import AmiMessage  # noqa: E402
-from standardiste import sandbox as sb  # noqa: E402
+from standardiste.acd.state import device_of  # noqa: E402
+from standardiste.ami_bridge.commands import AmiCommands  # noqa: E402
+from standardiste.ami_bridge.connection import AmiConnection  # noqa: E402
+from standardiste.ami_bridge.errors import AmiError  # noqa: E402
+from standardiste.ami_bridge.wire import AmiMessage  # noqa: E402
 from standardiste.config import AmiSettings  # noqa: E402
 from standardiste.mirror import MirrorReader  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
+from standardiste.tools import sandbox as sb  # noqa: E402
 
 CONFIG_DIR = REPO / "config" / "asterisk"
 LOAD_FILES = {"queues.conf": "load-queues.conf", "extensions.conf": "load-extensions.conf"}

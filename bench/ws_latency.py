@@ -48,6 +48,7 @@ from fake_ami import FakeAsterisk  # noqa: E402
 from ingest import NullSink  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from standardiste.accounts import Accounts  # noqa: E402
 from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
@@ -55,10 +56,9 @@ from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.logs import configure  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorSnapshot  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
-from web.accounts import Accounts  # noqa: E402
-from web.app import init_app  # noqa: E402
-from web.process import web_deps  # noqa: E402
-from web.settings import WebAppSettings  # noqa: E402
+from standardiste.web.app import init_app  # noqa: E402
+from standardiste.web.process import web_deps  # noqa: E402
+from standardiste.web.settings import WebAppSettings  # noqa: E402
 
 QUEUE = "bench"
 USER, PASSWORD = "sup", "bench-password"

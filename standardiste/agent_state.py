@@ -14,11 +14,16 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from acd.model import ContactCenter
-from acd.names import is_interface
-from acd.state import Member, member_key
-from ami_bridge.commands import AmiCommands
-from ami_bridge.errors import AmiActionError, AmiConnectionLost, AmiNotConnected, AmiTimeout
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.names import is_interface
+from standardiste.acd.state import Member, member_key
+from standardiste.ami_bridge.commands import AmiCommands
+from standardiste.ami_bridge.errors import (
+    AmiActionError,
+    AmiConnectionLost,
+    AmiNotConnected,
+    AmiTimeout,
+)
 from standardiste.errors import (
     AsteriskRefused,
     InvalidInput,

@@ -18,12 +18,12 @@ from typing import Protocol
 
 import structlog
 
-from acd.events import Snapshot
-from acd.model import ContactCenter, Outcome
-from acd.records import Record
-from acd.state import Change, Reset
-from ami_bridge.translate import BadMessage, translate
-from ami_bridge.wire import AmiMessage
+from standardiste.acd.events import Snapshot
+from standardiste.acd.model import ContactCenter, Outcome
+from standardiste.acd.records import Record
+from standardiste.acd.state import Change, Reset
+from standardiste.ami_bridge.translate import BadMessage, translate
+from standardiste.ami_bridge.wire import AmiMessage
 from standardiste.journal import CommandJournal
 
 log = structlog.get_logger(__name__)

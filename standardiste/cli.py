@@ -14,7 +14,7 @@ from standardiste.logs import configure
 
 
 def _sandbox(settings: Settings, action: str) -> int:
-    from standardiste import sandbox
+    from standardiste.tools import sandbox
 
     root = sandbox.root_path(settings.sandbox.cache_dir)
     if action == "up":
@@ -58,7 +58,7 @@ async def _run_bridge(settings: Settings) -> None:
 
 
 async def _run_web(settings: Settings) -> None:
-    from web.process import web_from_settings
+    from standardiste.web.process import web_from_settings
 
     stop = _stop_on_signals()
     async with web_from_settings(settings) as url:
@@ -67,7 +67,7 @@ async def _run_web(settings: Settings) -> None:
 
 
 async def _run_demo(settings: Settings, seed: int | None) -> int:
-    from standardiste.demo import DemoError, DemoOptions, run_demo
+    from standardiste.tools.demo import DemoError, DemoOptions, run_demo
 
     stop = asyncio.Event()
 
@@ -108,7 +108,7 @@ def _read_password() -> str | None:
 
 async def _user(settings: Settings, args: argparse.Namespace) -> int:
     from standardiste.errors import StandardisteError
-    from web import user_admin
+    from standardiste.web import user_admin
 
     try:
         if args.user_command == "add":
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure(settings.log_level)
     if args.command == "sandbox":
-        from standardiste.sandbox import SandboxError
+        from standardiste.tools.sandbox import SandboxError
 
         try:
             return _sandbox(settings, args.action)

@@ -23,13 +23,13 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 
-from acd.day import day_of, start_of_day
-from acd.model import ContactCenter
-from ami_bridge.commands import AmiCommands
-from ami_bridge.connection import AmiConnection
-from ami_bridge.translate import EVENT_CLASSES
 from standardiste import queues_conf
+from standardiste.acd.day import day_of, start_of_day
+from standardiste.acd.model import ContactCenter
 from standardiste.agent_state import AgentRequest, AgentStateService
+from standardiste.ami_bridge.commands import AmiCommands
+from standardiste.ami_bridge.connection import AmiConnection
+from standardiste.ami_bridge.translate import EVENT_CLASSES
 from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
 from standardiste.command_bus import CommandServer

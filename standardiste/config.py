@@ -72,6 +72,11 @@ class SandboxSettings:
     # The checkout's config/asterisk/, wherever the command is run from.
     config_dir: Path = Path(__file__).resolve().parents[1] / "config" / "asterisk"
 
+    @property
+    def root(self) -> Path:
+        """Where the sandbox's Asterisk root is kept (``standardiste.tools.sandbox``)."""
+        return self.cache_dir.expanduser().resolve() / "asterisk-root"
+
 
 @dataclass(frozen=True)
 class WebSettings:

@@ -49,6 +49,16 @@ class Forbidden(StandardisteError):
     code = "forbidden"
 
 
+class UnknownUser(StandardisteError):
+    code = "unknown_user"
+
+
+class Conflict(StandardisteError):
+    """The request clashes with what exists (a user name already taken, ...)."""
+
+    code = "conflict"
+
+
 class CommandTimeout(StandardisteError):
     """The bridge did not answer a command in time (it may be down or restarting)."""
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from acd import events as ev
+from standardiste.acd import events as ev
 
 MemberAction = Literal["login", "logout", "pause", "resume"]
 

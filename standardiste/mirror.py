@@ -21,8 +21,8 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from acd.entities import ENTITIES
-from acd.state import Change, Entity, Reset
+from standardiste.acd.entities import ENTITIES
+from standardiste.acd.state import Change, Entity, Reset
 from standardiste.redis_keys import RedisKeys
 
 log = structlog.get_logger(__name__)

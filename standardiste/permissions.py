@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from acd.entities import BY_NAME, device_of, queue_of
-from acd.state import Entity
+from standardiste.acd.entities import BY_NAME, device_of, queue_of
+from standardiste.acd.state import Entity
 
 __all__ = ["queue_of"]  # re-exported: the web filters by it
 from standardiste.errors import Forbidden, InvalidInput
@@ -48,7 +48,7 @@ class Scope:
 
 
 class Account(Protocol):
-    """What the policy needs to know of a user account (``web.accounts.User`` has it)."""
+    """What the policy needs to know of a user account (``standardiste.accounts.User`` has it)."""
 
     @property
     def username(self) -> str: ...

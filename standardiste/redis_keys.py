@@ -36,8 +36,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from acd.entities import ENTITIES
-from acd.state import Entity
+from standardiste.acd.entities import ENTITIES
+from standardiste.acd.state import Entity
 
 __all__ = ["ENTITIES", "RedisKeys"]
 

@@ -15,10 +15,10 @@ from typing import Protocol
 
 import structlog
 
-from ami_bridge.commands import AmiCommands
-from ami_bridge.errors import AmiError
-from ami_bridge.translate import snapshot
-from ami_bridge.wire import AmiMessage
+from standardiste.ami_bridge.commands import AmiCommands
+from standardiste.ami_bridge.errors import AmiError
+from standardiste.ami_bridge.translate import snapshot
+from standardiste.ami_bridge.wire import AmiMessage
 from standardiste.bridge import Bridge
 
 log = structlog.get_logger(__name__)

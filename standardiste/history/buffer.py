@@ -43,7 +43,7 @@ from typing import Self
 
 import structlog
 
-from acd.records import Record, record_from_dict
+from standardiste.acd.records import Record, record_from_dict
 
 log = structlog.get_logger(__name__)
 

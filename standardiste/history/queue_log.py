@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from acd.records import (
+from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
     QueueCallAnswered,

@@ -42,8 +42,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from acd.day import start_of_day
-from acd.records import (
+from standardiste.acd.day import start_of_day
+from standardiste.acd.records import (
     AgentEvent,
     QueueCallAnswered,
     QueueCallCompleted,
@@ -60,7 +60,6 @@ from standardiste.history.models import (
 )
 from standardiste.history.queue_log import BadLine, UnknownAgent, parse_line, records_of
 from standardiste.history.writer import HistoryStore
-from standardiste.sandbox import root_path
 
 log = structlog.get_logger(__name__)
 
@@ -449,7 +448,7 @@ def queue_log_path(settings: Settings) -> Path:
     configured = settings.asterisk.queue_log_path
     if configured is not None:
         return configured
-    return root_path(settings.sandbox.cache_dir) / "var/log/asterisk/queue_log"
+    return settings.sandbox.root / "var/log/asterisk/queue_log"
 
 
 def start_of_today(timezone: str) -> Callable[[], float]:

@@ -39,7 +39,7 @@ from typing import Self
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from acd.records import Record
+from standardiste.acd.records import Record
 from standardiste.history.buffer import BufferFull, DiskBuffer
 from standardiste.history.writer import HistoryStore
 

@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
-from acd.records import (
+from standardiste.acd.records import (
     AgentEvent,
     DeviceCall,
     QueueCallAnswered,

@@ -1,4 +1,4 @@
-"""Integration tests against a real Asterisk (the chroot sandbox of standardiste.sandbox).
+"""Integration tests against a real Asterisk (the chroot sandbox of standardiste.tools.sandbox).
 
 Every test in this folder is marked ``integration``. The session-scoped ``sandbox`` fixture
 builds the root once (cached in $STANDARDISTE_SANDBOX_CACHE_DIR, default ~/.cache/standardiste),
@@ -31,12 +31,12 @@ if str(HERE) not in sys.path:  # for "from ami_raw import ..." whatever pytest's
 from ami_raw import RawAMI  # noqa: E402
 from live import eventually  # noqa: E402
 
-from standardiste import sandbox as sb  # noqa: E402
 from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.mirror import MirrorReader  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
+from standardiste.tools import sandbox as sb  # noqa: E402
 
 REPO = HERE.parents[1]
 CONFIG_DIR = REPO / "config" / "asterisk"

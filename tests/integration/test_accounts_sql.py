@@ -11,12 +11,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from standardiste.account_tables import UserDevice, UserQueue
+from standardiste.accounts import Accounts
 from standardiste.errors import InvalidInput
 from standardiste.history.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
 from standardiste.history.models import Base
-from web.accounts import Accounts
-from web.errors import Conflict, UnknownUser
-from web.models import UserDevice, UserQueue
+from standardiste.web.errors import Conflict, UnknownUser
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 PASSWORD = "a long enough password"

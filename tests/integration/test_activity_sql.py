@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acd.records import (
+from standardiste.acd.records import (
     DeviceCall,
     QueueCallAnswered,
     QueueCallCompleted,

@@ -14,12 +14,12 @@ import pytest
 from ami_raw import RawAMI
 from live import asterisk_view, converged, eventually, mirror_view, sql_rows
 
-from ami_bridge.commands import AmiCommands
 from standardiste.agent_state import Actor
+from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.errors import AsteriskRefused, InvalidInput, UnknownQueue
 from standardiste.mirror import MirrorReader
-from standardiste.sipp import AgentPhone, place_call
+from standardiste.tools.sipp import AgentPhone, place_call
 
 ALICE = "PJSIP/agent1001"
 BOB = "PJSIP/agent1002"

@@ -25,9 +25,9 @@ import redis.asyncio as aioredis
 from ami_raw import RawAMI
 from live import eventually, sql_rows
 
-from standardiste import sandbox as sb
 from standardiste.redis_keys import RedisKeys
-from standardiste.sipp import AgentPhone, Call, place_call
+from standardiste.tools import sandbox as sb
+from standardiste.tools.sipp import AgentPhone, Call, place_call
 
 REPO = Path(__file__).resolve().parents[2]
 AGENTS = {"Alice": ("PJSIP/agent1001", "1001", 5071), "Bob": ("PJSIP/agent1002", "1002", 5072)}

@@ -24,10 +24,10 @@ from ami_raw import RawAMI
 from conftest import CONFIG_DIR, cache_dir
 from live import eventually, sql_rows
 
-from standardiste import sandbox as sb
 from standardiste.config import Settings
-from standardiste.demo import DemoOptions, run_demo
-from standardiste.traffic import DEMO_AGENTS, TrafficConfig
+from standardiste.tools import sandbox as sb
+from standardiste.tools.demo import DemoOptions, run_demo
+from standardiste.tools.traffic import DEMO_AGENTS, TrafficConfig
 
 RUN_S = 20.0
 # Busier than the real demo so that 20 s show both outcomes: more callers than four agents

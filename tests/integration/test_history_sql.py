@@ -28,7 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, delete, func, select
 from structlog.testing import capture_logs
 
-from acd.records import (
+from standardiste.acd.records import (
     AgentEvent,
     DeviceCall,
     QueueCallAnswered,

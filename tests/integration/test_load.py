@@ -19,7 +19,7 @@ if str(BENCH) not in sys.path:
 
 import load as load_bench  # noqa: E402
 
-from standardiste import sandbox as sb  # noqa: E402
+from standardiste.tools import sandbox as sb  # noqa: E402
 
 
 async def test_mirror_and_counters_stay_exact_under_load(sandbox: sb.SandboxInfo) -> None:

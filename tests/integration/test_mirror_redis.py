@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from acd import events as ev
-from acd.model import ContactCenter
+from standardiste.acd import events as ev
+from standardiste.acd.model import ContactCenter
 from standardiste.mirror import MirrorReader, MirrorSnapshot, MirrorWriter, apply_batch
 from standardiste.redis_keys import RedisKeys
 

@@ -11,7 +11,7 @@ from live import eventually, mirror_view, sql_rows
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
 from standardiste.mirror import MirrorReader
-from standardiste.sipp import place_call
+from standardiste.tools.sipp import place_call
 
 ALICE = "PJSIP/agent1001"
 

@@ -16,12 +16,12 @@ from ami_raw import RawAMI
 from live import asterisk_view, converged, eventually, sql_rows
 from test_bridge_live import SUE
 
-from standardiste import sandbox as sb
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.errors import PbxUnavailable
 from standardiste.mirror import MirrorReader
-from standardiste.sipp import place_call
+from standardiste.tools import sandbox as sb
+from standardiste.tools.sipp import place_call
 
 CAROL = "PJSIP/agent1003"
 

@@ -28,11 +28,11 @@ from argon2 import PasswordHasher
 from live import asterisk_view, eventually
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from standardiste import sandbox as sb
+from standardiste.accounts import Accounts
 from standardiste.bridge_status import read_status
 from standardiste.history.migrate import upgrade
 from standardiste.redis_keys import RedisKeys
-from web.accounts import Accounts
+from standardiste.tools import sandbox as sb
 
 BOB = "PJSIP/agent1002"
 PASSWORD = "a long enough password"

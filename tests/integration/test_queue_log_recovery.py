@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from acd.records import AgentEvent, QueueCallAnswered, QueueCallEntered, QueueCallLeft
+from standardiste.acd.records import AgentEvent, QueueCallAnswered, QueueCallEntered, QueueCallLeft
 from standardiste.history import HistoryStore, QueueCounts, upgrade
 from standardiste.history.models import AgentEventRow, QueueCall
 from standardiste.history.recovery import QueueLogRecovery

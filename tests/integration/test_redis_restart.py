@@ -12,12 +12,12 @@ from conftest import settings_for
 from live import asterisk_view, converged, eventually
 from test_mirror_redis import PrivateRedis
 
-from standardiste import sandbox as sb
 from standardiste.agent_state import Actor
 from standardiste.composition import bridge_from_settings
 from standardiste.mirror import MirrorReader
 from standardiste.redis_keys import RedisKeys
-from standardiste.sipp import place_call
+from standardiste.tools import sandbox as sb
+from standardiste.tools.sipp import place_call
 
 
 async def test_mirror_rewritten_after_redis_restart(

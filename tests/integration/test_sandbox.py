@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from ami_raw import AMIError, RawAMI
 
-from standardiste import sandbox as sb
-from standardiste.sipp import AgentPhone, place_call
+from standardiste.tools import sandbox as sb
+from standardiste.tools.sipp import AgentPhone, place_call
 
 
 def test_asterisk_boots(sandbox: sb.SandboxInfo) -> None:

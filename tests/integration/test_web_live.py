@@ -16,12 +16,12 @@ from ami_raw import RawAMI
 from argon2 import PasswordHasher
 from live import asterisk_view, converged, eventually, sql_rows
 
+from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.mirror import MirrorReader
-from web.accounts import Accounts
-from web.app import init_app
-from web.process import web_deps
-from web.settings import WebAppSettings
+from standardiste.web.app import init_app
+from standardiste.web.process import web_deps
+from standardiste.web.settings import WebAppSettings
 
 BOB = "PJSIP/agent1002"
 PASSWORD = "a long enough password"

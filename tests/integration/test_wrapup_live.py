@@ -11,11 +11,11 @@ from typing import Any
 from ami_raw import RawAMI
 from live import converged, eventually
 
-from acd.state import Member
+from standardiste.acd.state import Member
 from standardiste.agent_state import Actor
 from standardiste.bridge import Bridge
 from standardiste.mirror import MirrorReader
-from standardiste.sipp import AgentPhone, place_call
+from standardiste.tools.sipp import AgentPhone, place_call
 
 ALICE = "PJSIP/agent1001"
 WRAPUPTIME = 5  # [inbound-defaults] wrapuptime in config/asterisk/queues.conf

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.model import ContactCenter
-from acd.records import (
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.records import (
     AgentEvent,
     QueueCallAnswered,
     QueueCallCompleted,
@@ -20,8 +20,8 @@ from acd.records import (
     QueueCallLeft,
     Record,
 )
-from ami_bridge.translate import snapshot, translate
-from ami_bridge.wire import AmiMessage, Framer
+from standardiste.ami_bridge.translate import snapshot, translate
+from standardiste.ami_bridge.wire import AmiMessage, Framer
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "transcripts"
 

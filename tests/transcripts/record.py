@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from ami_raw import AMIError, Message, RawAMI  # noqa: E402
 
-from standardiste import sandbox as sb  # noqa: E402
-from standardiste.sipp import AgentPhone, Call, place_call  # noqa: E402
+from standardiste.tools import sandbox as sb  # noqa: E402
+from standardiste.tools.sipp import AgentPhone, Call, place_call  # noqa: E402
 
 CONFIG_DIR = REPO / "config" / "asterisk"
 # Events too chatty to list in the .md order summaries (they stay in the .ami files).

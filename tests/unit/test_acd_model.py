@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from acd import events as ev
-from acd.model import ContactCenter
-from acd.records import AgentEvent, DeviceCall, QueueCallAnswered, QueueCallCompleted, QueueCallLeft
-from acd.state import Reset
+from standardiste.acd import events as ev
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.records import (
+    AgentEvent,
+    DeviceCall,
+    QueueCallAnswered,
+    QueueCallCompleted,
+    QueueCallLeft,
+)
+from standardiste.acd.state import Reset
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 

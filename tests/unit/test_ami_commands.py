@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from ami_bridge.commands import AmiCommands
+from standardiste.ami_bridge.commands import AmiCommands
 
 
 class Recorder:

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from ami_bridge.connection import AmiConnection
-from ami_bridge.errors import (
+from standardiste.ami_bridge.connection import AmiConnection
+from standardiste.ami_bridge.errors import (
     AmiActionError,
     AmiConnectionLost,
     AmiNotConnected,
     AmiTimeout,
 )
-from ami_bridge.wire import AmiMessage, Framer
+from standardiste.ami_bridge.wire import AmiMessage, Framer
 
 SECRET = "s3cret"
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from ami_bridge.baseline import own_parse, panoramisk_parse, synthetic_queue_stream
-from ami_bridge.wire import AmiMessage, Framer, format_action
+from standardiste.ami_bridge.baseline import own_parse, panoramisk_parse, synthetic_queue_stream
+from standardiste.ami_bridge.wire import AmiMessage, Framer, format_action
 
 EVENT_1 = (
     b"Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nChannel: PJSIP/trunk-00000001\r\n"

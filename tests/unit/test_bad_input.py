@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from ami_bridge.translate import BadMessage, translate
-from ami_bridge.wire import AmiMessage, Framer
 from standardiste import cli
+from standardiste.ami_bridge.translate import BadMessage, translate
+from standardiste.ami_bridge.wire import AmiMessage, Framer
 
 
 def msg(**headers: str) -> AmiMessage:
@@ -48,7 +48,7 @@ class _Sink:
 
 async def test_the_bridge_keeps_going_after_a_bad_message() -> None:
     """A garbled message between two good ones costs only itself, and says what was wrong."""
-    from acd.model import ContactCenter
+    from standardiste.acd.model import ContactCenter
     from standardiste.bridge import Bridge
     from standardiste.journal import CommandJournal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from acd.day import day_of, start_of_day
+from standardiste.acd.day import day_of, start_of_day
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

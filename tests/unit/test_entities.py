@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import get_args
 
-from acd.entities import ENTITIES, KINDS, queue_of
-from acd.model import ContactCenter
-from acd.state import Entity
+from standardiste.acd.entities import ENTITIES, KINDS, queue_of
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.state import Entity
 from standardiste.permissions import Scope, can_see
 from standardiste.redis_keys import RedisKeys
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from acd.records import AgentEvent, DeviceCall, QueueCallEntered, Record
+from standardiste.acd.records import AgentEvent, DeviceCall, QueueCallEntered, Record
 from standardiste.history import buffer as buffer_module
 from standardiste.history.buffer import BufferFull, DiskBuffer
 

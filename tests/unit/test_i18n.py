@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from web.i18n import (
+from standardiste.web.i18n import (
     LANGUAGES,
     LOCALES_DIR,
     catalog,
@@ -20,7 +20,7 @@ from web.i18n import (
     translator,
 )
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+WEB = Path(__file__).resolve().parents[2] / "standardiste" / "web"
 
 
 def test_both_catalogs_have_the_same_keys() -> None:
@@ -82,7 +82,7 @@ def test_dynamic_key_families_are_complete() -> None:
     }.items():  # fmt: skip
         for name in names:
             assert f"{family}.{name}" in en, f"{family}.{name}"
-    from web.errors import STATUS_BY_CODE
+    from standardiste.web.errors import STATUS_BY_CODE
 
     for code in STATUS_BY_CODE:
         assert f"error.{code}" in en, code
@@ -144,7 +144,7 @@ def test_missing_key_shows_itself_and_params_fill_in() -> None:
 
 
 def test_time_zones_a_user_may_choose() -> None:
-    from web.i18n import is_time_zone, zone_choices
+    from standardiste.web.i18n import is_time_zone, zone_choices
 
     assert is_time_zone("Europe/Paris") and is_time_zone("UTC") and is_time_zone("US/Eastern")
     for bad in ("", "localtime", "Factory", "europe/paris", "Mars/Base", "../etc/passwd"):

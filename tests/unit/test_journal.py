@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from acd import events as ev
-from acd.model import ContactCenter
-from acd.records import AgentEvent
+from standardiste.acd import events as ev
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.records import AgentEvent
 from standardiste.journal import CommandJournal
 
 DEV = "PJSIP/agent1001"

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from standardiste.logs import configure
-from web.errors import error_middleware
+from standardiste.web.errors import error_middleware
 
 
 @pytest.fixture(autouse=True)

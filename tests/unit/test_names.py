@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 import pytest
 
-from acd.names import display_name, is_queue
-from ami_bridge.commands import AmiCommands
+from standardiste.accounts import _queues
+from standardiste.acd.names import display_name, is_queue
+from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.errors import InvalidInput
-from web.accounts import _queues
-from web.schemas import AgentAction, validate
+from standardiste.web.schemas import AgentAction, validate
 
 
 class Recorder:

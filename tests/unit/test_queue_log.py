@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.records import (
+from standardiste.acd.records import (
     AgentEvent,
     QueueCallAnswered,
     QueueCallCompleted,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from standardiste.errors import NotConfirmed
-from standardiste.sipp import CallOutcome, CallResult
-from standardiste.traffic import (
+from standardiste.tools.sipp import CallOutcome, CallResult
+from standardiste.tools.traffic import (
     DEMO_AGENTS,
     CallerPlan,
     DemoAgent,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from acd.model import ContactCenter
-from acd.records import QueueCallEntered
-from acd.state import Change
-from ami_bridge.translate import snapshot, translate, unescape_c
-from ami_bridge.wire import AmiMessage, Framer
+from standardiste.acd.model import ContactCenter
+from standardiste.acd.records import QueueCallEntered
+from standardiste.acd.state import Change
+from standardiste.ami_bridge.translate import snapshot, translate, unescape_c
+from standardiste.ami_bridge.wire import AmiMessage, Framer
 
 
 def parse(*lines: str) -> AmiMessage:

@@ -23,11 +23,11 @@ if str(HERE) not in sys.path:
 
 from fake_pbx import FakePbx  # noqa: E402
 
-from acd.model import ContactCenter  # noqa: E402
-from acd.records import Record  # noqa: E402
-from acd.state import Change, Reset  # noqa: E402
-from ami_bridge.commands import AmiCommands  # noqa: E402
+from standardiste.acd.model import ContactCenter  # noqa: E402
+from standardiste.acd.records import Record  # noqa: E402
+from standardiste.acd.state import Change, Reset  # noqa: E402
 from standardiste.agent_state import AgentStateService  # noqa: E402
+from standardiste.ami_bridge.commands import AmiCommands  # noqa: E402
 from standardiste.bridge import Bridge  # noqa: E402
 from standardiste.journal import CommandJournal  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ami_bridge.connection import AmiResponse
-from ami_bridge.errors import AmiActionError
-from ami_bridge.wire import AmiMessage, Framer
+from standardiste.ami_bridge.connection import AmiResponse
+from standardiste.ami_bridge.errors import AmiActionError
+from standardiste.ami_bridge.wire import AmiMessage, Framer
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "transcripts"
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import Harness, records_of
 from fake_pbx import transcript
 
-from acd.records import AgentEvent
+from standardiste.acd.records import AgentEvent
 from standardiste.agent_state import AgentRequest
 from standardiste.errors import AsteriskRefused, Forbidden, NotConfirmed
 from standardiste.permissions import Scope

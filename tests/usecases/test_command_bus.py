@@ -18,7 +18,7 @@ from standardiste.command_bus import CommandClient, CommandServer
 from standardiste.errors import CommandTimeout, Forbidden, UnknownQueue
 from standardiste.permissions import Scope
 from standardiste.redis_keys import RedisKeys
-from web.deps import RemoteAgentActions
+from standardiste.web.deps import RemoteAgentActions
 
 
 @contextlib.asynccontextmanager

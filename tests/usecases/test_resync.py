@@ -8,9 +8,9 @@ import pytest
 from conftest import Harness
 from fake_pbx import transcript
 
-from acd.state import Reset
-from ami_bridge.errors import AmiActionError
-from ami_bridge.wire import AmiMessage
+from standardiste.acd.state import Reset
+from standardiste.ami_bridge.errors import AmiActionError
+from standardiste.ami_bridge.wire import AmiMessage
 
 DEV = "PJSIP/agent1001"
 

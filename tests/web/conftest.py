@@ -32,14 +32,14 @@ from web_helpers import (  # noqa: E402
     base_state,
 )
 
+from standardiste.accounts import Accounts  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
-from web.accounts import Accounts  # noqa: E402
-from web.app import init_app  # noqa: E402
-from web.deps import Health, WebDeps  # noqa: E402
-from web.settings import WebAppSettings  # noqa: E402
+from standardiste.web.app import init_app  # noqa: E402
+from standardiste.web.deps import Health, WebDeps  # noqa: E402
+from standardiste.web.settings import WebAppSettings  # noqa: E402
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from web_helpers import Browser, Mirror
 
-from web.accounts import Accounts
+from standardiste.accounts import Accounts
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pkgutil
 import pytest
 
 import standardiste
-import web
 from standardiste.errors import (
     CommandTimeout,
     StandardisteError,
@@ -17,12 +16,12 @@ from standardiste.errors import (
     error_classes,
     error_from_code,
 )
-from web.errors import STATUS_BY_CLASS, status_of_error
+from standardiste.web.errors import STATUS_BY_CLASS, status_of_error
 
 
 def _import_everything() -> None:
     """Load every module of the product, so that every error class is defined."""
-    for package in (standardiste, web):
+    for package in (standardiste,):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if ".migrations" in info.name:
                 continue

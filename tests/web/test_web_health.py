@@ -15,9 +15,9 @@ from web_helpers import FAST_HASHER, Browser, Clock, FakeAgents, Knobs, error_co
 
 from standardiste.config import ConfigError, Settings
 from standardiste.redis_keys import RedisKeys
-from web.app import init_app
-from web.deps import Health, WebDeps
-from web.settings import WebAppSettings
+from standardiste.web.app import init_app
+from standardiste.web.deps import Health, WebDeps
+from standardiste.web.settings import WebAppSettings
 
 
 async def test_healthz_says_alive(browser: Callable[[], Browser]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from web_helpers import PEOPLE, Browser, error_code
 
-from web.accounts import Accounts
+from standardiste.accounts import Accounts
 
 Login = Callable[[str], Awaitable[Browser]]
 

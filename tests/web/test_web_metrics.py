@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from web_helpers import Browser
 
 from standardiste.redis_keys import RedisKeys
-from web.appkeys import DEPS
+from standardiste.web.appkeys import DEPS
 
 
 def samples(text: str) -> dict[str, float]:

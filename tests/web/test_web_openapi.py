@@ -20,15 +20,15 @@ from openapi_spec_validator import validate as validate_openapi
 from pydantic import BaseModel
 from web_helpers import ALICE_DEV, T0, Browser, FakeAgents, Knobs, Mirror, caller, error_code
 
-import acd.state
+from standardiste.account_tables import LANGUAGES, QUEUE_ROLES, ROLES
+from standardiste.acd import state as acd_state
 from standardiste.errors import CommandTimeout
-from web.deps import Health
-from web.endpoint import Reply, Route, add_routes, read_model, respond
-from web.errors import error_middleware
-from web.models import LANGUAGES, QUEUE_ROLES, ROLES
-from web.openapi import document
-from web.routes import ROUTES
-from web.schemas import (
+from standardiste.web.deps import Health
+from standardiste.web.endpoint import Reply, Route, add_routes, read_model, respond
+from standardiste.web.errors import error_middleware
+from standardiste.web.openapi import document
+from standardiste.web.routes import ROUTES
+from standardiste.web.schemas import (
     AgentAction,
     CallerRow,
     CallRow,
@@ -369,11 +369,11 @@ async def test_a_handler_cannot_read_or_answer_an_undocumented_model() -> None:
 @pytest.mark.parametrize(
     ("entity", "row"),
     [
-        (acd.state.Queue, QueueRow),
-        (acd.state.Counters, Counters),
-        (acd.state.Member, MemberRow),
-        (acd.state.Caller, CallerRow),
-        (acd.state.Call, CallRow),
+        (acd_state.Queue, QueueRow),
+        (acd_state.Counters, Counters),
+        (acd_state.Member, MemberRow),
+        (acd_state.Caller, CallerRow),
+        (acd_state.Call, CallRow),
     ],
 )
 def test_rows_have_the_fields_the_bridge_writes(entity: type, row: type[BaseModel]) -> None:
@@ -381,7 +381,7 @@ def test_rows_have_the_fields_the_bridge_writes(entity: type, row: type[BaseMode
     for f in dataclasses.fields(entity):
         assert f.name in row.model_fields, f"{row.__name__} lacks {f.name}"
         annotation = row.model_fields[f.name].annotation
-        expected = Counters if hints[f.name] is acd.state.Counters else hints[f.name]
+        expected = Counters if hints[f.name] is acd_state.Counters else hints[f.name]
         assert annotation == expected, (f.name, annotation, expected)
 
 

@@ -15,7 +15,7 @@ from standardiste.permissions import (
     check_subscription,
     filter_change,
 )
-from web.errors import Forbidden
+from standardiste.web.errors import Forbidden
 
 ADA = Scope("ada", True, frozenset(), frozenset(), ())
 SUE = Scope("sue", False, frozenset({"sales"}), frozenset(), ("PJSIP/sup",),

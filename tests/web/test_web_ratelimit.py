@@ -16,8 +16,8 @@ from web_helpers import PASSWORD, Browser, Knobs
 
 from standardiste.config import ConfigError, Settings, load
 from standardiste.redis_keys import RedisKeys
-from web.ratelimit import LoginLimiter
-from web.settings import WebAppSettings
+from standardiste.web.ratelimit import LoginLimiter
+from standardiste.web.settings import WebAppSettings
 
 LOCAL_PROXY = ipaddress.ip_network("127.0.0.1/32")
 

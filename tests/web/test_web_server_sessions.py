@@ -13,9 +13,9 @@ from web_helpers import PASSWORD, Browser, error_code, next_json
 
 from standardiste.config import Settings
 from standardiste.redis_keys import RedisKeys
-from web import user_admin
-from web.live import CLOSE_SESSION_ENDED
-from web.sessions import SessionStore, session_id
+from standardiste.web import user_admin
+from standardiste.web.live import CLOSE_SESSION_ENDED
+from standardiste.web.sessions import SessionStore, session_id
 
 Login = Callable[[str], Awaitable[Browser]]
 

@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 from web_helpers import PASSWORD, PEOPLE, Browser, error_code
 
+from standardiste.accounts import Accounts
 from standardiste.redis_keys import RedisKeys
-from web.accounts import Accounts
 
 Login = Callable[[str], Awaitable[Browser]]
 

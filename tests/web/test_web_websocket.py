@@ -25,8 +25,8 @@ from web_helpers import (
     until,
 )
 
-from web.accounts import Accounts
-from web.appkeys import HUB
+from standardiste.accounts import Accounts
+from standardiste.web.appkeys import HUB
 
 Login = Callable[[str], Awaitable[Browser]]
 

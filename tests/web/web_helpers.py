@@ -13,11 +13,11 @@ import aiohttp
 from aiohttp.test_utils import BaseTestServer
 from argon2 import PasswordHasher
 
-from acd.state import Change, Entity
+from standardiste.acd.state import Change, Entity
 from standardiste.agent_state import Actor, AgentRequest, live_facts, plan
 from standardiste.mirror import MirrorReader, MirrorWriter
-from web.deps import Health
-from web.settings import WebAppSettings
+from standardiste.web.deps import Health
+from standardiste.web.settings import WebAppSettings
 
 T0 = 1_700_000_000.0
 # Cheap argon2 parameters: the tests hash dozens of passwords; production uses the defaults.

@@ -21,7 +21,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import web.models  # noqa: F401  - the accounts tables live on the same metadata
+import standardiste.account_tables  # noqa: F401  - the accounts tables live on the same metadata
 from standardiste.history.migrate import VERSION_TABLE
 from standardiste.history.models import Base
 from standardiste.history.urls import async_url

@@ -26,11 +26,11 @@ from aiohttp.test_utils import TestServer
 from argon2 import PasswordHasher
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
-from web.accounts import Accounts
-from web.app import init_app
-from web.process import web_deps
-from web.settings import WebAppSettings
+from standardiste.web.app import init_app
+from standardiste.web.process import web_deps
+from standardiste.web.settings import WebAppSettings
 
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "test-artifacts" / "screenshots"

@@ -31,8 +31,8 @@ from browser_support import (  # noqa: E402
 
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
-from standardiste.sipp import AgentPhone, place_call
-from web.appkeys import ACCOUNTS, HUB
+from standardiste.tools.sipp import AgentPhone, place_call
+from standardiste.web.appkeys import ACCOUNTS, HUB
 
 LIVE_TIMEOUT = 10_000  # ms: a change must reach the page well within this
 

@@ -1,0 +1,690 @@
+"""The live model of the contact center: typed events in, changes and history records out.
+
+Pure: no sockets, no Redis, no SQL, no clock. Time comes from the events (Asterisk's own
+timestamps) and the local day from the injected ``day_of`` function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from standardiste.acd import events as ev
+from standardiste.acd.records import (
+    AgentAction,
+    AgentEvent,
+    DeviceCall,
+    QueueCallAnswered,
+    QueueCallCompleted,
+    QueueCallEntered,
+    QueueCallLeft,
+    Record,
+)
+from standardiste.acd.state import (
+    Call,
+    Caller,
+    Change,
+    Channel,
+    Counters,
+    Entity,
+    Member,
+    Queue,
+    Reset,
+    device_of,
+    member_key,
+)
+
+
+def is_phone(device: str) -> bool:
+    """Devices worth mirroring: phones (PJSIP/x), not Queue:, Custom:, park or MWI states."""
+    tech, sep, _ = device.partition("/")
+    return bool(sep) and tech in {"PJSIP", "SIP", "IAX2", "DAHDI", "Local"}
+
+
+def utc_day(at: float) -> str:
+    return dt.datetime.fromtimestamp(at, dt.UTC).date().isoformat()
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one event did: entity changes for the mirror, facts for the history."""
+
+    changes: list[Change | Reset] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+    def extend(self, other: Outcome) -> None:
+        self.changes.extend(other.changes)
+        self.records.extend(other.records)
+
+
+@dataclass(slots=True)
+class _Left:
+    """A caller out of a queue whose outcome is not settled yet.
+
+    app_queue sends QueueCallerAbandon both when the caller hangs up and when the queue's
+    timeout expires, and QueueCallerLeave before AgentConnect when an agent answers. So the
+    outcome is settled later: by AgentConnect (answered), by a hangup request seen *before*
+    the abandon (abandoned), by our dialplan's QueueExit user event (its QUEUESTATUS:
+    TIMEOUT is a time-out), or at the channel's hangup with ``default`` (an abandon whose
+    channel died with no QueueExit was a hang-up: the caller's, or an operator's over AMI).
+    """
+
+    caller: Caller
+    wait: float
+    at: float
+    default: str = "exited"
+
+
+class ContactCenter:
+    """Queues, members, waiting callers and answered calls, kept from AMI events.
+
+    ``wrapup`` is each queue's ``wrapuptime`` (s) and ``shared_lastcall`` the [general] option
+    of queues.conf: no AMI action reports them without the ``config`` class, so the
+    application reads them where Asterisk does. They say when app_queue holds a member after a
+    call (``Member.wrapup_until``), the way app_queue decides it: the member's own wrap-up
+    time, else that of the queue of the call; with ``shared_lastcall`` in all their queues.
+    """
+
+    def __init__(
+        self,
+        *,
+        day_of: Callable[[float], str] = utc_day,
+        wrapup: Mapping[str, float] | None = None,
+        shared_lastcall: bool = False,
+    ) -> None:
+        self.day_of = day_of
+        self.wrapup = dict(wrapup or {})
+        self.shared_lastcall = shared_lastcall
+        self.queues: dict[str, Queue] = {}
+        self.members: dict[str, Member] = {}
+        self.callers: dict[str, Caller] = {}
+        self.calls: dict[str, Call] = {}
+        self.channels: dict[str, Channel] = {}
+        self.devices: dict[str, dict[str, Any]] = {}
+        self._left: dict[str, _Left] = {}
+        self._settled: set[str] = set()  # outcome recorded while still listed as waiting
+        self._hangup_requested: set[str] = set()
+        self._queue_linkedids: set[str] = set()
+
+    # ------------------------------------------------------------------ counters
+    def seed_counters(self, day: str, counts: Mapping[str, tuple[int, int, int]]) -> Outcome:
+        """Today's (handled, abandoned, timed_out) per queue, read back from the history."""
+        out = Outcome()
+        for name, (handled, abandoned, timed_out) in counts.items():
+            queue = self._queue(name)
+            queue.today = Counters(day, handled, abandoned, timed_out)
+            out.changes.append(self._queue_change(queue))
+        return out
+
+    # ------------------------------------------------------------------ events
+    def apply(self, event: ev.Event) -> Outcome:
+        handler = self._handlers.get(type(event))
+        if handler is None:  # pragma: no cover - every Event member has a handler
+            return Outcome()
+        return handler(self, event)
+
+    def _caller_joined(self, e: ev.CallerJoined) -> Outcome:
+        out = Outcome()
+        self._finish_left(e.uniqueid, None, out)
+        queue = self._queue(e.queue)
+        caller = Caller(
+            e.uniqueid, e.queue, e.channel, e.caller_number, e.caller_name, e.position, e.at
+        )
+        self.callers[e.uniqueid] = caller
+        channel = self.channels.get(e.uniqueid)
+        self._queue_linkedids.add(channel.linkedid if channel else e.uniqueid)
+        out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
+        queue.updated_at = e.at
+        out.changes.append(self._queue_change(queue))
+        out.records.append(
+            QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at)
+        )
+        return out
+
+    def _caller_left(self, e: ev.CallerLeft) -> Outcome:
+        out = Outcome()
+        caller = self.callers.pop(e.uniqueid, None)
+        if caller is None:
+            return out
+        out.changes.append(Change("caller", e.uniqueid, None))
+        self._renumber(caller.queue, out)
+        if e.uniqueid in self._settled:
+            self._settled.discard(e.uniqueid)
+        elif e.uniqueid not in self._left and e.uniqueid not in self.calls:
+            self._left[e.uniqueid] = _Left(caller, max(0.0, e.at - caller.joined_at), e.at)
+        if caller.ringing:
+            self._set_member(caller.queue, caller.ringing, out, ringing=False)
+        return out
+
+    def _caller_abandoned(self, e: ev.CallerAbandoned) -> Outcome:
+        out = Outcome()
+        left = self._left.get(e.uniqueid)
+        if left is None:
+            caller = self.callers.get(e.uniqueid)
+            if caller is None:
+                return out
+            left = self._left[e.uniqueid] = _Left(caller, e.hold_time, e.at)
+        left.wait, left.at = e.hold_time, e.at
+        if e.uniqueid in self._hangup_requested:
+            if e.uniqueid in self.callers:
+                self._settled.add(e.uniqueid)
+            self._finish_left(e.uniqueid, "abandoned", out)
+        else:
+            left.default = "abandoned"  # unless our dialplan's QueueExit says TIMEOUT
+        return out
+
+    def _hangup_request(self, e: ev.HangupRequested) -> Outcome:
+        self._hangup_requested.add(e.uniqueid)
+        return Outcome()
+
+    def _queue_exited(self, e: ev.QueueExited) -> Outcome:
+        out = Outcome()
+        outcome = "timed_out" if e.status.upper() == "TIMEOUT" else "exited"
+        self._finish_left(e.uniqueid, outcome, out)
+        return out
+
+    def _finish_left(self, uniqueid: str, outcome: str | None, out: Outcome) -> None:
+        """Record how a caller left; ``outcome`` None means the pending default."""
+        left = self._left.pop(uniqueid, None)
+        if left is None:
+            return
+        outcome = outcome or left.default
+        queue = self._queue(left.caller.queue)
+        counters = self._today(queue, left.at)
+        if outcome == "abandoned":
+            counters.abandoned += 1
+        elif outcome == "timed_out":
+            counters.timed_out += 1
+        queue.updated_at = left.at
+        out.changes.append(self._queue_change(queue))
+        out.records.append(
+            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at)  # type: ignore[arg-type]
+        )
+
+    def _agent_ringing(self, e: ev.AgentRinging) -> Outcome:
+        out = Outcome()
+        caller = self.callers.get(e.uniqueid)
+        if caller is not None:
+            caller.ringing = e.interface
+            out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
+        self._set_member(e.queue, e.interface, out, ringing=True, since=e.at)
+        return out
+
+    def _agent_ring_no_answer(self, e: ev.AgentRingNoAnswer) -> Outcome:
+        out = Outcome()
+        caller = self.callers.get(e.uniqueid)
+        if caller is not None and caller.ringing == e.interface:
+            caller.ringing = ""
+            out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
+        self._set_member(e.queue, e.interface, out, ringing=False, since=e.at)
+        return out
+
+    def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
+        out = Outcome()
+        left = self._left.pop(e.uniqueid, None)  # QueueCallerLeave comes before AgentConnect
+        caller = self.callers.get(e.uniqueid) or (left.caller if left else None)
+        queue = self._queue(e.queue)
+        call = Call(
+            uniqueid=e.uniqueid,
+            queue=e.queue,
+            agent=e.interface,
+            member_name=e.member_name,
+            caller_number=caller.caller_number if caller else "",
+            caller_name=caller.caller_name if caller else "",
+            wait=e.hold_time,
+            answered_at=e.at,
+            agent_uniqueid=e.agent_uniqueid,
+        )
+        self.calls[e.uniqueid] = call
+        self._today(queue, e.at).handled += 1
+        queue.updated_at = e.at
+        out.changes.append(Change("call", e.uniqueid, call.to_dict()))
+        out.changes.append(self._queue_change(queue))
+        self._set_member(
+            e.queue, e.interface, out, ringing=False, in_call=True, wrapup_until=0.0, since=e.at
+        )
+        out.records.append(
+            QueueCallAnswered(e.uniqueid, e.queue, e.interface, e.member_name, e.hold_time, e.at)
+        )
+        return out
+
+    def _agent_completed(self, e: ev.AgentCompleted) -> Outcome:
+        out = Outcome()
+        uniqueid = e.uniqueid or self._call_of(e.queue, e.interface)
+        call = self.calls.pop(uniqueid, None)
+        hold = 0.0
+        if call is not None:
+            hold = call.hold + (e.at - call.on_hold_since if call.on_hold_since else 0.0)
+            out.changes.append(Change("call", uniqueid, None))
+        elif not uniqueid:
+            return out  # no id and no call of that agent: nothing to close
+        for member in self._memberships_ending_a_call(e.queue, e.interface):
+            values: dict[str, Any] = {"in_call": False} if member.queue == e.queue else {}
+            self._set_member(
+                member.queue,
+                member.interface,
+                out,
+                wrapup_until=self._wrapup_end(e.queue, member, e.at),
+                last_call=e.at,
+                since=e.at,
+                **values,
+            )
+        out.records.append(
+            QueueCallCompleted(uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at)
+        )
+        return out
+
+    def _member_added(self, e: ev.MemberAdded) -> Outcome:
+        out = Outcome()
+        m = e.member
+        member = self._member_from(m)
+        member.logged_in_at = m.at
+        member.since = m.at
+        self.members[member.key] = member
+        self._queue(m.queue)
+        out.changes.append(Change("member", member.key, member.to_dict()))
+        out.records.append(AgentEvent(m.interface, m.queue, "login", "", e.by, e.forced, m.at))
+        return out
+
+    def _member_updated(self, e: ev.MemberUpdated) -> Outcome:
+        out = Outcome()
+        m = e.member
+        existing = self.members.get(member_key(m.queue, m.interface))
+        if existing is None:
+            # A status for a member we did not know: a static member, or we missed the add.
+            member = self._member_from(m)
+            member.since = m.at
+            self.members[member.key] = member
+            out.changes.append(Change("member", member.key, member.to_dict()))
+            return out
+        before = existing.presence(m.at)
+        existing.status = m.status
+        # InCall is per membership in app_queue (the member struct of the call's queue), so
+        # only a call of *this* queue keeps it set: a status of the agent's other queue must
+        # not (it would stay set, since nothing of that queue ends the call).
+        existing.in_call = m.in_call or self._call_of(m.queue, m.interface) != ""
+        existing.calls_taken = m.calls_taken
+        existing.wrapuptime = m.wrapuptime
+        existing.last_call = m.last_call or existing.last_call
+        existing.member_name = m.member_name or existing.member_name
+        if existing.presence(m.at) != before:
+            existing.since = m.at
+        out.changes.append(Change("member", existing.key, existing.to_dict()))
+        return out
+
+    def _member_removed(self, e: ev.MemberRemoved) -> Outcome:
+        out = Outcome()
+        key = member_key(e.queue, e.interface)
+        if self.members.pop(key, None) is not None:
+            out.changes.append(Change("member", key, None))
+        out.records.append(AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at))
+        return out
+
+    def _member_paused(self, e: ev.MemberPaused) -> Outcome:
+        out = Outcome()
+        action: AgentAction = "pause" if e.paused else "resume"
+        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at)
+        member = self.members.get(member_key(e.queue, e.interface))
+        if member is not None and member.paused == e.paused and member.paused_reason == e.reason:
+            return out  # a repeat (Asterisk sends one per request): nothing changed
+        self._set_member(
+            e.queue,
+            e.interface,
+            out,
+            paused=e.paused,
+            paused_reason=e.reason if e.paused else "",
+            paused_by=record.by if e.paused else "",
+            forced=record.forced if e.paused else False,
+            since=e.at,
+        )
+        out.records.append(record)
+        return out
+
+    def _channel_created(self, e: ev.ChannelCreated) -> Outcome:
+        self.channels[e.uniqueid] = Channel(
+            e.uniqueid, e.linkedid, e.channel, e.caller_number, e.exten, e.at
+        )
+        return Outcome()
+
+    def _channel_answered(self, e: ev.ChannelAnswered) -> Outcome:
+        channel = self.channels.get(e.uniqueid)
+        if channel is not None and not channel.answered_at:
+            channel.answered_at = e.at
+            channel.connected_number = e.connected_number or channel.connected_number
+        return Outcome()
+
+    def _channel_connected(self, e: ev.ChannelConnected) -> Outcome:
+        channel = self.channels.get(e.uniqueid)
+        if channel is not None and e.connected_number:
+            channel.connected_number = e.connected_number
+        return Outcome()
+
+    def _channel_hold(self, e: ev.ChannelHold) -> Outcome:
+        out = Outcome()
+        for call in self.calls.values():
+            if e.uniqueid not in (call.uniqueid, call.agent_uniqueid):
+                continue
+            if e.on_hold and not call.on_hold_since:
+                call.on_hold_since = e.at
+            elif not e.on_hold and call.on_hold_since:
+                call.hold += e.at - call.on_hold_since
+                call.on_hold_since = 0.0
+            out.changes.append(Change("call", call.uniqueid, call.to_dict()))
+        return out
+
+    def _channel_hung_up(self, e: ev.ChannelHungUp) -> Outcome:
+        out = Outcome()
+        self._finish_left(e.uniqueid, None, out)
+        self._hangup_requested.discard(e.uniqueid)
+        channel = self.channels.pop(e.uniqueid, None)
+        if channel is None:
+            return out
+        if not any(c.linkedid == channel.linkedid for c in self.channels.values()):
+            linked_to_queue = channel.linkedid in self._queue_linkedids
+            self._queue_linkedids.discard(channel.linkedid)
+        else:
+            linked_to_queue = channel.linkedid in self._queue_linkedids
+        if not linked_to_queue and self._is_agent_device(channel.device):
+            outbound = channel.linkedid == channel.uniqueid
+            out.records.append(
+                DeviceCall(
+                    uniqueid=channel.uniqueid,
+                    device=channel.device,
+                    direction="outbound" if outbound else "inbound",
+                    peer_number=self._peer(channel, outbound),
+                    answered=bool(channel.answered_at),
+                    talk=max(0.0, e.at - channel.answered_at) if channel.answered_at else 0.0,
+                    started_at=channel.created_at,
+                    ended_at=e.at,
+                )
+            )
+        return out
+
+    def _device_state(self, e: ev.DeviceStateChanged) -> Outcome:
+        out = Outcome()
+        if not is_phone(e.device):
+            return out
+        device = {"device": e.device, "state": e.state, "since": e.at}
+        previous = self.devices.get(e.device)
+        if previous is not None and previous["state"] == e.state:
+            return out
+        self.devices[e.device] = device
+        out.changes.append(Change("device", e.device, device))
+        return out
+
+    # ------------------------------------------------------------------ resync
+    def replace(self, snap: ev.Snapshot) -> Outcome:
+        """Replace the whole state with what Asterisk reports now.
+
+        Callers who were waiting and are gone, and calls whose channels are gone, are closed
+        in the history (outcome ``exited``, end ``unknown``): the events that would say how they
+        ended were lost with the connection or with Asterisk.
+        """
+        out = Outcome()
+        alive = {c.uniqueid: c for c in snap.channels}
+        waiting = {c.uniqueid for c in snap.callers}
+        for uniqueid, caller in list(self.callers.items()):
+            if uniqueid in waiting:
+                continue
+            answered_by = self._bridged_agent(alive.get(uniqueid), snap)
+            if answered_by is not None:
+                agent_channel, agent = answered_by
+                wait = max(0.0, snap.at - caller.joined_at)
+                call = Call(
+                    uniqueid,
+                    caller.queue,
+                    agent.interface,
+                    agent.member_name,
+                    caller.caller_number,
+                    caller.caller_name,
+                    wait,
+                    snap.at,
+                    agent_channel.uniqueid,
+                )
+                self.calls[uniqueid] = call
+                out.records.append(
+                    QueueCallAnswered(
+                        uniqueid, caller.queue, agent.interface, agent.member_name, wait, snap.at
+                    )
+                )
+            else:
+                self._left[uniqueid] = _Left(caller, max(0.0, snap.at - caller.joined_at), snap.at)
+                self._finish_left(uniqueid, "exited", out)
+        for uniqueid, call in list(self.calls.items()):
+            if uniqueid in alive:
+                continue
+            del self.calls[uniqueid]
+            out.records.append(
+                QueueCallCompleted(
+                    uniqueid,
+                    call.queue,
+                    call.agent,
+                    max(0.0, snap.at - call.answered_at),
+                    call.hold,
+                    "unknown",
+                    snap.at,
+                )
+            )
+        for uniqueid in list(self._left):
+            self._finish_left(uniqueid, None, out)
+        self._settled.clear()
+        self._hangup_requested &= {c.uniqueid for c in snap.channels}
+
+        old_members = self.members
+        self.members = {}
+        for m in snap.members:
+            member = self._member_from(m)
+            previous = old_members.get(member.key)
+            if previous is not None:
+                member.logged_in_at = previous.logged_in_at
+                member.wrapup_until = previous.wrapup_until
+                member.since = previous.since
+                if previous.paused == member.paused:
+                    member.paused_by, member.forced = previous.paused_by, previous.forced
+            else:
+                member.logged_in_at = member.since = snap.at
+                # LastCall is whole seconds, and the queue of that call is not reported:
+                # the best guess of a wrap-up in progress for a member we did not know.
+                if member.last_call:
+                    member.wrapup_until = self._wrapup_end(member.queue, member, member.last_call)
+            self.members[member.key] = member
+        for key, previous in old_members.items():
+            if key not in self.members and previous.dynamic:
+                out.records.append(
+                    AgentEvent(
+                        previous.interface, previous.queue, "logout", "", "pbx", False, snap.at
+                    )
+                )
+
+        old_queues = self.queues
+        self.queues = {}
+        for params in snap.queues:
+            queue = old_queues.get(params.queue) or Queue(params.queue)
+            queue.strategy, queue.max_callers = params.strategy, params.max_callers
+            queue.service_level, queue.weight = params.service_level, params.weight
+            queue.updated_at = snap.at
+            self.queues[queue.name] = queue
+
+        self.callers = {
+            c.uniqueid: Caller(
+                c.uniqueid,
+                c.queue,
+                c.channel,
+                c.caller_number,
+                c.caller_name,
+                c.position,
+                was.joined_at if (was := self.callers.get(c.uniqueid)) else snap.at - c.wait,
+            )
+            for c in snap.callers
+        }
+        self.channels = {
+            c.uniqueid: Channel(
+                c.uniqueid,
+                c.linkedid,
+                c.channel,
+                c.caller_number,
+                c.exten,
+                snap.at - c.duration,
+                snap.at - c.duration if c.state == "Up" else 0.0,
+                c.connected_number,
+            )
+            for c in snap.channels
+        }
+        self._queue_linkedids = {
+            self.channels[u].linkedid if u in self.channels else u for u in self.callers
+        } | {
+            self.channels[c.uniqueid].linkedid
+            for c in self.calls.values()
+            if c.uniqueid in self.channels
+        }
+        old_devices = self.devices
+        self.devices = {}
+        for d in snap.devices:
+            if is_phone(d.device):
+                prev = old_devices.get(d.device)
+                since = prev["since"] if prev and prev["state"] == d.state else snap.at
+                self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
+        in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
+        for member in self.members.values():
+            member.in_call = member.in_call or member.key in in_calls
+        out.changes.append(Reset(self.state()))
+        return out
+
+    def state(self) -> dict[Entity, dict[str, dict[str, Any]]]:
+        """The whole state as plain dicts (what the mirror stores)."""
+        return {
+            "queue": {k: v.to_dict() for k, v in self.queues.items()},
+            "member": {k: v.to_dict() for k, v in self.members.items()},
+            "caller": {k: v.to_dict() for k, v in self.callers.items()},
+            "call": {k: v.to_dict() for k, v in self.calls.items()},
+            "device": dict(self.devices),
+        }
+
+    # ------------------------------------------------------------------ helpers
+    def _queue(self, name: str) -> Queue:
+        queue = self.queues.get(name)
+        if queue is None:
+            queue = self.queues[name] = Queue(name)
+        return queue
+
+    def _today(self, queue: Queue, at: float) -> Counters:
+        day = self.day_of(at)
+        if queue.today.day != day:
+            queue.today = Counters(day)
+        return queue.today
+
+    def _queue_change(self, queue: Queue) -> Change:
+        return Change("queue", queue.name, queue.to_dict())
+
+    def _renumber(self, queue: str, out: Outcome) -> None:
+        """Positions close up when a caller leaves, as app_queue does."""
+        waiting = sorted(
+            (c for c in self.callers.values() if c.queue == queue), key=lambda c: c.position
+        )
+        for position, caller in enumerate(waiting, start=1):
+            if caller.position != position:
+                caller.position = position
+                out.changes.append(Change("caller", caller.uniqueid, caller.to_dict()))
+
+    def _set_member(self, queue: str, interface: str, out: Outcome, **values: Any) -> None:
+        member = self.members.get(member_key(queue, interface))
+        if member is None:
+            return
+        since = values.pop("since", None)
+        before = member.presence(since or 0.0)
+        for name, value in values.items():
+            setattr(member, name, value)
+        if since is not None and member.presence(since) != before:
+            member.since = since
+        out.changes.append(Change("member", member.key, member.to_dict()))
+
+    def _member_from(self, m: ev.MemberState) -> Member:
+        return Member(
+            queue=m.queue,
+            interface=m.interface,
+            member_name=m.member_name,
+            state_interface=m.state_interface,
+            dynamic=m.dynamic,
+            paused=m.paused,
+            paused_reason=m.paused_reason if m.paused else "",
+            status=m.status,
+            in_call=m.in_call,
+            calls_taken=m.calls_taken,
+            last_call=m.last_call,
+            wrapuptime=m.wrapuptime,
+        )
+
+    def _memberships_ending_a_call(self, queue: str, interface: str) -> list[Member]:
+        """The memberships whose last call is set when a call of ``queue`` ends: that queue's,
+        and with ``shared_lastcall`` every queue of the member (app_queue's update_queue)."""
+        if not self.shared_lastcall:
+            member = self.members.get(member_key(queue, interface))
+            return [member] if member is not None else []
+        return [m for m in self.members.values() if m.interface == interface]
+
+    def _wrapup_end(self, call_queue: str, member: Member, ended_at: float) -> float:
+        """When app_queue offers ``member`` calls again after a call of ``call_queue`` ended
+        at ``ended_at`` (its get_wrapuptime: the member's own value beats the queue's)."""
+        wrapup = member.wrapuptime or self.wrapup.get(call_queue, 0.0)
+        # app_queue keeps the last call in whole seconds (time_t) and offers calls again once
+        # ``now - lastcall >= wrapuptime``.
+        return float(int(ended_at) + wrapup) if wrapup else 0.0
+
+    def _call_of(self, queue: str, agent: str) -> str:
+        """The caller id of the agent's call in ``queue`` (Asterisk 22 was seen sending an
+        AgentComplete without Uniqueid when many calls ended at once)."""
+        for call in self.calls.values():
+            if call.queue == queue and call.agent == agent:
+                return call.uniqueid
+        return ""
+
+    @staticmethod
+    def _peer(channel: Channel, outbound: bool) -> str:
+        """The far end's number: what the phone dialled, else its connected line (a call
+        originated from the phone starts at ``s`` and learns the far end on connection)."""
+        if outbound and channel.exten.isdigit():
+            return channel.exten
+        if channel.connected_number.lstrip("+").isdigit():
+            return channel.connected_number
+        return channel.exten if outbound else ""
+
+    def _is_agent_device(self, device: str) -> bool:
+        return any(device in (m.interface, m.state_interface) for m in self.members.values())
+
+    def _bridged_agent(
+        self, channel: ev.ActiveChannel | None, snap: ev.Snapshot
+    ) -> tuple[ev.ActiveChannel, Member] | None:
+        if channel is None or not channel.bridge_id:
+            return None
+        for other in snap.channels:
+            if other.bridge_id != channel.bridge_id or other.uniqueid == channel.uniqueid:
+                continue
+            device = device_of(other.channel)
+            for m in snap.members:
+                if device in (m.interface, m.state_interface):
+                    return other, self._member_from(m)
+        return None
+
+    _handlers: dict[type, Callable[[ContactCenter, Any], Outcome]] = {
+        ev.CallerJoined: _caller_joined,
+        ev.CallerLeft: _caller_left,
+        ev.CallerAbandoned: _caller_abandoned,
+        ev.QueueExited: _queue_exited,
+        ev.HangupRequested: _hangup_request,
+        ev.DeviceStateChanged: _device_state,
+        ev.AgentRinging: _agent_ringing,
+        ev.AgentRingNoAnswer: _agent_ring_no_answer,
+        ev.AgentConnected: _agent_connected,
+        ev.AgentCompleted: _agent_completed,
+        ev.MemberAdded: _member_added,
+        ev.MemberUpdated: _member_updated,
+        ev.MemberRemoved: _member_removed,
+        ev.MemberPaused: _member_paused,
+        ev.ChannelCreated: _channel_created,
+        ev.ChannelAnswered: _channel_answered,
+        ev.ChannelConnected: _channel_connected,
+        ev.ChannelHold: _channel_hold,
+        ev.ChannelHungUp: _channel_hung_up,
+    }

@@ -1,0 +1,60 @@
+"""The web application factory.
+
+``init_app(deps)`` builds everything by hand from what the composition root passes in
+(:class:`~web.deps.WebDeps`) and owns only what it creates: the live hub and its mirror
+follower task (``cleanup_ctx``). The Redis client, the engine and the agent service belong
+to the caller (the bridge's process) and outlive the app.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from standardiste.accounts import Accounts
+from standardiste.mirror import MirrorReader
+from standardiste.web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SESSIONS, SETTINGS
+from standardiste.web.deps import WebDeps
+from standardiste.web.errors import error_middleware
+from standardiste.web.figures import day_of
+from standardiste.web.live import LiveHub, close_websockets, start_follower, watch_ended_sessions
+from standardiste.web.pages import setup_pages
+from standardiste.web.ratelimit import LoginLimiter
+from standardiste.web.routes import add_api_routes
+from standardiste.web.security import csrf_middleware, security_headers, session_middleware
+from standardiste.web.sessions import SessionStore
+from standardiste.web.settings import WebAppSettings
+
+
+def init_app(deps: WebDeps) -> web.Application:
+    settings = deps.web or WebAppSettings.from_settings(deps.settings)
+    # Outermost first: errors wrap everything; the session is loaded before CSRF needs it.
+    sessions = session_middleware(settings)
+    app = web.Application(
+        middlewares=[error_middleware, sessions, csrf_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    reader = MirrorReader(deps.redis, deps.keys)
+    app[DEPS] = deps
+    app[SETTINGS] = settings
+    app[ACCOUNTS] = Accounts(deps.engine, deps.hasher)
+    app[LIMITER] = LoginLimiter(
+        deps.redis,
+        deps.keys,
+        max_failures=settings.login_max_failures,
+        window=settings.login_window,
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    app[MIRROR] = reader
+    app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)
+    app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
+
+    add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
+    setup_pages(app)  # the HTML pages, static files and the history-backed page data
+
+    app.on_response_prepare.append(security_headers)
+    app.on_shutdown.append(close_websockets)
+    app.cleanup_ctx.append(start_follower)
+    app.cleanup_ctx.append(watch_ended_sessions)  # closes the websockets of ended sessions
+    return app

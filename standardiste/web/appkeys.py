@@ -1,0 +1,26 @@
+"""Typed keys of the web application's state (``app[KEY]``), in one place so that handlers
+and the factory agree on them without importing each other."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from standardiste.accounts import Accounts
+from standardiste.mirror import MirrorReader
+from standardiste.web.deps import WebDeps
+from standardiste.web.ratelimit import LoginLimiter
+from standardiste.web.sessions import SessionStore
+from standardiste.web.settings import WebAppSettings
+
+if TYPE_CHECKING:
+    from standardiste.web.live import LiveHub
+
+DEPS = web.AppKey("deps", WebDeps)
+SETTINGS = web.AppKey("web_settings", WebAppSettings)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+LIMITER = web.AppKey("login_limiter", LoginLimiter)
+MIRROR = web.AppKey("mirror_reader", MirrorReader)
+SESSIONS = web.AppKey("sessions", SessionStore)
+HUB: web.AppKey[LiveHub] = web.AppKey("live_hub")

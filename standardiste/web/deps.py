@@ -1,0 +1,87 @@
+"""What the web app is given by its composition root (``web.process``).
+
+The web runs in its own process (any number of them, on any host): live data comes from the
+Redis mirror, agent actions go to the bridge through the command bus
+(``standardiste.command_bus``) and come back with the bridge's result or error, and
+readiness is what the bridge last published in Redis plus the web's own probes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest
+from standardiste.bridge_status import read_status
+from standardiste.command_bus import CommandClient
+from standardiste.config import Settings
+from standardiste.redis_keys import RedisKeys
+from standardiste.web.settings import WebAppSettings
+
+
+class AgentActions(Protocol):
+    """The agent state use cases the web asks for (run by the bridge)."""
+
+    async def act(self, request: AgentRequest) -> list[str]: ...
+
+
+class RemoteAgentActions:
+    """:class:`AgentActions` over the command bus: the bridge plans, executes, confirms."""
+
+    def __init__(self, client: CommandClient) -> None:
+        self.client = client
+
+    async def act(self, request: AgentRequest) -> list[str]:
+        done = await self.client.call("agent", request.to_wire(), actor=request.actor.username)
+        return [str(q) for q in done or []]
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether the process reaches each service it needs (``/readyz``)."""
+
+    ami: bool
+    redis: bool
+    database: bool
+    # The bridge's measured figures (event queue depth and high water, drops, resyncs,
+    # pending mirror writes, buffered history records, commands), for operators.
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+Readiness = Callable[[], Awaitable[Health]]
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    settings: Settings
+    redis: aioredis.Redis
+    keys: RedisKeys
+    engine: AsyncEngine  # the history's database: accounts live there too
+    agents: AgentActions
+    readiness: Readiness
+    web: WebAppSettings | None = None  # None: WebAppSettings.from_settings(settings)
+    hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
+    pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
+    clock: Callable[[], float] = time.time
+
+
+def bridge_readiness(redis: aioredis.Redis, keys: RedisKeys) -> Readiness:
+    """The bridge's view as it last published it: AMI logged in, mirror and history writes
+    succeeding. A bridge that stopped publishing counts as down."""
+
+    async def health() -> Health:
+        status = await read_status(redis, keys)
+        return Health(
+            ami=status.ami_connected,
+            redis=status.mirror_healthy,
+            database=status.history_healthy,
+            figures={"bridge_alive": status.alive, **status.figures},
+        )
+
+    return health

@@ -1,0 +1,147 @@
+"""A documented route: what it reads, what it answers, who may call it.
+
+:class:`Route` is one entry of the registry (:mod:`web.routes`). :func:`add_routes` is the
+only way the JSON routes reach the app, and it registers each one bound to its entry, so:
+
+- the session a route documents is checked before its handler runs (401 first);
+- a handler reads its body or query with :func:`read_model` / :func:`read_query`, which
+  refuse a model other than the one documented, and validate with it (400 naming the field);
+- a handler answers with :func:`respond`, which refuses a model or status not documented,
+  and serialises the model (the response is what the document says it is).
+
+A mismatch is a bug of this code, not of the client: it raises ``RuntimeError`` (500), and
+the contract tests (tests/web/test_web_openapi.py) call every route, so it cannot ship.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from standardiste.web.errors import Handler
+from standardiste.web.inputs import read_body
+from standardiste.web.schemas import validate
+from standardiste.web.security import current_user
+
+M = TypeVar("M", bound=BaseModel)
+
+# public: anyone; session: a logged-in user; csrf: a logged-in user and the session's CSRF
+# token (web.security.csrf_middleware checks it on every state-changing method); metrics:
+# the bearer token of web.metrics_token, or a loopback client when it is unset.
+Auth = Literal["public", "session", "csrf", "metrics"]
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+PATH_PARAM_RE = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One documented answer: a status, and the model of its JSON body (None: no body, or
+    not JSON: ``media_type`` says what)."""
+
+    status: int
+    description: str
+    model: type[BaseModel] | None = None
+    media_type: str = JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    name: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    summary: str
+    auth: Auth
+    replies: tuple[Reply, ...]
+    description: str = ""
+    body: type[BaseModel] | None = None  # a JSON object or a form
+    body_required: bool = False
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()  # beyond those implied by auth, body and query
+    # Extensions of the operation object (x-...): the websocket's messages.
+    extensions: tuple[tuple[str, type[BaseModel]], ...] = ()
+
+    @property
+    def path_params(self) -> list[str]:
+        return PATH_PARAM_RE.findall(self.path)
+
+    @property
+    def error_statuses(self) -> list[int]:
+        implied: set[int] = set(self.errors)
+        if self.auth in ("session", "csrf"):
+            implied.add(401)
+        if self.auth in ("csrf", "metrics") or self.method not in ("GET", "HEAD"):
+            implied.add(403)  # CSRF token or Origin (every state-changing request), token
+        if self.body is not None:
+            implied |= {400, 413, 415}
+        if self.query is not None:
+            implied.add(400)
+        return sorted(implied)
+
+
+ROUTE = web.RequestKey("documented_route", Route)
+ROUTES = web.AppKey("documented_routes", tuple[Route, ...])
+
+
+def add_routes(app: web.Application, routes: Iterable[Route]) -> None:
+    """Register ``routes`` on ``app``; ``app[ROUTES]`` is then what the document describes."""
+    routes = tuple(routes)
+    for route in routes:
+        app.router.add_route(route.method, route.path, _bound(route), name=route.name)
+    app[ROUTES] = app.get(ROUTES, ()) + routes
+
+
+def _bound(route: Route) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        request[ROUTE] = route
+        if route.auth in ("session", "csrf"):
+            await current_user(request)  # raises Unauthenticated (401)
+        return await route.handler(request)
+
+    handler.__name__ = handler.__qualname__ = getattr(route.handler, "__name__", route.name)
+    return handler
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """The body (JSON object or form, via ``web.inputs.read_body``) as ``model``."""
+    route = request[ROUTE]
+    if model is not route.body:
+        raise RuntimeError(f"route {route.name} reads {model.__name__}, documents {route.body}")
+    return validate(model, await read_body(request))
+
+
+def read_query(request: web.Request, model: type[M]) -> M:
+    """The query string as ``model`` (the first value of a repeated parameter)."""
+    route = request[ROUTE]
+    if model is not route.query:
+        raise RuntimeError(f"route {route.name} reads {model.__name__}, documents {route.query}")
+    return validate(model, {k: v for k, v in reversed(list(request.query.items()))})
+
+
+def respond(request: web.Request, value: BaseModel, status: int = 200) -> web.Response:
+    """``value`` as the JSON body, if the route documents it for ``status``."""
+    route = request[ROUTE]
+    if not any(r.status == status and r.model is type(value) for r in route.replies):
+        raise RuntimeError(f"route {route.name} answers {type(value).__name__} {status}")
+    return web.Response(text=value.model_dump_json(), status=status, content_type=JSON)
+
+
+__all__ = [
+    "ROUTE",
+    "ROUTES",
+    "Auth",
+    "Reply",
+    "Route",
+    "add_routes",
+    "read_model",
+    "read_query",
+    "respond",
+]

@@ -1,0 +1,81 @@
+"""Figures derived from the live state: queue cards (SV-6, AG-4) and member presence (SV-9).
+
+Pure functions of the mirrored state and a clock. They are computed on the *full* state and
+then shown per permission: an agent sees how many callers wait in their queue without seeing
+who they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from typing import Any
+
+from standardiste.acd.day import day_of
+from standardiste.acd.state import Entity, Member
+
+__all__ = ["day_of"]  # the pages and API ask for it here
+
+State = Mapping[Entity, Mapping[str, Mapping[str, Any]]]
+
+_MEMBER_FIELDS = frozenset(f.name for f in fields(Member))
+
+
+def presence(member: Mapping[str, Any], now: float) -> str:
+    """The member's presence as the model defines it (paused, in_call, ..., ready)."""
+    return Member(**{k: v for k, v in member.items() if k in _MEMBER_FIELDS}).presence(now)
+
+
+def member_view(member: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """A member row with its presence and how long it has been in it."""
+    since = float(member.get("since") or 0.0)
+    return {
+        **member,
+        "presence": presence(member, now),
+        "time_in_status": max(0.0, now - since) if since else None,
+    }
+
+
+def _pct(part: int, total: int) -> float | None:
+    return round(100.0 * part / total, 1) if total else None
+
+
+def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str, Any]:
+    """One queue card: waiting, longest wait, agents, today's outcomes and their shares."""
+    callers = [c for c in state.get("caller", {}).values() if c["queue"] == queue]
+    members = [m for m in state.get("member", {}).values() if m["queue"] == queue]
+    calls = [c for c in state.get("call", {}).values() if c["queue"] == queue]
+    record = state.get("queue", {}).get(queue, {})
+    counters = record.get("today") or {}
+    # Counters of another day are yesterday's: nothing happened today yet.
+    current = counters.get("day") == today
+    handled = int(counters.get("handled", 0)) if current else 0
+    abandoned = int(counters.get("abandoned", 0)) if current else 0
+    timed_out = int(counters.get("timed_out", 0)) if current else 0
+    total = handled + abandoned + timed_out
+    oldest = min((float(c["joined_at"]) for c in callers), default=None)
+    presences = [presence(m, now) for m in members]
+    return {
+        "waiting": len(callers),
+        "longest_wait": max(0.0, now - oldest) if oldest is not None else 0.0,
+        "waiting_since": oldest,
+        "talking": len(calls),
+        "agents_logged_in": len(members),
+        "agents_paused": presences.count("paused"),
+        "agents_ready": presences.count("ready"),
+        "agents_in_call": presences.count("in_call"),
+        "handled": handled,
+        "abandoned": abandoned,
+        "timed_out": timed_out,
+        "total": total,
+        "pct_handled": _pct(handled, total),
+        "pct_abandoned": _pct(abandoned, total),
+        "pct_timed_out": _pct(timed_out, total),
+        "updated_at": record.get("updated_at"),
+    }
+
+
+def all_figures(
+    state: State, queues: Iterable[str], now: float, today: str
+) -> dict[str, dict[str, Any]]:
+    return {q: queue_figures(state, q, now, today) for q in sorted(queues)}

@@ -1,0 +1,195 @@
+"""The server-rendered pages: log in, the supervisor's overview, the agent's workspace.
+
+Pages render the frame, the labels and what only the server knows (the user, the roster of
+agents, the history figures, dates in the user's time zone) and hand the rest to small ES
+modules in ``web/static/js/`` that follow the live feed. The data a module needs is embedded
+as ``<script type="application/json">`` (data, not code: the CSP forbids inline scripts).
+
+``setup_pages(app)`` adds the templates, the pages and ``/static/`` to an app built by
+:func:`web.app.init_app` (the UI's read-only JSON endpoints, :mod:`web.ui_data`, are
+registered with the API's, from :mod:`web.routes`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from standardiste.accounts import User
+from standardiste.errors import StandardisteError
+from standardiste.permissions import scope_of
+from standardiste.web import ui_data
+from standardiste.web.appkeys import ACCOUNTS, DEPS
+from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
+from standardiste.web.security import csrf_token, current_user
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+LOGIN_PATH = "/login"
+
+
+# -------------------------------------------------------------------- who sees which page
+def is_supervisor(user: User) -> bool:
+    return user.is_admin or bool(scope_of(user).supervised)
+
+
+def is_agent(user: User) -> bool:
+    return user.is_admin or bool(scope_of(user).assigned)
+
+
+def home_of(user: User) -> str:
+    return "/supervisor" if is_supervisor(user) else "/agent"
+
+
+async def _user_or_none(request: web.Request) -> User | None:
+    try:
+        return await current_user(request)
+    except StandardisteError:  # not logged in, or the session ended
+        return None
+
+
+async def _user_or_login(request: web.Request) -> User:
+    user = await _user_or_none(request)
+    if user is None:
+        raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={request.rel_url.path}")
+    return user
+
+
+def page_translator(request: web.Request, user: User | None) -> Translator:
+    settings = request.app[DEPS].settings
+    lang = choose_language(user.language if user else None, request.headers.get("Accept-Language"))
+    return translator(lang, user.time_zone if user else "", settings.timezone)
+
+
+def render(
+    request: web.Request,
+    template: str,
+    t: Translator,
+    user: User | None,
+    data: Mapping[str, Any],
+    **context: Any,
+) -> web.Response:
+    """A page with its translator, navigation and the JSON its module reads."""
+    page_data = {
+        "lang": t.lang,
+        "timeZone": str(t.tz),
+        "strings": dict(catalog(t.lang)),
+        **data,
+    }
+    response = aiohttp_jinja2.render_template(
+        template,
+        request,
+        {
+            "t": t,
+            "user": user,
+            "is_supervisor": bool(user and is_supervisor(user)),
+            "is_agent": bool(user and is_agent(user)),
+            "page_data": page_data,
+            "path": request.path,
+            # The header's language and time zone menu (BY-7): the user's own choices.
+            "my_language": user.language if user else "",
+            "time_zones": zone_choices(str(t.tz)) if user else [],
+            **context,
+        },
+    )
+    # Pages carry the CSRF token and personal data: never cached, never stored.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+# -------------------------------------------------------------------- handlers
+async def index(request: web.Request) -> web.StreamResponse:
+    user = await _user_or_none(request)
+    raise web.HTTPSeeOther(home_of(user) if user else LOGIN_PATH)
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    user = await _user_or_none(request)
+    next_path = _safe_next(request.query.get("next", ""))
+    if user is not None:
+        raise web.HTTPSeeOther(next_path or home_of(user))
+    t = page_translator(request, None)
+    return render(request, "login.html", t, None, {"next": next_path})
+
+
+def _safe_next(value: str) -> str:
+    """Only our own pages: an open redirect to another site would help phishing."""
+    return value if value in ("/supervisor", "/agent") else ""
+
+
+async def supervisor_page(request: web.Request) -> web.StreamResponse:
+    user = await _user_or_login(request)
+    if not is_supervisor(user):
+        raise web.HTTPSeeOther("/agent")
+    t = page_translator(request, user)
+    deps = request.app[DEPS]
+    roster = await ui_data.roster(request.app[ACCOUNTS], user)
+    data = {
+        "csrf": await csrf_token(request),
+        "me": {"username": user.username},
+        "pauseReasons": list(deps.pause_reasons),
+        "roster": roster,
+        "handleTimes": await ui_data.handle_times_for(request, user),
+    }
+    reasons = [(r, t.maybe(f"reason.{r}", r)) for r in deps.pause_reasons]
+    return render(request, "supervisor.html", t, user, data, reasons=reasons)
+
+
+async def agent_page(request: web.Request) -> web.StreamResponse:
+    user = await _user_or_login(request)
+    if not is_agent(user):
+        raise web.HTTPSeeOther("/supervisor")
+    t = page_translator(request, user)
+    deps = request.app[DEPS]
+    activity = await ui_data.activity_for(request, user, t.tz, now=time.time())
+    data = {
+        "csrf": await csrf_token(request),
+        "me": {
+            "username": user.username,
+            "devices": list(user.devices),
+            "queues": sorted(scope_of(user).assigned),
+        },
+        "pauseReasons": list(deps.pause_reasons),
+        "activity": activity,
+    }
+    reasons = [(r, t.maybe(f"reason.{r}", r)) for r in deps.pause_reasons]
+    return render(
+        request,
+        "agent.html",
+        t,
+        user,
+        data,
+        reasons=reasons,
+        queues=sorted(scope_of(user).assigned),
+        activity=activity,
+        week_labels=ui_data.week_labels(activity, t),
+    )
+
+
+# -------------------------------------------------------------------- wiring
+def setup_pages(app: web.Application) -> None:
+    """Templates, pages and static files, on an app from init_app."""
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        undefined=jinja2.StrictUndefined,  # a typo in a template fails the test, not the page
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app.router.add_get("/", index, name="index")
+    app.router.add_get(LOGIN_PATH, login_page, name="login_page")
+    app.router.add_get("/supervisor", supervisor_page, name="supervisor_page")
+    app.router.add_get("/agent", agent_page, name="agent_page")
+    app.router.add_static("/static/", STATIC, name="static", append_version=False)
+
+
+__all__ = ["home_of", "is_agent", "is_supervisor", "page_translator", "setup_pages"]
