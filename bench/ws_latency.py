@@ -51,14 +51,13 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from standardiste.accounts import Accounts  # noqa: E402
 from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
-from standardiste.config import Settings  # noqa: E402
+from standardiste.config import Settings, WebSettings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.logs import configure  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorSnapshot  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from standardiste.web.app import init_app  # noqa: E402
 from standardiste.web.process import web_deps  # noqa: E402
-from standardiste.web.settings import WebAppSettings  # noqa: E402
 
 QUEUE = "bench"
 USER, PASSWORD = "sup", "bench-password"
@@ -108,7 +107,7 @@ async def stack(workdir: Path) -> AsyncIterator[tuple[FakeAsterisk, Bridge, str]
             settings,
             client,
             engine,
-            web=WebAppSettings(),
+            web=WebSettings(),
         ),
         hasher=HASHER,
     )

@@ -80,11 +80,16 @@ class SandboxSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
+    """Every setting of the web process (one tree: the web reads this, nothing else)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    cookie_name: str = "standardiste_session"
     cookie_secure: bool = False  # set behind HTTPS
+    # Seconds a session lasts after the log-in (server-side: web/sessions.py).
     session_max_age: int = 12 * 3600
-    # Extra origins allowed for the websocket and state-changing requests, comma-separated.
+    # Extra origins allowed for the websocket and state-changing requests, comma-separated,
+    # e.g. ``https://cc.example.org`` behind a TLS-terminating proxy (the app's own always is).
     allowed_origins: str = ""
     login_max_failures: int = 5  # per user name and address
     login_max_failures_per_account: int = 20  # per user name, from any address
@@ -92,11 +97,26 @@ class WebSettings:
     login_window: int = 300
     # Proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs.
     trusted_proxies: str = ""
+    # Messages a websocket client may have waiting before it is told to resync and dropped.
     ws_buffer: int = 1000
+    # A single send blocked longer than this drops the client (its socket is not draining).
+    ws_send_timeout: float = 10.0
+    ws_heartbeat: float = 25.0
+    max_body_bytes: int = 64 * 1024
     # Seconds a web request waits for the bridge to run an agent action (then 504).
     command_timeout: float = 10.0
     # Bearer token for /metrics; empty: /metrics answers loopback clients only.
     metrics_token: str = ""
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """``allowed_origins`` as a tuple."""
+        return tuple(o.strip() for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def proxies(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` parsed (checked at load: see ``validate``)."""
+        return parse_networks("web.trusted_proxies", self.trusted_proxies)
 
 
 @dataclass(frozen=True)
@@ -222,7 +242,7 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("setting web.command_timeout must be between 1 and 60 seconds")
     if settings.asterisk.queue_log_interval <= 0:
         raise ConfigError("setting asterisk.queue_log_interval must be positive")
-    parse_networks("web.trusted_proxies", settings.web.trusted_proxies)
+    check_web(settings.web)
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:
@@ -269,3 +289,23 @@ def to_env(settings: Settings) -> dict[str, str]:
 
     walk(settings, ENV_PREFIX)
     return out
+
+
+def check_web(web: WebSettings) -> WebSettings:
+    """The web section's rules that types alone cannot express."""
+    parse_networks("web.trusted_proxies", web.trusted_proxies)
+    if web.session_max_age < 60:
+        raise ConfigError("setting web.session_max_age must be at least 60 seconds")
+    if (
+        min(web.login_max_failures, web.login_max_failures_per_account, web.login_window) < 1
+        or web.login_max_failures_per_address < 1
+    ):
+        raise ConfigError("settings web.login_max_failures* and web.login_window must be >= 1")
+    if web.ws_buffer < 2:
+        raise ConfigError("setting web.ws_buffer must be at least 2")
+    for origin in web.origins:
+        if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
+            raise ConfigError(
+                f"setting web.allowed_origins: {origin!r} is not an origin like https://host"
+            )
+    return web

@@ -22,11 +22,10 @@ from standardiste.web.ratelimit import LoginLimiter
 from standardiste.web.routes import add_api_routes
 from standardiste.web.security import csrf_middleware, security_headers, session_middleware
 from standardiste.web.sessions import SessionStore
-from standardiste.web.settings import WebAppSettings
 
 
 def init_app(deps: WebDeps) -> web.Application:
-    settings = deps.web or WebAppSettings.from_settings(deps.settings)
+    settings = deps.web or deps.settings.web
     # Outermost first: errors wrap everything; the session is loaded before CSRF needs it.
     sessions = session_middleware(settings)
     app = web.Application(
@@ -44,7 +43,7 @@ def init_app(deps: WebDeps) -> web.Application:
         window=settings.login_window,
         max_per_account=settings.login_max_failures_per_account,
         max_per_address=settings.login_max_failures_per_address,
-        trusted_proxies=settings.trusted_proxies,
+        trusted_proxies=settings.proxies,
     )
     app[MIRROR] = reader
     app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from standardiste.accounts import Accounts
+from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader
 from standardiste.web.deps import WebDeps
 from standardiste.web.ratelimit import LoginLimiter
 from standardiste.web.sessions import SessionStore
-from standardiste.web.settings import WebAppSettings
 
 if TYPE_CHECKING:
     from standardiste.web.live import LiveHub
 
 DEPS = web.AppKey("deps", WebDeps)
-SETTINGS = web.AppKey("web_settings", WebAppSettings)
+SETTINGS = web.AppKey("web_settings", WebSettings)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 LIMITER = web.AppKey("login_limiter", LoginLimiter)
 MIRROR = web.AppKey("mirror_reader", MirrorReader)

@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest
 from standardiste.bridge_status import read_status
 from standardiste.command_bus import CommandClient
-from standardiste.config import Settings
+from standardiste.config import Settings, WebSettings
 from standardiste.redis_keys import RedisKeys
-from standardiste.web.settings import WebAppSettings
 
 
 class AgentActions(Protocol):
@@ -65,7 +64,7 @@ class WebDeps:
     engine: AsyncEngine  # the history's database: accounts live there too
     agents: AgentActions
     readiness: Readiness
-    web: WebAppSettings | None = None  # None: WebAppSettings.from_settings(settings)
+    web: WebSettings | None = None  # None: settings.web
     hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     clock: Callable[[], float] = time.time

@@ -16,13 +16,12 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from standardiste.command_bus import CommandClient
-from standardiste.config import Settings
+from standardiste.config import Settings, WebSettings
 from standardiste.history.urls import async_url
 from standardiste.redis_keys import RedisKeys
 from standardiste.web.app import init_app
 from standardiste.web.deps import RemoteAgentActions, WebDeps, bridge_readiness
 from standardiste.web.serve import serve
-from standardiste.web.settings import WebAppSettings
 
 
 def web_deps(
@@ -30,7 +29,7 @@ def web_deps(
     redis: aioredis.Redis,
     engine: AsyncEngine,
     *,
-    web: WebAppSettings | None = None,
+    web: WebSettings | None = None,
 ) -> WebDeps:
     """The web's dependencies over a Redis client and a database engine the caller owns."""
     keys = RedisKeys(settings.redis.prefix)

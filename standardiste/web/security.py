@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from standardiste.accounts import User
+from standardiste.config import WebSettings
 from standardiste.permissions import Scope, scope_of
 from standardiste.web.appkeys import ACCOUNTS, SESSIONS, SETTINGS
 from standardiste.web.body import read_form
@@ -35,7 +36,6 @@ from standardiste.web.errors import (
     Unauthenticated,
 )
 from standardiste.web.sessions import SessionRecord
-from standardiste.web.settings import WebAppSettings
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ CSP = (
 
 
 # -------------------------------------------------------------------- the cookie
-def session_middleware(settings: WebAppSettings) -> Middleware:
+def session_middleware(settings: WebSettings) -> Middleware:
     """Sets or deletes the session cookie when the handler started or ended a session."""
 
     @web.middleware
@@ -87,7 +87,7 @@ def session_middleware(settings: WebAppSettings) -> Middleware:
 
 
 def _write_cookie(
-    request: web.Request, response: web.StreamResponse, settings: WebAppSettings
+    request: web.Request, response: web.StreamResponse, settings: WebSettings
 ) -> None:
     state = request[_STATE]
     if state.new_token is not None:
@@ -180,7 +180,7 @@ def own_origin(request: web.Request) -> str:
 def origin_allowed(request: web.Request, origin: str | None) -> bool:
     if origin is None:
         return False
-    return origin == own_origin(request) or origin in request.app[SETTINGS].allowed_origins
+    return origin == own_origin(request) or origin in request.app[SETTINGS].origins
 
 
 def check_origin(request: web.Request) -> None:

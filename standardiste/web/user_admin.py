@@ -22,7 +22,6 @@ from standardiste.history.migrate import upgrade
 from standardiste.redis_keys import RedisKeys
 from standardiste.web.errors import Unavailable
 from standardiste.web.sessions import SessionStore
-from standardiste.web.settings import WebAppSettings
 
 
 class SessionsNotEnded(Unavailable):
@@ -96,7 +95,7 @@ async def _end_sessions(settings: Settings, username: str) -> int:
     store = SessionStore(
         client,
         RedisKeys(settings.redis.prefix),
-        max_age=WebAppSettings.from_settings(settings).session_max_age,
+        max_age=settings.web.session_max_age,
     )
     try:
         return await store.end_user(username)

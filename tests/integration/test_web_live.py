@@ -18,10 +18,10 @@ from live import asterisk_view, converged, eventually, sql_rows
 
 from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
+from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader
 from standardiste.web.app import init_app
 from standardiste.web.process import web_deps
-from standardiste.web.settings import WebAppSettings
 
 BOB = "PJSIP/agent1002"
 PASSWORD = "a long enough password"
@@ -59,7 +59,7 @@ async def server(bridge: Bridge) -> AsyncIterator[TestServer]:
         "bob", PASSWORD, display_name="Bob", devices=[BOB],
         queues={"sales": "agent", "support": "agent"},
     )  # fmt: skip
-    web_settings = WebAppSettings()
+    web_settings = WebSettings()
     deps = replace(
         web_deps(bridge.settings, bridge.redis, bridge.history.store.engine, web=web_settings),
         hasher=HASHER,

@@ -33,13 +33,12 @@ from web_helpers import (  # noqa: E402
 )
 
 from standardiste.accounts import Accounts  # noqa: E402
-from standardiste.config import Settings  # noqa: E402
+from standardiste.config import Settings, WebSettings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from standardiste.web.app import init_app  # noqa: E402
 from standardiste.web.deps import Health, WebDeps  # noqa: E402
-from standardiste.web.settings import WebAppSettings  # noqa: E402
 
 
 @pytest.fixture
@@ -110,7 +109,7 @@ def agents(redis_client: aioredis.Redis, keys: RedisKeys) -> FakeAgents:
 @pytest.fixture
 def knobs() -> Knobs:
     return Knobs(
-        web=WebAppSettings(ws_send_timeout=30.0),
+        web=WebSettings(ws_send_timeout=30.0),
         health=Health(ami=True, redis=True, database=True),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
 
 import pytest
 import redis.asyncio as aioredis
@@ -13,11 +12,10 @@ from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 from web_helpers import FAST_HASHER, Browser, Clock, FakeAgents, Knobs, error_code
 
-from standardiste.config import ConfigError, Settings
+from standardiste.config import ConfigError, Settings, load
 from standardiste.redis_keys import RedisKeys
 from standardiste.web.app import init_app
 from standardiste.web.deps import Health, WebDeps
-from standardiste.web.settings import WebAppSettings
 
 
 async def test_healthz_says_alive(browser: Callable[[], Browser]) -> None:
@@ -82,30 +80,24 @@ async def test_redis_down(dead_redis_server: TestServer, accounts: object) -> No
         await b.close()
 
 
-def test_web_settings_read_new_config_fields_once_they_exist() -> None:
-    @dataclass(frozen=True)
-    class FutureWebSettings:  # config.WebSettings once the lead adds the fields
-        host: str = "0.0.0.0"
-        port: int = 8443
-        cookie_name: str = "cc_session"
-        cookie_secure: bool = True
-        allowed_origins: str = "https://cc.example.org, https://cc2.example.org"
-
-    settings = replace(Settings(), web=FutureWebSettings())  # type: ignore[arg-type]
-    web_settings = WebAppSettings.from_settings(settings)
+def test_the_web_reads_one_settings_tree() -> None:
+    """REVIEW: config.WebSettings and web/settings.WebAppSettings were two trees."""
+    env = {
+        "STANDARDISTE_WEB_PORT": "8443",
+        "STANDARDISTE_WEB_COOKIE_NAME": "cc_session",
+        "STANDARDISTE_WEB_COOKIE_SECURE": "true",
+        "STANDARDISTE_WEB_ALLOWED_ORIGINS": "https://cc.example.org, https://cc2.example.org",
+        "STANDARDISTE_WEB_WS_BUFFER": "10",
+    }
+    web_settings = load(env=env).web
     assert (web_settings.port, web_settings.cookie_name, web_settings.cookie_secure) == (
         8443,
         "cc_session",
         True,
     )
-    assert web_settings.allowed_origins == ("https://cc.example.org", "https://cc2.example.org")
-
-
-def test_web_settings_follow_config_when_it_has_them() -> None:
-    settings = Settings()
-    web_settings = WebAppSettings.from_settings(settings)
-    assert (web_settings.host, web_settings.port) == (settings.web.host, settings.web.port)
-    assert WebAppSettings.from_settings(settings, ws_buffer=10).ws_buffer == 10
+    assert web_settings.origins == ("https://cc.example.org", "https://cc2.example.org")
+    assert web_settings.ws_buffer == 10
     with pytest.raises(ConfigError, match="allowed_origins"):
-        WebAppSettings.from_settings(settings, allowed_origins=("evil.example",))
-    assert replace(web_settings, port=1).port == 1
+        load(env={"STANDARDISTE_WEB_ALLOWED_ORIGINS": "evil.example"})
+    with pytest.raises(ConfigError, match="ws_buffer"):
+        load(env={"STANDARDISTE_WEB_WS_BUFFER": "1"})

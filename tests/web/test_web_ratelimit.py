@@ -17,7 +17,6 @@ from web_helpers import PASSWORD, Browser, Knobs
 from standardiste.config import ConfigError, Settings, load
 from standardiste.redis_keys import RedisKeys
 from standardiste.web.ratelimit import LoginLimiter
-from standardiste.web.settings import WebAppSettings
 
 LOCAL_PROXY = ipaddress.ip_network("127.0.0.1/32")
 
@@ -25,7 +24,7 @@ LOCAL_PROXY = ipaddress.ip_network("127.0.0.1/32")
 @pytest.fixture
 def knobs(knobs: Knobs) -> Knobs:
     # The test client connects from 127.0.0.1: trusted here, as a reverse proxy would be.
-    return replace(knobs, web=replace(knobs.web, trusted_proxies=(LOCAL_PROXY,)))
+    return replace(knobs, web=replace(knobs.web, trusted_proxies=str(LOCAL_PROXY)))
 
 
 async def _login(b: Browser, username: str, password: str, client: str | None = None) -> int:
@@ -136,11 +135,11 @@ async def test_the_client_address(
 
 def test_trusted_proxies_setting_is_typed_and_checked() -> None:
     env = {"STANDARDISTE_WEB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}
-    web = WebAppSettings.from_settings(load(env=env))
-    assert web.trusted_proxies == (
+    web = load(env=env).web
+    assert web.proxies == (
         ipaddress.ip_network("10.0.0.0/8"),
         ipaddress.ip_network("192.0.2.7/32"),
     )
     with pytest.raises(ConfigError, match="web.trusted_proxies.*'10.0.0.0/33'"):
         load(env={"STANDARDISTE_WEB_TRUSTED_PROXIES": "10.0.0.0/33"})
-    assert WebAppSettings.from_settings(Settings()).trusted_proxies == ()
+    assert Settings().web.proxies == ()

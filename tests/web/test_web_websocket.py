@@ -203,7 +203,7 @@ async def test_origin_and_session_are_checked(
 
 @pytest.fixture
 def small_buffer(knobs: Knobs) -> None:
-    knobs.web = replace(knobs.web, ws_buffer=20, allowed_origins=("https://cc.example.org",))
+    knobs.web = replace(knobs.web, ws_buffer=20, allowed_origins="https://cc.example.org")
 
 
 @pytest.mark.usefixtures("small_buffer")

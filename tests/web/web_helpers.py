@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 
 from standardiste.acd.state import Change, Entity
 from standardiste.agent_state import Actor, AgentRequest, live_facts, plan
+from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader, MirrorWriter
 from standardiste.web.deps import Health
-from standardiste.web.settings import WebAppSettings
 
 T0 = 1_700_000_000.0
 # Cheap argon2 parameters: the tests hash dozens of passwords; production uses the defaults.
@@ -156,7 +156,7 @@ class Clock:
 class Knobs:
     """What a test may change about the app before it starts (or, for health, while it runs)."""
 
-    web: WebAppSettings
+    web: WebSettings
     health: Health
 
     async def readiness(self) -> Health:

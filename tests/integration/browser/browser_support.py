@@ -28,9 +28,9 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
+from standardiste.config import WebSettings
 from standardiste.web.app import init_app
 from standardiste.web.process import web_deps
-from standardiste.web.settings import WebAppSettings
 
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "test-artifacts" / "screenshots"
@@ -77,7 +77,7 @@ async def site_fixture(bridge: Bridge) -> AsyncIterator[Site]:
             bridge.settings,
             bridge.redis,
             bridge.history.store.engine,
-            web=WebAppSettings(),
+            web=WebSettings(),
         ),
         hasher=FAST_HASHER,
     )
