@@ -35,6 +35,8 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     # Third-party loggers (aiohttp's access and server errors): the stdlib formatter already
     # appends tracebacks.
     logging.basicConfig(level=numeric, stream=out, format="%(message)s")
+    # Alembic announces each of its plugins at INFO on every start: noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(numeric, logging.WARNING))
     renderer: structlog.typing.Processor
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
