@@ -121,3 +121,35 @@ async def test_the_web_s_agent_request_runs_in_the_bridge(
         (b"sue", b"ok"), (b"bob", b"forbidden"),
     ]  # fmt: skip
     assert json.loads(audit[0][b"args"])["reason"] == "lunch"
+
+
+async def test_a_garbled_command_is_answered_and_audited_not_run(
+    redis_client: aioredis.Redis, keys: RedisKeys
+) -> None:
+    runs: list[Any] = []
+
+    async def act(args: Mapping[str, Any]) -> Any:
+        runs.append(args)
+        return "done"
+
+    server = CommandServer(redis_client, keys, {"act": act}, block_ms=100)
+    async with serving(server):
+        for fields in (
+            {"id": "g1", "kind": "act", "actor": "x", "args": "{not json", "deadline": "9e99"},
+            {"id": "g2", "kind": "act", "actor": "x", "args": "[1, 2]", "deadline": "9e99"},
+            {"id": "g3", "kind": "act", "actor": "x", "args": "{}", "deadline": "soon"},
+            {"id": "g4", "kind": "rm -rf", "actor": "x", "args": "{}", "deadline": "9e99"},
+        ):
+            await redis_client.xadd(keys.commands, fields)  # type: ignore[arg-type]
+        for command_id in ("g1", "g2", "g3", "g4"):
+            reply = await redis_client.blpop([keys.command_reply(command_id)], 5)
+            assert reply is not None, command_id
+            body = json.loads(reply[1])
+            assert (body["ok"], body["code"]) == (False, "invalid_input"), body
+    assert runs == []
+    outcomes = [f[b"outcome"] for _, f in await redis_client.xrange(keys.audit)]
+    assert outcomes == [b"invalid_input"] * 4
+    # The server is still serving.
+    async with serving(server):
+        client = CommandClient(redis_client, keys, timeout=5)
+        assert await client.call("act", {}, actor="x") == "done"
