@@ -32,7 +32,10 @@ async def readyz(request: web.Request) -> web.Response:
     """
     deps = request.app[DEPS]
     try:
-        health = await deps.readiness()
+        # Bounded like the probes below: a Redis that accepts but never answers must not
+        # hold a health check (and the load balancer asking it) forever.
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            health = await deps.readiness()
     except (RedisError, OSError, TimeoutError):
         health = Health(ami=False, redis=False, database=False)
     checks = Checks(

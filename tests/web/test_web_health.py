@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -101,3 +102,34 @@ def test_the_web_reads_one_settings_tree() -> None:
         load(env={"STANDARDISTE_WEB_ALLOWED_ORIGINS": "evil.example"})
     with pytest.raises(ConfigError, match="ws_buffer"):
         load(env={"STANDARDISTE_WEB_WS_BUFFER": "1"})
+
+
+async def test_a_readiness_source_that_never_answers_is_not_ready(
+    engine: AsyncEngine, keys: RedisKeys, knobs: Knobs, redis_client: aioredis.Redis
+) -> None:
+    """A Redis that accepts but never answers (the bridge's status lives there) must give a
+    503, not a health check that hangs."""
+
+    async def never() -> Health:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    deps = WebDeps(
+        settings=Settings(),
+        redis=redis_client,
+        keys=keys,
+        engine=engine,
+        agents=FakeAgents(),
+        readiness=never,
+        web=knobs.web,
+        hasher=FAST_HASHER,
+        clock=Clock(),
+    )
+    async with TestServer(init_app(deps)) as srv:
+        b = Browser(srv)
+        try:
+            resp = await b.get("/readyz")
+            assert resp.status == 503
+            assert (await resp.json())["checks"]["ami"] is False
+        finally:
+            await b.close()
