@@ -107,14 +107,22 @@ class ContactCenter:
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
         self._queue_linkedids: set[str] = set()
+        self._seeded: dict[str, Counters] = {}  # today's counters of queues not seen yet
 
     # ------------------------------------------------------------------ counters
     def seed_counters(self, day: str, counts: Mapping[str, tuple[int, int, int]]) -> Outcome:
         """Today's (handled, abandoned, timed_out) per queue, read back from the history."""
         out = Outcome()
         for name, (handled, abandoned, timed_out) in counts.items():
-            queue = self._queue(name)
-            queue.today = Counters(day, handled, abandoned, timed_out)
+            counters = Counters(day, handled, abandoned, timed_out)
+            queue = self.queues.get(name)
+            if queue is None:
+                # A queue Asterisk has not reported (not yet, or not any more: removed since):
+                # keep its counters for when it appears rather than show a queue that may
+                # not exist.
+                self._seeded[name] = counters
+                continue
+            queue.today = counters
             out.changes.append(self._queue_change(queue))
         return out
 
@@ -501,7 +509,7 @@ class ContactCenter:
         old_queues = self.queues
         self.queues = {}
         for params in snap.queues:
-            queue = old_queues.get(params.queue) or Queue(params.queue)
+            queue = old_queues.get(params.queue) or self._new_queue(params.queue)
             queue.strategy, queue.max_callers = params.strategy, params.max_callers
             queue.service_level, queue.weight = params.service_level, params.weight
             queue.updated_at = snap.at
@@ -566,7 +574,15 @@ class ContactCenter:
     def _queue(self, name: str) -> Queue:
         queue = self.queues.get(name)
         if queue is None:
-            queue = self.queues[name] = Queue(name)
+            queue = self.queues[name] = self._new_queue(name)
+        return queue
+
+    def _new_queue(self, name: str) -> Queue:
+        """A queue seen for the first time, with the counters seeded for it, if any."""
+        queue = Queue(name)
+        seeded = self._seeded.pop(name, None)
+        if seeded is not None:
+            queue.today = seeded
         return queue
 
     def _today(self, queue: Queue, at: float) -> Counters:

@@ -354,3 +354,15 @@ def test_no_wrapuptime_means_ready_at_once() -> None:
     two_queue_agent_in_a_sales_call(cc)
     cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30))
     assert cc.members[f"sales|{ALICE}"].presence(T0 + 30) == "ready"
+
+
+def test_seeded_counters_wait_for_their_queue_instead_of_inventing_it() -> None:
+    """At start the history has counters for queues Asterisk may no longer have (removed
+    since): the mirror must not show them; a queue that does exist gets its counters."""
+    cc = ContactCenter()
+    out = cc.seed_counters("2026-11-29", {"sales": (3, 1, 0), "gone": (9, 9, 9)})
+    assert out.changes == [] and cc.queues == {}
+    cc.replace(ev.Snapshot(at=T0, queues=(ev.QueueParams("sales", "rrmemory", 0, 60, 0),)))
+    assert set(cc.queues) == {"sales"}
+    today = cc.queues["sales"].today
+    assert (today.handled, today.abandoned, today.timed_out) == (3, 1, 0)
