@@ -1,8 +1,8 @@
-"""The dashboards' web backend (aiohttp), served in the bridge's process.
+"""The dashboards' web backend (aiohttp): the ``standardiste web`` process.
 
-``app`` (the factory), ``deps`` (what it is given), ``settings``; ``accounts`` and ``models``
-(users, devices, queue roles); ``security`` (sessions, CSRF, origins, headers),
-``ratelimit`` (log-in attempts); ``permissions`` (who sees and does what); ``figures`` and
+``process`` (its composition root), ``app`` (the factory), ``deps`` (what it is given);
+``sessions`` and ``security`` (server-side sessions, CSRF, origins, headers), ``ratelimit``
+(log-in attempts), ``user_admin`` (``standardiste user``); ``figures`` and
 ``overview`` (what a user is shown); ``api``, ``ui_data``, ``live`` (websocket), ``health``,
 ``metrics``: the handlers; ``routes`` (the one registry of the JSON routes), ``endpoint``
 (what a route entry is, and how a handler reads and answers through its documented models),

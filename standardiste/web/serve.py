@@ -1,15 +1,11 @@
-"""Serving the app inside an already running process (the bridge's), for its composition root.
+"""Serving the app for the web process's composition root (``web.process``)::
 
-Usage, next to ``bridge_from_settings``::
-
-    async with bridge_from_settings(settings) as bridge:
-        app = init_app(deps_from_bridge(bridge))
-        async with serve(app, settings.web.host, settings.web.port):
-            await stop.wait()
+    async with serve(init_app(deps), settings.web.host, settings.web.port):
+        await stop.wait()
 
 On exit the sites stop accepting, websockets are closed (``on_shutdown``), handlers get
 ``shutdown_timeout`` seconds to finish, then the app's cleanup contexts run (the live
-follower is cancelled and awaited) — all before the bridge itself closes.
+follower and the ended-sessions watcher are cancelled and awaited).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ OUTCOME |= {e: "exited" for e in ("EXITEMPTY", "EXITWITHKEY", "WITHDRAW")}
 
 
 class BridgeProcess:
-    """``standardiste bridge --no-web`` with its settings in environment variables."""
+    """``standardiste bridge`` with its settings in environment variables."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
@@ -45,7 +45,7 @@ class BridgeProcess:
     async def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                str(REPO / ".venv/bin/standardiste"), "bridge", "--no-web",
+                str(REPO / ".venv/bin/standardiste"), "bridge",
                 env=self.env, stdout=out, stderr=out, cwd=self.log.parent,
             )  # fmt: skip
 
