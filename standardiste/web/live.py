@@ -344,7 +344,7 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
                 client.offer(dumps({"type": "error", **error_body("internal_error", "error")}))
     finally:
         hub.remove(client)
-        if client.dropped and not pump.done():
+        if (client.dropped or client.ended) and not pump.done():
             await pump  # bounded: one send timeout, then the close handshake timeout
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
