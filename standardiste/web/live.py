@@ -57,6 +57,7 @@ from standardiste.web.overview import (
     overview,
     touched_queues,
 )
+from standardiste.web.schemas import Subscribe, validate
 from standardiste.web.security import (
     check_origin,
     current_user,
@@ -371,12 +372,7 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
     assert user is not None
     scope = await scope_for(request, user)
     try:
-        queues = message.get("queues")
-        if queues is not None and (
-            not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)
-        ):
-            raise InvalidInput("queues must be a list of queue names or null")
-        only = check_subscription(scope, queues)
+        only = check_subscription(scope, validate(Subscribe, message).queues)  # as documented
     except (Forbidden, InvalidInput) as exc:
         client.offer(dumps({"type": "error", **error_body(exc.code, exc.message)}))
         return True

@@ -227,10 +227,16 @@ async def test_websocket_messages_follow_the_document(logged_in: Login, mirror: 
     for bad in ({"type": "subscribe", "queues": ["billing"]}, {"type": "hello"}):
         await ws.send_json(bad)
         assert (await receive())["type"] == "error"
+    # A subscribe is read through the documented model: a bad field is named.
+    await ws.send_json({"type": "subscribe", "queues": ["sales", 3]})
+    assert (await receive())["error"] == {
+        "code": "invalid_input",
+        "message": "field queues[1] must be a string",
+    }
     assert not client.is_valid({"type": "hello"})
     assert not client.is_valid({"type": "subscribe", "queues": ["a b"]})
     assert not server.is_valid({"type": "snapshot"})  # not vacuous
-    assert seen == ["snapshot", "changes", "snapshot", "snapshot", "error", "error"]
+    assert seen == ["snapshot", "changes", "snapshot", "snapshot", "error", "error", "error"]
     await ws.close()
 
 
