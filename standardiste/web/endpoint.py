@@ -95,7 +95,10 @@ def add_routes(app: web.Application, routes: Iterable[Route]) -> None:
     """Register ``routes`` on ``app``; ``app[ROUTES]`` is then what the document describes."""
     routes = tuple(routes)
     for route in routes:
-        app.router.add_route(route.method, route.path, _bound(route), name=route.name)
+        if route.method == "GET":  # with HEAD, as add_get gives (health checks use it)
+            app.router.add_get(route.path, _bound(route), name=route.name)
+        else:
+            app.router.add_route(route.method, route.path, _bound(route), name=route.name)
     app[ROUTES] = app.get(ROUTES, ()) + routes
 
 

@@ -82,7 +82,9 @@ async def test_every_route_is_documented_with_its_method(
     for path in ("/api/v1/me", "/api/v1/live", "/healthz", "/readyz", "/api/openapi.json"):
         assert any(p == path for p, _ in described), path
     # What the app serves is that document.
-    served = await browser().get("/api/openapi.json")
+    b = browser()
+    assert (await b.request("HEAD", "/healthz")).status == 200  # GET routes answer HEAD too
+    served = await b.get("/api/openapi.json")
     assert served.status == 200
     assert await served.json() == json.loads(json.dumps(DOC))
 
