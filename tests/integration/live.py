@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import aiohttp
 from ami_raw import RawAMI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -106,3 +107,25 @@ async def sql_rows(url: str, query: str, **params: Any) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in result]
     finally:
         await engine.dispose()
+
+
+class ApiUser:
+    """One browser on the JSON API at ``base``: its own cookies, its CSRF token, the Origin."""
+
+    def __init__(self, base: str, password: str) -> None:
+        self.base = base.rstrip("/")
+        self.password = password
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Origin": self.base, "X-CSRF-Token": self.csrf}
+        async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
+            return r.status, await r.json()
+
+    async def login(self, username: str) -> None:
+        status, body = await self.call(
+            "POST", "/api/v1/session", {"username": username, "password": self.password}
+        )
+        assert status == 200, body
+        self.csrf = body["csrf_token"]

@@ -18,14 +18,13 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
-from live import asterisk_view, eventually
+from live import ApiUser, asterisk_view, eventually
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from standardiste.accounts import Accounts
@@ -67,25 +66,6 @@ class Node:
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
-
-
-class User:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.csrf = ""
-
-    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        headers = {"Origin": self.base, "X-CSRF-Token": self.csrf}
-        async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
-            return r.status, await r.json()
-
-    async def login(self, username: str) -> None:
-        status, body = await self.call(
-            "POST", "/api/v1/session", {"username": username, "password": PASSWORD}
-        )
-        assert status == 200, body
-        self.csrf = body["csrf_token"]
 
 
 async def answers(base: str) -> bool:
@@ -153,7 +133,7 @@ async def test_bridge_and_two_web_nodes_run_apart(
     base_b = f"http://127.0.0.1:{web_b.env['STANDARDISTE_WEB_PORT']}"
     for queue in ("sales", "support"):
         await ami.action("QueueRemove", Queue=queue, Interface=BOB)
-    sue, bob = User(base_a), User(base_b)
+    sue, bob = ApiUser(base_a, PASSWORD), ApiUser(base_b, PASSWORD)
     try:
         status, ready = await eventually(
             lambda: bob.call("GET", "/readyz"), lambda r: r[0] == 200, 15, "/readyz on node B"

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
-from live import asterisk_view, converged, eventually, sql_rows
+from live import ApiUser, asterisk_view, converged, eventually, sql_rows
 
 from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
@@ -26,27 +26,6 @@ from standardiste.web.process import web_deps
 BOB = "PJSIP/agent1002"
 PASSWORD = "a long enough password"
 HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-
-
-class User:
-    """One browser: its own cookies, its CSRF token, the app's Origin."""
-
-    def __init__(self, server: TestServer) -> None:
-        self.base = str(server.make_url("")).rstrip("/")
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.csrf = ""
-
-    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        headers = {"Origin": self.base, "X-CSRF-Token": self.csrf}
-        async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
-            return r.status, await r.json()
-
-    async def login(self, username: str) -> None:
-        status, body = await self.call(
-            "POST", "/api/v1/session", {"username": username, "password": PASSWORD}
-        )
-        assert status == 200, body
-        self.csrf = body["csrf_token"]
 
 
 @pytest.fixture
@@ -76,7 +55,8 @@ async def test_supervisor_pauses_an_agent_through_the_api(
         await ami.action("QueueRemove", Queue=queue, Interface=BOB)
     view = await converged(ami, reader)  # the bridge's model has seen it too
     assert not any(interface == BOB for _queue, interface in view.members)
-    bob, sue = User(server), User(server)
+    base = str(server.make_url(""))
+    bob, sue = ApiUser(base, PASSWORD), ApiUser(base, PASSWORD)
     try:
         # The bridge publishes its figures in Redis every second; the web reads them there.
         status, ready = await eventually(
