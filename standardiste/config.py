@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -62,6 +63,23 @@ class AsteriskSettings:
     queue_log_path: Path | None = None
     queue_log_enabled: bool = True
     queue_log_interval: float = 10.0  # seconds between passes while running
+    # Where the bridge writes the Asterisk files generated from the admin's configuration
+    # (queues.conf, queuerules.conf, routes.conf), #included by the PBX's own files. None:
+    # the sandbox root's etc/asterisk/standardiste (a deployment: /etc/asterisk/standardiste).
+    generated_dir: Path | None = None
+    # Queue() options of every managed queue: "r" rings the caller instead of music on hold
+    # (the sandbox has no MOH files); "" plays music on hold. Letters only.
+    queue_options: str = "r"
+    # Where Asterisk's MixMonitor writes queue recordings (its monitor directory); the
+    # product's files are in its standardiste/ folder. None: the sandbox root's.
+    recordings_dir: Path | None = None
+    recording_retention_days: int = 90  # recordings older than this are deleted (0: never)
+
+    def generated(self, sandbox: SandboxSettings) -> Path:
+        return self.generated_dir or sandbox.root / "etc/asterisk/standardiste"
+
+    def recordings(self, sandbox: SandboxSettings) -> Path:
+        return self.recordings_dir or sandbox.root / "var/spool/asterisk/monitor"
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,10 @@ def validate(settings: Settings) -> Settings:
         )
     if not 1.0 <= settings.web.command_timeout <= 60.0:
         raise ConfigError("setting web.command_timeout must be between 1 and 60 seconds")
+    if not re.fullmatch(r"[A-Za-z]{0,8}", settings.asterisk.queue_options):
+        raise ConfigError("setting asterisk.queue_options: letters only (Queue() options)")
+    if settings.asterisk.recording_retention_days < 0:
+        raise ConfigError("setting asterisk.recording_retention_days must be >= 0")
     if settings.asterisk.queue_log_interval <= 0:
         raise ConfigError("setting asterisk.queue_log_interval must be positive")
     check_web(settings.web)
@@ -282,6 +304,8 @@ def to_env(settings: Settings) -> dict[str, str]:
             value = getattr(obj, f.name)
             if hasattr(value, "__dataclass_fields__"):
                 walk(value, f"{prefix}{f.name.upper()}_")
+            elif value is None:  # an optional setting left to its default
+                continue
             elif isinstance(value, bool):
                 out[f"{prefix}{f.name.upper()}"] = "true" if value else "false"
             else:

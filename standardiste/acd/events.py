@@ -117,6 +117,7 @@ class MemberState:
     # The member's own wrap-up time (s); 0: the queue's ``wrapuptime`` applies. QueueAdd cannot
     # set it, so on our dynamic members it is 0 (realtime/static members may carry one).
     wrapuptime: float = 0.0
+    penalty: int = 0  # app_queue rings lower penalties first (skills: ``pbx.skills``)
 
 
 # Who asked for a member change: the bridge's command journal fills ``by``/``forced`` in at
@@ -134,7 +135,7 @@ class MemberAdded:
 
 @dataclass(frozen=True, slots=True)
 class MemberUpdated:
-    """QueueMemberStatus: status/in-call/counters changed."""
+    """QueueMemberStatus (or QueueMemberPenalty): status/in-call/counters/penalty changed."""
 
     member: MemberState
 

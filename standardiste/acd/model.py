@@ -315,6 +315,7 @@ class ContactCenter:
         existing.in_call = m.in_call or self._call_of(m.queue, m.interface) != ""
         existing.calls_taken = m.calls_taken
         existing.wrapuptime = m.wrapuptime
+        existing.penalty = m.penalty
         existing.last_call = m.last_call or existing.last_call
         existing.member_name = m.member_name or existing.member_name
         if existing.presence(m.at) != before:
@@ -630,6 +631,7 @@ class ContactCenter:
             calls_taken=m.calls_taken,
             last_call=m.last_call,
             wrapuptime=m.wrapuptime,
+            penalty=m.penalty,
         )
 
     def _memberships_ending_a_call(self, queue: str, interface: str) -> list[Member]:

@@ -92,6 +92,7 @@ class Member:
     last_call: float = 0.0
     wrapup_until: float = 0.0  # Asterisk holds the member (no call offered) until then
     wrapuptime: float = 0.0  # the member's own wrap-up time (s); 0: the queue's applies
+    penalty: int = 0  # lower rings first (skills, pbx/skills.py)
     since: float = 0.0  # when the presence last changed
     logged_in_at: float = 0.0
 

@@ -130,6 +130,7 @@ def member_state(msg: Headers, at: float, *, listing: bool = False) -> ev.Member
         last_call=_float(msg, "LastCall"),
         at=at,
         wrapuptime=_float(msg, "Wrapuptime"),
+        penalty=_int(msg, "Penalty"),
     )
 
 
@@ -276,6 +277,7 @@ _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
     "agentcomplete": _agent_complete,
     "queuememberadded": _member_added,
     "queuememberstatus": _member_status,
+    "queuememberpenalty": _member_status,
     "queuememberremoved": _member_removed,
     "queuememberpause": _member_pause,
     "newchannel": _new_channel,

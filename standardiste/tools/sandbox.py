@@ -22,11 +22,13 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 from standardiste.config import SandboxSettings  # noqa: E402 - the root's place is a setting
+from standardiste.tools.demo_config import demo_files  # noqa: E402
 
 ROOT_NAME = "asterisk-root"
 VERSION_FILE = "standardiste-VERSION"
@@ -202,8 +204,13 @@ def up(
     *,
     reset_state: bool = True,
     timeout_s: float = 30.0,
+    generated: Mapping[str, str] | None = None,
 ) -> SandboxInfo:
     """Install our config into ``root``, start Asterisk and wait for FullyBooted.
+
+    ``generated``: the files of etc/asterisk/standardiste (what the bridge generates from the
+    stored configuration); None: the demo configuration's (``tools.demo_config``), so a
+    sandbox has the demo queues before any bridge ran.
 
     Idempotent: when Asterisk already runs in ``root``, returns its info unchanged (the config
     is not reinstalled). ``reset_state`` (only applied when starting) deletes the astdb, so no
@@ -216,6 +223,7 @@ def up(
     if read_version(root) is None:
         raise SandboxError(f"{root} is not a built sandbox root (no {VERSION_FILE}); build_root()")
     install_config(root, config_dir, ami_port=ami_port, sip_port=sip_port)
+    install_generated(root, demo_files().by_name() if generated is None else generated)
     if reset_state:
         for name in ("astdb.sqlite3", "astdb.sqlite3-journal"):
             (root / "var/lib/asterisk" / name).unlink(missing_ok=True)
@@ -246,6 +254,16 @@ def install_config(
         elif src.name == "pjsip.conf":
             text = _sub_once(text, r"(?m)^(bind\s*=\s*127\.0\.0\.1:)\d+", rf"\g<1>{sip_port}", src)
         (etc / src.name).write_text(text)
+
+
+def install_generated(root: Path, files: Mapping[str, str]) -> None:
+    """Write the generated configuration files into ``root``/etc/asterisk/standardiste."""
+    target = root / "etc/asterisk/standardiste"
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.conf"):
+        old.unlink()
+    for name, text in files.items():
+        (target / name).write_text(text)
 
 
 def start(root: Path, *, timeout_s: float = 30.0) -> SandboxInfo:

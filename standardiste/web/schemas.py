@@ -297,6 +297,7 @@ class MemberRow(Row):
     last_call: float = 0.0
     wrapup_until: float = 0.0
     wrapuptime: float = 0.0
+    penalty: int = 0
     since: float = 0.0
     logged_in_at: float = 0.0
     status_name: str = Field(default="unknown", description="Asterisk's device status, by name")

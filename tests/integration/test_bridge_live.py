@@ -111,7 +111,7 @@ async def test_call_that_times_out(
     bridge: Bridge, reader: MirrorReader, ami: RawAMI, tmp_path: Path
 ) -> None:
     before = (await reader.snapshot()).state.get("queue", {}).get("support", {})
-    caller = await place_call("5009", "0633333333", hangup_after_s=20, log_dir=tmp_path)
+    caller = await place_call("95001", "0633333333", hangup_after_s=20, log_dir=tmp_path)
     view = await eventually(
         lambda: asterisk_view(ami), lambda v: bool(v.callers), 10, "caller in queue"
     )

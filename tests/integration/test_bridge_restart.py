@@ -187,20 +187,20 @@ async def test_calls_made_while_the_bridge_is_down_reach_history_and_counters(
             await ami.action("QueueAdd", Queue="sales", Interface=iface, MemberName=name)
         await started()
         # Live: calls answered (5000, sales), abandoned and timed out (support has nobody:
-        # 5001 callers hang up after 2 s, 5009 callers time out after 8 s).
+        # 5001 callers hang up after 2 s, 95001 callers (support, 8 s max wait) time out).
         await calls(
-            ("5000", "0610000001", 3), ("5001", "0610000002", 2), ("5009", "0610000003", 30)
+            ("5000", "0610000001", 3), ("5001", "0610000002", 2), ("95001", "0610000003", 30)
         )
         await asyncio.sleep(1)
         # In flight when the bridge dies: talking, waiting to give up, waiting to time out.
         await calls(
-            ("5000", "0610000004", 8), ("5001", "0610000005", 5), ("5009", "0610000006", 30)
+            ("5000", "0610000004", 8), ("5001", "0610000005", 5), ("95001", "0610000006", 30)
         )
         await asyncio.sleep(2.5)
         await bridge.stop(signal.SIGKILL)
         # While it is down: more of each, a pause and resume, a call still going at restart.
         await calls(
-            ("5000", "0610000007", 3), ("5001", "0610000008", 2), ("5009", "0610000009", 30)
+            ("5000", "0610000007", 3), ("5001", "0610000008", 2), ("95001", "0610000009", 30)
         )
         await ami.action("QueuePause", Queue="sales", Interface="PJSIP/agent1002", Paused="true")
         await asyncio.sleep(1)

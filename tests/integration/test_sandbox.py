@@ -20,10 +20,13 @@ def test_asterisk_boots(sandbox: sb.SandboxInfo) -> None:
     assert (status.ami_host, status.ami_port) == ("127.0.0.1", 5038)
     assert (status.sip_host, status.sip_port) == ("127.0.0.1", 5060)
     assert "Asterisk" in sb.cli(sandbox.root, "core show version")
-    # Only our config is installed: Debian's sample configs are gone.
+    # Only our config is installed: Debian's sample configs are gone. Beside it, the folder of
+    # the files the bridge generates (the demo queues' until a bridge rewrites them).
     installed = {p.name for p in (sandbox.root / "etc/asterisk").iterdir()}
     ours = {p.name for p in Path(__file__).parents[2].joinpath("config/asterisk").glob("*.conf")}
-    assert installed == ours
+    assert installed == ours | {"standardiste"}
+    generated = {p.name for p in (sandbox.root / "etc/asterisk/standardiste").iterdir()}
+    assert generated == {"queues.conf", "queuerules.conf", "routes.conf"}
 
 
 async def test_ami_login(ami: RawAMI) -> None:
@@ -209,11 +212,12 @@ async def test_caller_abandons_while_agent_rings(ami: RawAMI) -> None:
 
 
 async def test_agent_feature_codes(ami: RawAMI) -> None:
-    """*211 logs the dialing phone's own endpoint into sales, *231 pauses it (reason "phone").
+    """*215000 logs the dialing phone's own endpoint into the queue whose extension is 5000
+    (sales), *235000 pauses it there (reason "phone").
     Originate stands in for the phone dialing (it runs the code on the agent's channel)."""
     async with AgentPhone("1002", 5072, answer_delay_s=0.1):
         start = len(ami.messages)
-        for code, event in (("*211", "QueueMemberAdded"), ("*231", "QueueMemberPause")):
+        for code, event in (("*215000", "QueueMemberAdded"), ("*235000", "QueueMemberPause")):
             resp = await ami.action(
                 "Originate",
                 Channel="PJSIP/agent1002",

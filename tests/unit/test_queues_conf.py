@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from standardiste import queues_conf
+from standardiste.tools.demo_config import demo_files
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_installed_queues_conf_gives_each_demo_queue_its_wrapuptime() -> None:
-    timings = queues_conf.parse(REPO / "config" / "asterisk" / "queues.conf")
+def test_the_installed_queues_conf_reads_the_generated_queues_wrapuptime(tmp_path: Path) -> None:
+    """The PBX's queues.conf includes the file the bridge generates (standardiste/queues.conf):
+    the reader follows it, template included."""
+    shutil.copy(REPO / "config" / "asterisk" / "queues.conf", tmp_path / "queues.conf")
+    (tmp_path / "standardiste").mkdir()
+    (tmp_path / "standardiste" / "queues.conf").write_text(demo_files().queues)
+    timings = queues_conf.parse(tmp_path / "queues.conf")
     assert timings.wrapup == {"sales": 5.0, "support": 5.0}
     assert timings.shared_lastcall is True
 
