@@ -140,7 +140,9 @@ class AgentStateService:
         *,
         queues: Callable[[], Iterable[str]],
         journal: CommandJournal | None = None,
-        pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS,
+        pause_reasons: Sequence[str] | Callable[[], Awaitable[Sequence[str]]] = (
+            DEFAULT_PAUSE_REASONS
+        ),
         confirm_timeout: float = 5.0,
     ) -> None:
         self._model = model
@@ -148,7 +150,9 @@ class AgentStateService:
         self._wait_for = wait_for
         self._queues = queues
         self._journal = journal if journal is not None else CommandJournal()
-        self._reasons = tuple(pause_reasons)
+        # The admin's pause reasons (read when a pause is asked: one just created works at
+        # once), or a fixed list (tests, the load tier).
+        self._reasons = pause_reasons
         self._timeout = confirm_timeout
 
     # -------------------------------------------------------------- a user's request
@@ -205,8 +209,9 @@ class AgentStateService:
     ) -> list[str]:
         """Pause ``agent`` with ``reason`` (one of the configured pause reasons)."""
         self._check_interface(agent)
-        if reason not in self._reasons:
-            raise InvalidInput(f"pause reason {reason!r} is not one of: {', '.join(self._reasons)}")
+        allowed = self._reasons if isinstance(self._reasons, Sequence) else await self._reasons()
+        if reason not in allowed:
+            raise InvalidInput(f"pause reason {reason!r} is not one of: {', '.join(allowed)}")
         return await self._set_paused(agent, True, reason, queues, by)
 
     async def resume(

@@ -26,7 +26,7 @@ import structlog
 from standardiste import queues_conf
 from standardiste.acd.day import day_of, start_of_day
 from standardiste.acd.model import ContactCenter
-from standardiste.agent_state import AgentRequest, AgentStateService
+from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest, AgentStateService
 from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.ami_bridge.connection import AmiConnection
 from standardiste.ami_bridge.translate import EVENT_CLASSES
@@ -34,7 +34,7 @@ from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
 from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
-from standardiste.errors import PbxUnavailable
+from standardiste.errors import InvalidInput, PbxUnavailable
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
 from standardiste.history.recovery import member_names, recover_queue_log
@@ -42,6 +42,8 @@ from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
+from standardiste.pbx.applier import ConfigApplier
+from standardiste.pbx.store import ConfigStore
 from standardiste.redis_keys import RedisKeys
 from standardiste.resync import Resyncer
 from standardiste.supervisor import Supervisor
@@ -74,6 +76,9 @@ class BridgeProcess:
     mirror: MirrorWriter
     history: HistorySink
     supervisor: Supervisor
+    # Applies the admin's configuration to Asterisk (None: a bridge without SQL history,
+    # the benchmarks').
+    config: ConfigApplier | None = None
 
     @property
     def synced(self) -> asyncio.Event:
@@ -116,6 +121,31 @@ class BridgeProcess:
             "journal_pending": len(self.journal),
             "task_restarts": self.supervisor.restarts(),
         }
+
+
+async def run_config_command(config: ConfigApplier, args: Mapping[str, Any]) -> Any:
+    """The web's configuration commands (``kind: config``), run by the bridge: the changes
+    that Asterisk must take before they are stored."""
+    op, actor = args.get("op"), str(args.get("actor", ""))
+    if not actor:
+        raise InvalidInput("a configuration command needs its actor")
+    if op in ("queue.create", "queue.update"):
+        queue = args.get("queue")
+        if not isinstance(queue, Mapping):
+            raise InvalidInput("queue: an object is expected")
+        saved = await config.save_queue(queue, actor, create=op == "queue.create")
+        return saved.to_dict()
+    if op == "queue.delete":
+        await config.delete_queue(str(args.get("name", "")), actor)
+        return {}
+    if op == "user.skills":
+        levels = args.get("levels")
+        if not isinstance(levels, Mapping):
+            raise InvalidInput("levels: an object skill -> level is expected")
+        return {"penalties": await config.set_user_skills(str(args.get("username")), levels, actor)}
+    if op == "reconcile":
+        return (await config.reconcile()).to_dict()
+    raise InvalidInput(f"unknown configuration command {op!r}")
 
 
 async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
@@ -212,17 +242,46 @@ async def bridge_from_settings(
             raise PbxUnavailable("the bridge has not synchronised with Asterisk yet")
         return list(model.queues)
 
+    config_store = ConfigStore(store.engine) if store is not None else None
+
+    async def pause_reasons() -> list[str]:
+        if config_store is None:  # a bridge without SQL (the benchmarks): the shipped list
+            return list(DEFAULT_PAUSE_REASONS)
+        return [r.code for r in await config_store.pause_reasons(active_only=True)]
+
     agents = AgentStateService(
-        model, AmiCommands(ami), pump.wait_for, queues=known_queues, journal=journal
+        model,
+        AmiCommands(ami),
+        pump.wait_for,
+        queues=known_queues,
+        journal=journal,
+        pause_reasons=pause_reasons,
     )
 
     async def agent_command(args: Mapping[str, Any]) -> Any:
         return await agents.act(AgentRequest.from_wire(args))
 
+    config: ConfigApplier | None = None
+    if config_store is not None:
+        config = ConfigApplier(
+            config_store,
+            AmiCommands(_LateSender(lambda: ami)),
+            model,
+            generated_dir=settings.asterisk.generated(settings.sandbox),
+            queue_options=settings.asterisk.queue_options,
+            resync=lambda: resyncer.resync(),
+            synced=pump.synced.is_set,
+        )
+
+    async def config_command(args: Mapping[str, Any]) -> Any:
+        if config is None:
+            raise PbxUnavailable("this bridge does not manage the configuration (no SQL store)")
+        return await run_config_command(config, args)
+
     commands = CommandServer(
         client,
         keys,
-        {"agent": agent_command},
+        {"agent": agent_command, "config": config_command},
         consumer=f"{socket.gethostname()}-{os.getpid()}",
     )
     supervisor = Supervisor()
@@ -240,6 +299,7 @@ async def bridge_from_settings(
         mirror=mirror,
         history=history,
         supervisor=supervisor,
+        config=config,
     )
     status = StatusPublisher(client, keys, process.figures)
     try:
@@ -263,6 +323,9 @@ async def bridge_from_settings(
         supervisor.start("status", status.run)
         if follow is not None:
             supervisor.start("queue-log", follow)
+        if config is not None:
+            applier = config
+            supervisor.start("config", lambda: applier.run(lambda: resyncer.resyncs))
         yield process
     finally:
         await ami.close()

@@ -29,6 +29,9 @@ Layout (``prefix`` defaults to ``std:``):
 - ``{prefix}web:sessions_ended`` — a Stream, trimmed to about 1000 entries: one entry each
   time sessions end (log-out, account disabled, password changed): ``sessions`` (a JSON list
   of session ids) and ``user`` (all of that user's sessions, or empty).
+- ``{prefix}config:version`` — a counter, incremented after every change of the admin's
+  configuration: web processes keep the permission matrix and pause reasons cached until it
+  moves.
 """
 
 from __future__ import annotations
@@ -92,6 +95,10 @@ class RedisKeys:
     def web_sessions_ended(self) -> str:
         return f"{self.prefix}web:sessions_ended"
 
+    @property
+    def config_version(self) -> str:
+        return f"{self.prefix}config:version"
+
     def all(self) -> list[str]:
         return [
             *(self.entity(e) for e in ENTITIES),
@@ -101,6 +108,7 @@ class RedisKeys:
             self.audit,
             self.bridge,
             self.web_sessions_ended,
+            self.config_version,
         ]
 
 

@@ -76,6 +76,36 @@ class AmiCommands:
             headers["Reason"] = _check("pause reason", reason, REASON_RE)
         await self._conn.send("QueuePause", headers)
 
+    async def queue_penalty(self, queue: str, interface: str, penalty: int) -> None:
+        if not 0 <= penalty <= 1000:
+            raise ValueError(f"penalty {penalty} out of range")
+        await self._conn.send(
+            "QueuePenalty",
+            {
+                "Queue": _check("queue", queue, QUEUE_RE),
+                "Interface": _check("interface", interface, INTERFACE_RE),
+                "Penalty": str(int(penalty)),
+            },
+        )
+
+    async def queue_reload(self, *, rules: bool = True) -> None:
+        """Re-read every queue's parameters (and the queue rules) from queues.conf and its
+        includes; members are left alone (``Members: no``). Needs no AMI class."""
+        await self._conn.send(
+            "QueueReload",
+            {"Parameters": "yes", "Rules": "yes" if rules else "no", "Members": "no"},
+        )
+
+    async def route_of(self, extension: str) -> str:
+        """The queue the generic dialplan sends ``extension`` to, as Asterisk reads it now
+        (``AST_CONFIG`` of the generated routes.conf: what a call would get)."""
+        _check("extension", extension, EXTENSION_RE)
+        response: Any = await self._conn.send(
+            "Getvar",
+            {"Variable": f"AST_CONFIG(standardiste/routes.conf,extensions,{extension})"},
+        )
+        return str(response.message.get("Value", ""))
+
     async def originate(
         self,
         channel: str,
@@ -121,5 +151,6 @@ class AmiCommands:
         )
 
 
+EXTENSION_RE = re.compile(r"^[0-9]{2,20}$")
 # A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
 CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")

@@ -85,10 +85,14 @@ class ConfigStore:
             self._audit(session, actor, action, subject, before, after)
             await session.commit()
 
-    async def audit(self, *, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+    async def audit(
+        self, *, limit: int = 100, before_id: int | None = None, action: str | None = None
+    ) -> list[AuditEntry]:
         query = select(ConfigAuditRow).order_by(ConfigAuditRow.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(ConfigAuditRow.id < before_id)
+        if action is not None:
+            query = query.where(ConfigAuditRow.action == action)
         async with self._sessions() as session:
             rows = await session.scalars(query)
             return [

@@ -16,8 +16,14 @@ from standardiste.acd.names import display_name
 from standardiste.agent_state import AgentRequest
 from standardiste.errors import InvalidInput
 from standardiste.permissions import Action, View, check_subscription, scope_of
-from standardiste.web.appkeys import ACCOUNTS, DEPS, LIMITER, MIRROR
-from standardiste.web.endpoint import read_model, read_query, respond
+from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS, LIMITER, MIRROR
+from standardiste.web.endpoint import (
+    granted_to,
+    read_model,
+    read_query,
+    require_permission,
+    respond,
+)
 from standardiste.web.errors import Forbidden, InvalidCredentials, UnknownUser
 from standardiste.web.figures import day_of
 from standardiste.web.overview import overview
@@ -54,7 +60,7 @@ async def login(request: web.Request) -> web.Response:
         raise InvalidCredentials("wrong user name or password")
     await limiter.succeeded(username, address)
     token = await start_session(request, user)
-    return respond(request, _me(request, user, token))
+    return respond(request, await _me(request, user, token))
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -65,7 +71,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return respond(request, _me(request, user, await csrf_token(request)))
+    return respond(request, await _me(request, user, await csrf_token(request)))
 
 
 async def update_me(request: web.Request) -> web.Response:
@@ -76,14 +82,18 @@ async def update_me(request: web.Request) -> web.Response:
         user = await request.app[ACCOUNTS].update_user(
             user.username, language=language, time_zone=time_zone
         )
-    return respond(request, _me(request, user, await csrf_token(request)))
+    return respond(request, await _me(request, user, await csrf_token(request)))
 
 
-def _me(request: web.Request, user: User, token: str) -> Me:
+async def _me(request: web.Request, user: User, token: str) -> Me:
+    reasons = await request.app[CONFIG].pause_reasons()
+    french = user.language == "fr"
     return Me(
         user=UserOut.of(user),
         csrf_token=token,
-        pause_reasons=list(request.app[DEPS].pause_reasons),
+        pause_reasons=[r.code for r in reasons],
+        pause_reason_labels={r.code: r.label_fr if french else r.label_en for r in reasons},
+        permissions=sorted(await granted_to(request, user.role)),
     )
 
 
@@ -132,9 +142,15 @@ async def _act(request: web.Request, action: Action) -> web.Response:
     if not (actor.is_admin or username == actor.username or actor_scope.supervised):
         # An agent acts on themself only; do not even say whether the user exists.
         raise Forbidden(f"you cannot act on {username}")
+    if username != actor.username:
+        await require_permission(request, actor.role, "agents.control")
     body = await read_model(request, PauseAction if action == "pause" else AgentAction)
     queues = body.queues
     reason = body.reason if isinstance(body, PauseAction) else ""
+    if reason:
+        codes = [r.code for r in await request.app[CONFIG].pause_reasons()]
+        if reason not in codes:
+            raise InvalidInput(f"pause reason {reason!r} is not one of: {', '.join(codes)}")
     target = actor if username == actor.username else await request.app[ACCOUNTS].get(username)
     if target is None:
         raise UnknownUser(f"no user {username!r}")

@@ -12,7 +12,18 @@ from aiohttp import web
 
 from standardiste.accounts import Accounts
 from standardiste.mirror import MirrorReader
-from standardiste.web.appkeys import ACCOUNTS, DEPS, HUB, LIMITER, MIRROR, SESSIONS, SETTINGS
+from standardiste.pbx.store import ConfigStore
+from standardiste.web.appkeys import (
+    ACCOUNTS,
+    CONFIG,
+    DEPS,
+    HUB,
+    LIMITER,
+    MIRROR,
+    SESSIONS,
+    SETTINGS,
+)
+from standardiste.web.config_view import ConfigView
 from standardiste.web.deps import WebDeps
 from standardiste.web.errors import error_middleware
 from standardiste.web.figures import day_of
@@ -36,6 +47,7 @@ def init_app(deps: WebDeps) -> web.Application:
     app[DEPS] = deps
     app[SETTINGS] = settings
     app[ACCOUNTS] = Accounts(deps.engine, deps.hasher)
+    app[CONFIG] = ConfigView(ConfigStore(deps.engine), deps.redis, deps.keys)
     app[LIMITER] = LoginLimiter(
         deps.redis,
         deps.keys,

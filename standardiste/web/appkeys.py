@@ -10,6 +10,7 @@ from aiohttp import web
 from standardiste.accounts import Accounts
 from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader
+from standardiste.web.config_view import ConfigView
 from standardiste.web.deps import WebDeps
 from standardiste.web.ratelimit import LoginLimiter
 from standardiste.web.sessions import SessionStore
@@ -24,3 +25,4 @@ LIMITER = web.AppKey("login_limiter", LoginLimiter)
 MIRROR = web.AppKey("mirror_reader", MirrorReader)
 SESSIONS = web.AppKey("sessions", SessionStore)
 HUB: web.AppKey[LiveHub] = web.AppKey("live_hub")
+CONFIG = web.AppKey("config_view", ConfigView)

@@ -9,7 +9,7 @@ readiness is what the bridge last published in Redis plus the web's own probes.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest
+from standardiste.agent_state import AgentRequest
 from standardiste.bridge_status import read_status
 from standardiste.command_bus import CommandClient
 from standardiste.config import Settings, WebSettings
@@ -39,6 +39,21 @@ class RemoteAgentActions:
     async def act(self, request: AgentRequest) -> list[str]:
         done = await self.client.call("agent", request.to_wire(), actor=request.actor.username)
         return [str(q) for q in done or []]
+
+
+class ConfigCommands(Protocol):
+    """The configuration changes Asterisk must take first (run by the bridge: queues, skill
+    levels -> penalties, reconciliation); ``standardiste.composition.run_config_command``."""
+
+    async def run(self, op: str, args: dict[str, Any], *, actor: str) -> Any: ...
+
+
+class RemoteConfigCommands:
+    def __init__(self, client: CommandClient) -> None:
+        self.client = client
+
+    async def run(self, op: str, args: dict[str, Any], *, actor: str) -> Any:
+        return await self.client.call("config", {**args, "op": op, "actor": actor}, actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +79,9 @@ class WebDeps:
     engine: AsyncEngine  # the history's database: accounts live there too
     agents: AgentActions
     readiness: Readiness
+    config: ConfigCommands | None = None  # None: configuration changes answer 503
     web: WebSettings | None = None  # None: settings.web
     hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
-    pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     clock: Callable[[], float] = time.time
 
 

@@ -23,6 +23,8 @@ from typing import Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
+from standardiste.role_permissions import PERMISSIONS, granted, require
+from standardiste.web.appkeys import CONFIG
 from standardiste.web.errors import Handler
 from standardiste.web.inputs import read_body
 from standardiste.web.schemas import validate
@@ -68,6 +70,15 @@ class Route:
     errors: tuple[int, ...] = ()  # beyond those implied by auth, body and query
     # Extensions of the operation object (x-...): the websocket's messages.
     extensions: tuple[tuple[str, type[BaseModel]], ...] = ()
+    # The permission of the role matrix (standardiste.role_permissions) the caller's role must
+    # hold, checked before the handler runs (403 forbidden); None: any logged-in user.
+    permission: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.permission is not None and self.permission not in PERMISSIONS:
+            raise ValueError(f"route {self.name}: unknown permission {self.permission!r}")
+        if self.permission is not None and self.auth not in ("session", "csrf"):
+            raise ValueError(f"route {self.name}: a permission needs a logged-in user")
 
     @property
     def path_params(self) -> list[str]:
@@ -78,7 +89,11 @@ class Route:
         implied: set[int] = set(self.errors)
         if self.auth in ("session", "csrf"):
             implied.add(401)
-        if self.auth in ("csrf", "metrics") or self.method not in ("GET", "HEAD"):
+        if (
+            self.auth in ("csrf", "metrics")
+            or self.method not in ("GET", "HEAD")
+            or self.permission is not None
+        ):
             implied.add(403)  # CSRF token or Origin (every state-changing request), token
         if self.body is not None:
             implied |= {400, 413, 415}
@@ -106,11 +121,22 @@ def _bound(route: Route) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         request[ROUTE] = route
         if route.auth in ("session", "csrf"):
-            await current_user(request)  # raises Unauthenticated (401)
+            user = await current_user(request)  # raises Unauthenticated (401)
+            if route.permission is not None:
+                await require_permission(request, user.role, route.permission)
         return await route.handler(request)
 
     handler.__name__ = handler.__qualname__ = getattr(route.handler, "__name__", route.name)
     return handler
+
+
+async def require_permission(request: web.Request, role: str, permission: str) -> None:
+    """403 unless ``role`` holds ``permission`` in the current matrix."""
+    require(role, await request.app[CONFIG].matrix(), permission)
+
+
+async def granted_to(request: web.Request, role: str) -> frozenset[str]:
+    return granted(role, await request.app[CONFIG].matrix())
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
@@ -144,7 +170,9 @@ __all__ = [
     "Reply",
     "Route",
     "add_routes",
+    "granted_to",
     "read_model",
+    "require_permission",
     "read_query",
     "respond",
 ]

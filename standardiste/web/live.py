@@ -47,6 +47,7 @@ from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
 from standardiste.permissions import View, check_subscription
 from standardiste.web.appkeys import ACCOUNTS, HUB, SESSIONS, SETTINGS
+from standardiste.web.endpoint import require_permission
 from standardiste.web.errors import Forbidden, error_body
 from standardiste.web.figures import queue_figures
 from standardiste.web.overview import (
@@ -372,6 +373,9 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
     assert user is not None
     scope = await scope_for(request, user)
     try:
+        # The role matrix is checked on every subscription: a permission taken away ends
+        # the feed at the next one (the connection itself needed it too: web.routes).
+        await require_permission(request, user.role, "live.view")
         only = check_subscription(scope, validate(Subscribe, message).queues)  # as documented
     except (Forbidden, InvalidInput) as exc:
         client.offer(dumps({"type": "error", **error_body(exc.code, exc.message)}))

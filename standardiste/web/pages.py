@@ -25,7 +25,7 @@ from standardiste.accounts import User
 from standardiste.errors import StandardisteError
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
-from standardiste.web.appkeys import ACCOUNTS, DEPS
+from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS
 from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from standardiste.web.security import csrf_token, current_user
 
@@ -120,6 +120,14 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return render(request, "login.html", t, None, {"next": next_path})
 
 
+async def _reasons(request: web.Request, lang: str) -> list[tuple[str, str]]:
+    """The active pause reasons (admin-edited): code and label in ``lang``."""
+    return [
+        (r.code, r.label_fr if lang == "fr" else r.label_en)
+        for r in await request.app[CONFIG].pause_reasons()
+    ]
+
+
 def _safe_next(value: str) -> str:
     """Only our own pages: an open redirect to another site would help phishing."""
     return value if value in ("/supervisor", "/agent") else ""
@@ -130,16 +138,15 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
     if not is_supervisor(user):
         raise web.HTTPSeeOther("/agent")
     t = page_translator(request, user)
-    deps = request.app[DEPS]
     roster = await ui_data.roster(request.app[ACCOUNTS], user)
+    reasons = await _reasons(request, t.lang)
     data = {
         "csrf": await csrf_token(request),
         "me": {"username": user.username},
-        "pauseReasons": list(deps.pause_reasons),
+        "pauseReasons": [code for code, _ in reasons],
         "roster": roster,
         "handleTimes": await ui_data.handle_times_for(request, user),
     }
-    reasons = [(r, t.maybe(f"reason.{r}", r)) for r in deps.pause_reasons]
     return render(request, "supervisor.html", t, user, data, reasons=reasons)
 
 
@@ -148,7 +155,7 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
     if not is_agent(user):
         raise web.HTTPSeeOther("/supervisor")
     t = page_translator(request, user)
-    deps = request.app[DEPS]
+    reasons = await _reasons(request, t.lang)
     activity = await ui_data.activity_for(request, user, t.tz, now=time.time())
     data = {
         "csrf": await csrf_token(request),
@@ -157,10 +164,9 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
             "devices": list(user.devices),
             "queues": sorted(scope_of(user).assigned),
         },
-        "pauseReasons": list(deps.pause_reasons),
+        "pauseReasons": [code for code, _ in reasons],
         "activity": activity,
     }
-    reasons = [(r, t.maybe(f"reason.{r}", r)) for r in deps.pause_reasons]
     return render(
         request,
         "agent.html",

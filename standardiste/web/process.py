@@ -20,7 +20,12 @@ from standardiste.config import Settings, WebSettings
 from standardiste.history.urls import async_url
 from standardiste.redis_keys import RedisKeys
 from standardiste.web.app import init_app
-from standardiste.web.deps import RemoteAgentActions, WebDeps, bridge_readiness
+from standardiste.web.deps import (
+    RemoteAgentActions,
+    RemoteConfigCommands,
+    WebDeps,
+    bridge_readiness,
+)
 from standardiste.web.serve import serve
 
 
@@ -33,12 +38,14 @@ def web_deps(
 ) -> WebDeps:
     """The web's dependencies over a Redis client and a database engine the caller owns."""
     keys = RedisKeys(settings.redis.prefix)
+    commands = CommandClient(redis, keys, timeout=settings.web.command_timeout)
     return WebDeps(
         settings=settings,
         redis=redis,
         keys=keys,
         engine=engine,
-        agents=RemoteAgentActions(CommandClient(redis, keys, timeout=settings.web.command_timeout)),
+        agents=RemoteAgentActions(commands),
+        config=RemoteConfigCommands(commands),
         readiness=bridge_readiness(redis, keys),
         web=web,
     )

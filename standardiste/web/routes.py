@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from standardiste.web import api, health, live, metrics, ui_data
+from standardiste.web.admin_routes import ADMIN_ROUTES
 from standardiste.web.endpoint import Reply, Route, add_routes
 from standardiste.web.openapi import openapi_json
 from standardiste.web.schemas import (
@@ -33,6 +34,7 @@ from standardiste.web.schemas import (
 from standardiste.web.security import LOGIN_ROUTE
 
 _ACT_ON = (
+    "Needs the permission workspace.use, and agents.control to act on someone else. "
     "An agent may act on themself only; a supervisor on the agents of the queues they "
     "supervise, in those queues (their pause is forced, recorded with by=<supervisor>); an "
     "admin on everyone. The bridge runs it and answers once Asterisk confirmed it; a bridge "
@@ -55,6 +57,7 @@ def _agent_action(action: str, summary: str) -> Route:
         body_required=action == "pause",
         replies=(Reply(200, "done, and confirmed by Asterisk", AgentActionResult),),
         errors=_ACTION_ERRORS,
+        permission="workspace.use",
     )
 
 
@@ -117,6 +120,7 @@ ROUTES: tuple[Route, ...] = (
         query=OverviewQuery,
         replies=(Reply(200, "the filtered overview", Overview),),
         errors=(403, 503),
+        permission="live.view",
     ),
     _agent_action("login", "Log an agent into queues (AG-1, AG-2, SV-9)"),
     _agent_action("logout", "Log an agent out of queues"),
@@ -139,6 +143,7 @@ ROUTES: tuple[Route, ...] = (
         "Average call duration today of the queues the user may see (SV-6)",
         auth="session",
         replies=(Reply(200, "queue -> handle time", HandleTimes),),
+        permission="live.view",
     ),
     Route(
         "GET",
@@ -153,6 +158,7 @@ ROUTES: tuple[Route, ...] = (
         'Client to server (x-client-messages): {"type": "subscribe", "queues": [...] | null}, '
         "answered by a fresh snapshot.",
         replies=(Reply(101, "switching protocols to a websocket"),),
+        permission="live.view",
         extensions=(
             ("x-server-messages", LiveServerMessage),
             ("x-client-messages", LiveClientMessage),
@@ -200,6 +206,9 @@ ROUTES: tuple[Route, ...] = (
         replies=(Reply(200, "the exposition format", media_type=metrics.CONTENT_TYPE),),
     ),
 )
+
+
+ROUTES += ADMIN_ROUTES
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -181,7 +181,11 @@ class Me(Model):
         description="send it as X-CSRF-Token (or form field csrf_token) on every request "
         "that changes state"
     )
-    pause_reasons: list[str] = Field(description="the reasons a pause may be given")
+    pause_reasons: list[str] = Field(description="the reasons a pause may be given (codes)")
+    pause_reason_labels: dict[str, str] = Field(
+        description="code -> label in the user's language (admins edit them)"
+    )
+    permissions: list[str] = Field(description="what the user's role may do (role matrix)")
 
 
 def _left_out(schema: dict[str, JsonValue]) -> None:

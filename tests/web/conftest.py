@@ -27,6 +27,7 @@ from web_helpers import (  # noqa: E402
     Browser,
     Clock,
     FakeAgents,
+    FakeConfig,
     Knobs,
     Mirror,
     base_state,
@@ -36,7 +37,9 @@ from standardiste.accounts import Accounts  # noqa: E402
 from standardiste.config import Settings, WebSettings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
+from standardiste.pbx.store import ConfigStore  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
+from standardiste.tools.demo_config import DEMO_QUEUES  # noqa: E402
 from standardiste.web.app import init_app  # noqa: E402
 from standardiste.web.deps import Health, WebDeps  # noqa: E402
 
@@ -86,6 +89,22 @@ async def accounts(engine: AsyncEngine) -> Accounts:
 
 
 @pytest.fixture
+async def configuration(engine: AsyncEngine, accounts: Accounts) -> ConfigStore:
+    """The demo's queues stored (as the demo does), two skills, a canned text."""
+    store = ConfigStore(engine)
+    await store.adopt(DEMO_QUEUES, "test")
+    for name in ("french", "german"):
+        await store.save_skill(name, name.capitalize(), "test")
+    await store.save_canned_text("Welcome", "Hello, how can I help?", "en", "test")
+    return store
+
+
+@pytest.fixture
+def config_commands(configuration: ConfigStore) -> FakeConfig:
+    return FakeConfig(configuration)
+
+
+@pytest.fixture
 async def mirror(redis_client: aioredis.Redis, keys: RedisKeys) -> AsyncIterator[Mirror]:
     state = base_state()
     writer = MirrorWriter(redis_client, keys, lambda: state)
@@ -122,6 +141,7 @@ def make_app(
     agents: FakeAgents,
     clock: Clock,
     knobs: Knobs,
+    config_commands: FakeConfig,
 ) -> Callable[[], web.Application]:
     def make() -> web.Application:
         deps = WebDeps(
@@ -130,6 +150,7 @@ def make_app(
             keys=keys,
             engine=engine,
             agents=agents,
+            config=config_commands,
             readiness=knobs.readiness,
             web=knobs.web,
             hasher=FAST_HASHER,

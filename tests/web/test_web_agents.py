@@ -229,7 +229,7 @@ async def test_use_case_errors_map_to_statuses(
     logged_in: Login, agents: FakeAgents, error: StandardisteError, status: int
 ) -> None:
     agents.fail_with = error
-    resp = await (await logged_in("alice")).post("/api/v1/agents/alice/pause", {"reason": "x"})
+    resp = await (await logged_in("alice")).post("/api/v1/agents/alice/pause", {"reason": "lunch"})
     assert await resp.json() == {"error": {"code": error.code, "message": error.message}}
     assert resp.status == status
 

@@ -17,6 +17,7 @@ from standardiste.acd.state import Change, Entity
 from standardiste.agent_state import Actor, AgentRequest, live_facts, plan
 from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader, MirrorWriter
+from standardiste.pbx.definitions import QueueDef
 from standardiste.web.deps import Health
 
 T0 = 1_700_000_000.0
@@ -311,3 +312,35 @@ async def until(
             if result:
                 return
             await asyncio.sleep(0.02)
+
+
+@dataclass
+class FakeConfig:
+    """Stands in for the bridge's configuration commands in API tests: stores what the bridge
+    would store once Asterisk took it, without an Asterisk (the live tests use the real one)."""
+
+    store: Any = None
+    calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def run(self, op: str, args: dict[str, Any], *, actor: str) -> Any:
+        self.calls.append((op, args, actor))
+        if self.fail_with is not None:
+            raise self.fail_with
+        if op in ("queue.create", "queue.update"):
+            if op == "queue.create":
+                queue = QueueDef.from_mapping(args["queue"])
+            else:
+                current = await self.store.queue(args["queue"]["name"])
+                queue = current.with_changes(args["queue"])
+            await self.store.save_queue(queue, actor)
+            return queue.to_dict()
+        if op == "queue.delete":
+            await self.store.delete_queue(args["name"], actor)
+            return {}
+        if op == "user.skills":
+            await self.store.set_user_skills(args["username"], args["levels"], actor)
+            return {"penalties": []}
+        if op == "reconcile":
+            return {"differences": [], "fixed": []}
+        raise AssertionError(f"unexpected op {op}")
