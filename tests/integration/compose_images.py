@@ -91,36 +91,29 @@ def _import(
     root: Path, name: str, excludes: tuple[str, ...] = (), changes: tuple[str, ...] = ()
 ) -> None:
     """``tar -C root -c . | docker import - name`` (a tar failure fails the import)."""
-    tar = subprocess.Popen(
-        [
-            "tar",
-            "-C",
-            str(root),
-            "--one-file-system",
-            "--numeric-owner",
-            *(f"--exclude={pattern}" for pattern in excludes),
-            "-c",
-            ".",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert tar.stdout is not None
-    imp = subprocess.run(
-        ["docker", "import", *(arg for c in changes for arg in ("--change", c)), "-", name],
-        stdin=tar.stdout,
-        capture_output=True,
-        timeout=600,
-        check=False,
-    )
-    tar.stdout.close()
-    tar_err = tar.stderr.read().decode(errors="replace") if tar.stderr else ""
-    tar_rc = tar.wait(timeout=60)
-    if tar_rc != 0 or imp.returncode != 0:
+    tar_cmd = [
+        "tar",
+        "-C",
+        str(root),
+        "--one-file-system",
+        "--numeric-owner",
+        *(f"--exclude={pattern}" for pattern in excludes),
+        "-c",
+        ".",
+    ]
+    import_cmd = ["docker", "import", *(a for c in changes for a in ("--change", c)), "-", name]
+    with tempfile.TemporaryFile() as tar_err:
+        with subprocess.Popen(tar_cmd, stdout=subprocess.PIPE, stderr=tar_err) as tar:
+            imp = subprocess.run(
+                import_cmd, stdin=tar.stdout, capture_output=True, timeout=600, check=False
+            )
+        tar_err.seek(0)
+        tar_msg = tar_err.read().decode(errors="replace").strip()
+    if tar.returncode != 0 or imp.returncode != 0:
         if imp.returncode == 0:
             subprocess.run(["docker", "rmi", name], capture_output=True, check=False)
         raise ImageError(
-            f"importing {root} as {name}: tar exited {tar_rc} ({tar_err.strip()}), "
+            f"importing {root} as {name}: tar exited {tar.returncode} ({tar_msg}), "
             f"docker import exited {imp.returncode} ({imp.stderr.decode(errors='replace')})"
         )
 
