@@ -1,8 +1,10 @@
 """The app container's entry point: own the writable directories, drop root, run the command.
 
 Named volumes start owned by root; the directories listed (space-separated) in
-CONTAINER_OWN_DIRS are created if missing and given to the ``standardiste`` user,
-then the command runs as that user (``docker-compose exec`` does not go through here).
+CONTAINER_OWN_DIRS are created if missing and given to the ``standardiste`` user. The user
+also joins the group of each directory listed in CONTAINER_JOIN_GROUP_OF (another
+container's, e.g. Asterisk's recordings, which the bridge expires). Then the command runs as
+that user (``docker-compose exec`` does not go through here).
 """
 
 import os
@@ -20,7 +22,10 @@ def main() -> None:
         for path in os.environ.pop("CONTAINER_OWN_DIRS", "").split():
             os.makedirs(path, exist_ok=True)
             os.chown(path, user.pw_uid, user.pw_gid)
-        os.setgroups([])
+        joined = {
+            os.stat(path).st_gid for path in os.environ.pop("CONTAINER_JOIN_GROUP_OF", "").split()
+        }
+        os.setgroups(sorted(joined - {0, user.pw_gid}))  # never root's group
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
         os.environ["HOME"] = user.pw_dir

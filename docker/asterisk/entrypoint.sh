@@ -35,7 +35,12 @@ grep -Eq "^bind[[:space:]]*=[[:space:]]*127\.0\.0\.1:$sip_port\$" /etc/asterisk/
 mkdir -p /etc/asterisk/standardiste /var/spool/asterisk/monitor /run/asterisk
 chown asterisk:asterisk /var/lib/asterisk /var/log/asterisk /var/spool/asterisk \
     /var/spool/asterisk/monitor /var/cache/asterisk /run/asterisk
-chmod 0755 /var/log/asterisk /var/spool/asterisk/monitor
+chmod 0755 /var/log/asterisk
+# Recordings: the bridge deletes expired ones. It joins this directory's group (see
+# docker/app/entrypoint.py), so what Asterisk writes here is group-writable and keeps the
+# group (setgid directory, umask 002).
+chmod 2775 /var/spool/asterisk/monitor
+umask 0002
 
 # -f: foreground (the container's main process), -n: no colours, -U/-G: drop root once the
 # config is read (every file above is world-readable).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -107,6 +108,30 @@ class Stack:
         return (proc.stdout + proc.stderr).decode(errors="replace")[-12000:]
 
 
+PROJECT_RE = re.compile(r"stdtest(\d+)x[0-9a-f]+")
+
+
+def _sweep_leftovers(compose: list[str]) -> None:
+    """Take down the stacks of earlier runs killed before their teardown (their pytest is
+    gone): their containers restart with dockerd and would keep their ports."""
+    projects = set()
+    label = '{{.Label "com.docker.compose.project"}}'
+    for listing in (["container", "ls", "-a"], ["volume", "ls"]):
+        listed = subprocess.run(
+            ["docker", *listing, "--format", label],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        projects.update(listed.stdout.split())
+    for project in projects:
+        match = PROJECT_RE.fullmatch(project)
+        if match is None or Path(f"/proc/{match[1]}").exists():
+            continue
+        subprocess.run(
+            [*compose, "-f", str(COMPOSE_FILE), "-p", project, "down", "-v", "-t", "1"],
+            capture_output=True, timeout=180, check=False,
+        )  # fmt: skip
+
+
 def _other_network_namespace() -> bool:
     """Does dockerd live in another network namespace than this test (``ns-run``)? Its
     host-network services would then be out of the test's reach."""
@@ -127,6 +152,7 @@ def stack() -> Iterator[Stack]:
         pytest.fail(f"no Docker engine answers: run scripts/setup.sh\n{info.stderr.decode()}")
     if _other_network_namespace():
         pytest.skip("dockerd runs in another network namespace: run this test in its (make test)")
+    _sweep_leftovers(compose)
     cache = cache_dir()
     base = debian_base(cache)
     tcp = [_free_port(socket.SOCK_STREAM) for _ in range(4)]
@@ -214,5 +240,7 @@ async def test_compose_stack_takes_a_call(stack: Stack, tmp_path: Path) -> None:
         status, me = await admin.call("GET", "/api/v1/me")
         assert status == 200 and me["user"]["role"] == "admin", me
         await _call_through_the_stack(stack, admin, tmp_path)
+    except Exception as exc:
+        raise AssertionError(f"{exc}\n--- logs ---\n{stack.logs()}") from exc
     finally:
         await admin.http.close()
