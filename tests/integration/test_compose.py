@@ -6,6 +6,8 @@ root for asterisk) and passed through the compose file's image variables; the ap
 Asterisk images are built from the project's Dockerfiles. Every port is a free one (the
 machine's own Redis, PostgreSQL and the sandbox keep theirs) and the AMI secret and the
 PostgreSQL password are the test's own. The stack is always taken down with its volumes.
+The services use the host network of dockerd, so the test runs in dockerd's network
+namespace (make test does; under ``ns-run`` it is skipped).
 
 What an operator would do and see: the web answers /readyz (AMI, Redis, PostgreSQL), an
 admin created with ``docker-compose exec bridge standardiste user add`` (in PostgreSQL) logs
