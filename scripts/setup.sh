@@ -30,6 +30,9 @@ fi
 # only the packages are needed; a deployment points database.url at its own server.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null
 
+# Docker: the compose test builds the images and runs docker-compose.yml.
+bash scripts/docker-engine.sh
+
 # Python: a virtual environment in .venv with the project and its test tools.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
