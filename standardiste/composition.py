@@ -2,9 +2,9 @@
 
 ``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
 the resync owner, the agent use cases and their command journal, the command server that
-takes the web's requests from Redis, the status publisher, the Redis mirror writer and the
-SQL history sink. The long-lived tasks belong to one :class:`~standardiste.supervisor.
-Supervisor`. The web process has its own root: ``web.process``.
+takes the web's requests from Redis, the status publisher, the Redis mirror writer, the
+SQL history sink and the recordings' retention. The long-lived tasks belong to one
+:class:`~standardiste.supervisor.Supervisor`. The web process has its own root: ``web.process``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
+from standardiste.recordings import purge_every
 from standardiste.redis_keys import RedisKeys
 from standardiste.resync import Resyncer
 from standardiste.supervisor import Supervisor
@@ -263,6 +264,13 @@ async def bridge_from_settings(
         supervisor.start("status", status.run)
         if follow is not None:
             supervisor.start("queue-log", follow)
+        retention = settings.asterisk.recording_retention_days
+        if retention > 0:  # 0: recordings are kept forever
+            recordings = settings.asterisk.recordings(settings.sandbox)
+            supervisor.start(
+                "recordings-retention",
+                lambda: purge_every(recordings, retention_days=retention),
+            )
         yield process
     finally:
         await ami.close()
