@@ -5,9 +5,7 @@ API, to a supervisor of the queue, not to the agent."""
 
 from __future__ import annotations
 
-import struct
-import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,41 +13,23 @@ import pytest
 from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
-from live import ApiUser, asterisk_view, eventually, sql_rows
+from live import ApiUser, sql_rows
+from recorded import (
+    ALICE,
+    monitor_fixture,  # noqa: F401
+    queue_call_to_alice,
+    recording_of,
+    sales_records_fixture,  # noqa: F401
+)
 
 from standardiste.accounts import Accounts
-from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
-from standardiste.pbx.render import render
 from standardiste.pbx.store import ConfigStore
-from standardiste.tools import sandbox as sb
-from standardiste.tools.demo_config import DEMO_QUEUES, demo_files
-from standardiste.tools.sipp import SPEECH, AgentPhone, place_call
 from standardiste.web.app import init_app
 from standardiste.web.process import web_deps
 
-ALICE = "PJSIP/agent1001"
 PASSWORD = "a long enough password"
 HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-
-
-@pytest.fixture
-def sales_records(sandbox: sb.SandboxInfo) -> Iterator[None]:
-    """The admin ticked "record" on sales: the generated files say so. The dialplan reads
-    routes.conf again on the next call; the demo's files are put back afterwards."""
-    queues = [replace(q, record=q.name == "sales") for q in DEMO_QUEUES]
-    assert [q.name for q in queues if q.record] == ["sales"]
-    sb.install_generated(sandbox.root, render(queues, queue_options="r").by_name())
-    try:
-        yield
-    finally:
-        sb.install_generated(sandbox.root, demo_files().by_name())
-
-
-@pytest.fixture
-def monitor(sandbox: sb.SandboxInfo) -> Path:
-    """Asterisk's monitor directory in the sandbox (where MixMonitor writes)."""
-    return sandbox.root / "var/spool/asterisk/monitor"
 
 
 @pytest.fixture
@@ -73,36 +53,13 @@ async def web(bridge: Bridge, monitor: Path) -> AsyncIterator[str]:
         yield str(server.make_url(""))
 
 
-def audio_of(path: Path) -> tuple[float, int]:
-    """A WAV file's duration (s) and its loudest sample (16-bit)."""
-    with wave.open(str(path)) as audio:
-        assert (audio.getnchannels(), audio.getsampwidth()) == (1, 2)
-        frames = audio.readframes(audio.getnframes())
-        samples = struct.unpack(f"<{len(frames) // 2}h", frames)
-        return audio.getnframes() / audio.getframerate(), max(map(abs, samples), default=0)
-
-
 @pytest.mark.usefixtures("sales_records")
 async def test_a_recorded_call_is_kept_listed_and_played_to_its_supervisor(
     bridge: Bridge, ami: RawAMI, web: str, monitor: Path, tmp_path: Path
 ) -> None:
-    assert await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice")) == ["sales"]
-    async with AgentPhone("1001", 5071, answer_delay_s=0.5, talk=SPEECH, log_dir=tmp_path):
-        caller = await place_call("5000", "0611111111", hangup_after_s=5, log_dir=tmp_path)
-        view = await eventually(
-            lambda: asterisk_view(ami), lambda v: bool(v.calls), 10, "call answered"
-        )
-        (call_id,) = view.calls  # the caller channel's uniqueid: the call's id
-        result = await caller.wait_result(30)
-        assert result.answered and result.ended_by == "local"
-
-    recording = monitor / "standardiste" / f"{call_id}.wav"
+    call_id = await queue_call_to_alice(bridge, ami, tmp_path, "0611111111")
+    recording, audio = await recording_of(monitor, call_id)
     try:
-        # Asterisk finishes the file (its WAV header) once the channels are gone.
-        duration, loudest = await eventually(
-            lambda: _audio_when_done(recording), lambda a: a[0] > 0, 10, "recording written"
-        )
-        await bridge.history.flushed()
         [row] = await sql_rows(
             bridge.settings.database.url,
             "select outcome, agent, talk from queue_calls where uniqueid = :u",
@@ -110,8 +67,8 @@ async def test_a_recorded_call_is_kept_listed_and_played_to_its_supervisor(
         )
         assert (row["outcome"], row["agent"]) == ("answered", ALICE)
         # The conversation, and only it (MixMonitor's b: from the answer): the agent spoke.
-        assert 1.0 < duration <= row["talk"] + 1.0, (duration, row["talk"])
-        assert loudest > 1000
+        assert 1.0 < audio.duration <= row["talk"] + 1.0, (audio, row["talk"])
+        assert audio.loudest > 1000
 
         sue, alice, sam = ApiUser(web, PASSWORD), ApiUser(web, PASSWORD), ApiUser(web, PASSWORD)
         try:
@@ -148,15 +105,7 @@ async def test_a_queue_that_does_not_record_leaves_no_file(
     bridge: Bridge, ami: RawAMI, monitor: Path, tmp_path: Path
 ) -> None:
     # The demo's files: no queue records.
-    assert await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice")) == ["sales"]
-    async with AgentPhone("1001", 5071, answer_delay_s=0.5, talk=SPEECH, log_dir=tmp_path):
-        caller = await place_call("5000", "0622222222", hangup_after_s=3, log_dir=tmp_path)
-        view = await eventually(
-            lambda: asterisk_view(ami), lambda v: bool(v.calls), 10, "call answered"
-        )
-        (call_id,) = view.calls
-        assert (await caller.wait_result(30)).answered
-    await bridge.history.flushed()
+    call_id = await queue_call_to_alice(bridge, ami, tmp_path, "0622222222", talk_s=3)
     [row] = await sql_rows(
         bridge.settings.database.url,
         "select outcome from queue_calls where uniqueid = :u",
@@ -164,10 +113,3 @@ async def test_a_queue_that_does_not_record_leaves_no_file(
     )
     assert row["outcome"] == "answered"
     assert not (monitor / "standardiste" / f"{call_id}.wav").exists()
-
-
-async def _audio_when_done(path: Path) -> tuple[float, int]:
-    try:
-        return audio_of(path)
-    except (FileNotFoundError, EOFError, wave.Error):  # not there yet, header not final
-        return 0.0, 0

@@ -313,7 +313,8 @@ function updateCallRow(row, call, canPlay) {
   const caller = call.caller_number || t("agent.unknown_number");
   const time = i18n.time(call.entered_at);
   setText(entered, time);
-  setText(number, call.caller_name ? `${caller} · ${call.caller_name}` : caller);
+  const named = call.caller_name && call.caller_name !== call.caller_number;
+  setText(number, named ? `${caller} · ${call.caller_name}` : caller);
   setText(agent, call.agent_name ?? call.agent ?? "");
   setText(waited, i18n.duration(call.wait));
   setText(talk, call.answered_at ? i18n.duration(call.talk) : "");
