@@ -2,9 +2,9 @@
 
 ``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
 the resync owner, the agent use cases and their command journal, the command server that
-takes the web's requests from Redis, the status publisher, the Redis mirror writer and the
-SQL history sink. The long-lived tasks belong to one :class:`~standardiste.supervisor.
-Supervisor`. The web process has its own root: ``web.process``.
+takes the web's requests from Redis, the status publisher, the Redis mirror writer, the
+SQL history sink and the recordings' retention. The long-lived tasks belong to one
+:class:`~standardiste.supervisor.Supervisor`. The web process has its own root: ``web.process``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
 from standardiste.pbx.applier import ConfigApplier
 from standardiste.pbx.store import ConfigStore
+from standardiste.recordings import purge_every
 from standardiste.redis_keys import RedisKeys
 from standardiste.resync import Resyncer
 from standardiste.supervisor import Supervisor
@@ -326,6 +327,13 @@ async def bridge_from_settings(
         if config is not None:
             applier = config
             supervisor.start("config", lambda: applier.run(lambda: resyncer.resyncs))
+        retention = settings.asterisk.recording_retention_days
+        if retention > 0:  # 0: recordings are kept forever
+            recordings = settings.asterisk.recordings(settings.sandbox)
+            supervisor.start(
+                "recordings-retention",
+                lambda: purge_every(recordings, retention_days=retention),
+            )
         yield process
     finally:
         await ami.close()

@@ -33,6 +33,9 @@ CALLER_SCENARIO = "caller_uac.xml"
 FOREVER_MS = 86_400_000  # "never" for sipp timeouts: one day
 _CALLER_RE = re.compile(r"^\+?[0-9]{1,32}$")
 _SERVICE_RE = re.compile(r"^[0-9*#+]{1,32}$")
+_PCAP_RE = re.compile(r"/[A-Za-z0-9_./-]{1,250}\.pcap")  # nothing to escape in XML
+# sip-tester's sample of speech (G.711 A-law RTP, about 7 s), for a phone that talks.
+SPEECH = Path("/usr/share/sip-tester/g711a.pcap")
 
 
 class SippError(RuntimeError):
@@ -244,6 +247,8 @@ class AgentPhone(SippProcess):
 
     Use as ``async with AgentPhone("1001", 5071, answer_delay_s=1.0) as phone: ...``.
     ``hangup_after_s``: once answered, send BYE after this long (None: wait for Asterisk's BYE).
+    ``talk``: a pcap of RTP audio the phone sends once answered (e.g. :data:`SPEECH`, sip-tester's
+    G.711 A-law sample); None: a silent phone (no RTP at all, so a recording stays empty).
     """
 
     def __init__(
@@ -255,8 +260,12 @@ class AgentPhone(SippProcess):
         hangup_after_s: float | None = None,
         host: str = "127.0.0.1",
         log_dir: Path | None = None,
+        talk: Path | None = None,
     ) -> None:
+        if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
+            raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
         super().__init__(f"agent{number}", log_dir)
+        self.talk = talk
         self.number = number
         self.port = port
         self.host = host
@@ -269,6 +278,7 @@ class AgentPhone(SippProcess):
             self.log_dir,
             ANSWER_MS=_ms(self.answer_delay_s),
             HANGUP_MS=_ms(self.hangup_after_s),
+            ON_ANSWER="" if self.talk is None else f'<exec play_pcap_audio="{self.talk}"/>',
         )
         await self._spawn(
             [
@@ -422,4 +432,5 @@ __all__ = [
     "place_call",
     "render_scenario",
     "SCENARIO_DIR",
+    "SPEECH",
 ]

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from standardiste.accounts import User
 from standardiste.errors import StandardisteError
+from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
 from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS
@@ -146,6 +147,11 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         "pauseReasons": [code for code, _ in reasons],
         "roster": roster,
         "handleTimes": await ui_data.handle_times_for(request, user),
+        # The queues whose calls (and recordings) the user may list: those they supervise;
+        # an admin's are every queue of the live feed (null).
+        "callQueues": None if user.is_admin else sorted(scope_of(user).supervised),
+        # The calls' days are the contact center's.
+        "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
     }
     return render(request, "supervisor.html", t, user, data, reasons=reasons)
 

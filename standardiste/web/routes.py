@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from standardiste.web import api, health, live, metrics, ui_data
+from standardiste.web import api, health, live, metrics, recordings, ui_data
 from standardiste.web.admin_routes import ADMIN_ROUTES
 from standardiste.web.endpoint import Reply, Route, add_routes
 from standardiste.web.openapi import openapi_json
@@ -20,6 +20,8 @@ from standardiste.web.schemas import (
     AgentAction,
     AgentActionResult,
     Alive,
+    Calls,
+    CallsQuery,
     HandleTimes,
     LiveClientMessage,
     LiveServerMessage,
@@ -144,6 +146,40 @@ ROUTES: tuple[Route, ...] = (
         auth="session",
         replies=(Reply(200, "queue -> handle time", HandleTimes),),
         permission="live.view",
+    ),
+    Route(
+        "GET",
+        "/api/v1/calls",
+        "queue_calls",
+        recordings.list_calls,
+        "A queue's calls from the history, with their recordings (CF-2)",
+        auth="session",
+        description="A supervisor of the queue or an admin. `recording`: the call's recording "
+        "is kept (the queue records, the call was answered, the retention has not deleted it); "
+        "`can_play`: the user's role may play recordings.",
+        query=CallsQuery,
+        replies=(Reply(200, "the calls, newest first", Calls),),
+        errors=(403,),
+    ),
+    Route(
+        "GET",
+        "/api/v1/recordings/{call_id}",
+        "play_recording",
+        recordings.play_recording,
+        "A call's recording (WAV)",
+        auth="session",
+        description="call_id: the call's id (digits.digits). Needs the permission "
+        "recordings.play (supervisors and admins by default) and a queue of the call the user "
+        "supervises (an admin: any); a call of another queue, not recorded, or whose recording "
+        "the retention deleted: 404. Byte ranges (Range) are answered with 206. Each playback "
+        "from the start is written to the configuration audit (recording.play: who, which "
+        "call).",
+        replies=(
+            Reply(200, "the recording", media_type=recordings.WAV),
+            Reply(206, "the byte range asked for (Range)", media_type=recordings.WAV),
+        ),
+        errors=(400, 403, 404),
+        permission="recordings.play",
     ),
     Route(
         "GET",

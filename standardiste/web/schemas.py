@@ -15,6 +15,7 @@ processes are upgraded, and a dashboard must not fail over it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
@@ -31,6 +32,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from standardiste.accounts import MAX_PASSWORD, User
+from standardiste.acd.records import QueueOutcome
 from standardiste.acd.state import Entity, Presence
 from standardiste.errors import InvalidInput
 from standardiste.web.i18n import is_time_zone
@@ -435,6 +437,51 @@ class HandleTimes(Model):
     handleTimes: dict[str, HandleTime]
 
 
+# -------------------------------------------------------------------- call history
+class CallsQuery(Input):
+    queue: QueueName = Field(description="a queue the user supervises (an admin: any)")
+    date: dt.date | None = Field(
+        default=None,
+        description="the contact center's day (YYYY-MM-DD) the calls entered the queue; "
+        "none: the most recent calls, whatever the day",
+    )
+    limit: int = Field(default=50, ge=1, le=500, description="at most this many, newest first")
+
+
+class CallOut(Model):
+    """One caller's passage through the queue, from the history."""
+
+    call_id: str = Field(description="the call's id (the caller's Asterisk uniqueid)")
+    queue: str
+    caller_number: str
+    caller_name: str
+    entered_at: float | None = Field(description="epoch seconds")
+    answered_at: float | None = Field(description="epoch seconds; none: not answered")
+    agent: str | None = Field(description="the device that answered")
+    agent_name: str | None = Field(description="its user's display name, else Asterisk's")
+    wait: float | None = Field(description="seconds in the queue")
+    talk: float | None = Field(description="seconds of conversation (hold included)")
+    hold: float | None
+    outcome: QueueOutcome | None = Field(description="none: the caller is still there")
+    ended_by: str | None
+    completed_at: float | None = Field(description="epoch seconds")
+    recording: bool = Field(
+        description="the call was recorded and its recording is kept: "
+        "GET /api/v1/recordings/{call_id}"
+    )
+
+
+class Calls(Model):
+    """A queue's calls, newest first."""
+
+    queue: str
+    day: str | None = Field(description="the day asked for (YYYY-MM-DD), or none")
+    can_play: bool = Field(
+        description="the user may play this queue's recordings (permission recordings.play)"
+    )
+    calls: list[CallOut]
+
+
 # -------------------------------------------------------------------- health
 class Alive(Model):
     status: Literal["alive"]
@@ -514,6 +561,9 @@ __all__ = [
     "AgentAction",
     "AgentActionResult",
     "Alive",
+    "CallOut",
+    "Calls",
+    "CallsQuery",
     "ErrorBody",
     "HandleTimes",
     "LiveClientMessage",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from standardiste.history.models import QUEUE_OUTCOMES
 from standardiste.web.i18n import (
     LANGUAGES,
     LOCALES_DIR,
@@ -77,6 +78,7 @@ def test_dynamic_key_families_are_complete() -> None:
         "presence": ["ready", "in_call", "ringing", "wrapup", "paused", "unavailable",
                      "logged_out"],
         "live": ["connecting", "live", "reconnecting", "ended"],
+        "outcome": [*QUEUE_OUTCOMES, "waiting"],  # the history's, and a caller still there
         "action": ["login", "logout", "pause", "resume"],
         "ag": ["login", "logout", "pause", "resume"],
     }.items():  # fmt: skip

@@ -21,9 +21,12 @@ if str(HERE) not in sys.path:  # for "from web_helpers import ..." whatever the 
     sys.path.insert(0, str(HERE))
 
 from web_helpers import (  # noqa: E402
+    ALICE_DEV,
     FAST_HASHER,
     PASSWORD,
     PEOPLE,
+    RECORDED_CALL,
+    T0,
     Browser,
     Clock,
     FakeAgents,
@@ -31,11 +34,18 @@ from web_helpers import (  # noqa: E402
     Knobs,
     Mirror,
     base_state,
+    write_wav,
 )
 
 from standardiste.accounts import Accounts  # noqa: E402
+from standardiste.acd.records import (  # noqa: E402
+    QueueCallAnswered,
+    QueueCallCompleted,
+    QueueCallEntered,
+)
 from standardiste.config import Settings, WebSettings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
+from standardiste.history.writer import HistoryStore  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
 from standardiste.pbx.store import ConfigStore  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
@@ -134,6 +144,12 @@ def knobs() -> Knobs:
 
 
 @pytest.fixture
+def recordings_dir(tmp_path: Path) -> Path:
+    """Where the web looks for recordings (Asterisk's monitor directory): empty."""
+    return tmp_path / "monitor"
+
+
+@pytest.fixture
 def make_app(
     redis_client: aioredis.Redis,
     keys: RedisKeys,
@@ -142,10 +158,17 @@ def make_app(
     clock: Clock,
     knobs: Knobs,
     config_commands: FakeConfig,
+    recordings_dir: Path,
 ) -> Callable[[], web.Application]:
     def make() -> web.Application:
+        base = Settings()
+        settings = replace(
+            base,
+            timezone="UTC",
+            asterisk=replace(base.asterisk, recordings_dir=recordings_dir),
+        )
         deps = WebDeps(
-            settings=replace(Settings(), timezone="UTC"),
+            settings=settings,
             redis=redis_client,
             keys=keys,
             engine=engine,
@@ -159,6 +182,21 @@ def make_app(
         return init_app(deps)
 
     return make
+
+
+@pytest.fixture
+async def recorded_call(engine: AsyncEngine, recordings_dir: Path) -> str:
+    """A sales call answered by alice, in the history, with its recording on disk (one
+    second of silence, as Asterisk's MixMonitor writes it): its id."""
+    await HistoryStore(engine).write(
+        [
+            QueueCallEntered(RECORDED_CALL, "sales", "0611111111", "Client", T0 - 60),
+            QueueCallAnswered(RECORDED_CALL, "sales", ALICE_DEV, "Alice", 10.0, T0 - 50),
+            QueueCallCompleted(RECORDED_CALL, "sales", ALICE_DEV, 40.0, 0.0, "caller", T0 - 10),
+        ]
+    )
+    write_wav(recordings_dir / "standardiste" / f"{RECORDED_CALL}.wav", seconds=1.0)
+    return RECORDED_CALL
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -110,6 +111,27 @@ async def test_supervisor_page_carries_its_roster_and_token(visitor: Callable[[]
     assert '<option value="lunch">Lunch</option>' in text
     assert 'src="/static/js/supervisor.js"' in text
     assert "<script>" not in text  # the CSP forbids inline scripts: there must be none
+
+
+async def test_supervisor_page_lists_calls_of_the_queues_they_supervise(
+    visitor: Callable[[], Browser],
+) -> None:
+    sue, sam, ada = visitor(), visitor(), visitor()
+    for b, name in ((sue, "sue"), (sam, "sam"), (ada, "ada")):
+        await b.login(name)
+    text = await (await page(sue, "/supervisor")).text()
+    data = page_data(text)
+    assert data["callQueues"] == ["sales"]
+    # The calls' day picker opens on the contact center's today (UTC here).
+    assert data["today"] == datetime.now(UTC).date().isoformat()
+    assert f'<input type="date" id="calls-date" name="date" value="{data["today"]}">' in text
+    assert "Recent calls and recordings" in text
+    # sam supervises support and is only an agent in sales: support only.
+    assert page_data(await (await page(sam, "/supervisor")).text())["callQueues"] == ["support"]
+    # An admin: every queue of the live feed (the page module fills them in).
+    assert page_data(await (await page(ada, "/supervisor")).text())["callQueues"] is None
+    french = await (await page(sue, "/supervisor", "fr")).text()
+    assert "Appels récents et enregistrements" in french
 
 
 async def test_agent_page_in_the_users_own_language(

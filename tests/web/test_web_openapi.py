@@ -18,7 +18,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate as validate_openapi
 from pydantic import BaseModel
-from web_helpers import ALICE_DEV, T0, Browser, FakeAgents, Knobs, Mirror, caller, error_code
+from web_helpers import (
+    ALICE_DEV,
+    RECORDED_CALL,
+    T0,
+    Browser,
+    FakeAgents,
+    Knobs,
+    Mirror,
+    caller,
+    error_code,
+)
 
 from standardiste.account_tables import LANGUAGES, QUEUE_ROLES, ROLES
 from standardiste.acd import state as acd_state
@@ -147,6 +157,8 @@ CALLS: dict[str, Call] = {
     "agent_resume": Call("alice", "/api/v1/agents/alice/resume", {}),
     "my_activity": Call("carol"),
     "handle_times": Call("sue"),
+    "queue_calls": Call("sue", query="?queue=sales&date=2023-11-14"),
+    "play_recording": Call("sue", f"/api/v1/recordings/{RECORDED_CALL}"),
     "live": Call("sue"),  # the websocket: test_websocket_messages_follow_the_document
     "openapi": Call(None),
     "healthz": Call(None),
@@ -205,6 +217,7 @@ async def _call(b: Browser, route: Route, call: Call) -> Any:
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name != "live"], ids=lambda r: r.name)
+@pytest.mark.usefixtures("recorded_call")
 async def test_each_answer_is_what_the_document_says(
     browser: Callable[[], Browser], logged_in: Login, route: Route
 ) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,6 +41,19 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "carol": ("agent", (CAROL_DEV,), {"sales": "agent", "support": "agent"}),
     "dave": ("agent", (), {"sales": "agent"}),  # no phone
 }
+
+
+RECORDED_CALL = "1699999940.17"  # a sales call answered by alice (conftest.recorded_call)
+
+
+def write_wav(path: Path, *, seconds: float) -> None:
+    """A WAV file as MixMonitor writes one: 8 kHz, 16-bit mono (silence)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * int(8000 * seconds))
 
 
 def member(queue: str, interface: str, **values: Any) -> dict[str, Any]:

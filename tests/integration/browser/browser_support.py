@@ -29,6 +29,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from standardiste.accounts import Accounts
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.config import WebSettings
+from standardiste.tools import sandbox as sb
 from standardiste.web.app import init_app
 from standardiste.web.process import web_deps
 
@@ -70,11 +71,16 @@ LogIn = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture(name="site")
-async def site_fixture(bridge: Bridge) -> AsyncIterator[Site]:
-    """The web app with its pages, on 127.0.0.1:<free port>."""
+async def site_fixture(bridge: Bridge, sandbox: sb.SandboxInfo) -> AsyncIterator[Site]:
+    """The web app with its pages, on 127.0.0.1:<free port>; it reads the recordings where
+    the sandbox's Asterisk writes them."""
+    monitor = sandbox.root / "var/spool/asterisk/monitor"
+    settings = replace(
+        bridge.settings, asterisk=replace(bridge.settings.asterisk, recordings_dir=monitor)
+    )
     deps = replace(
         web_deps(
-            bridge.settings,
+            settings,
             bridge.redis,
             bridge.history.store.engine,
             web=WebSettings(),

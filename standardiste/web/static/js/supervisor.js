@@ -1,4 +1,5 @@
-// The supervisor's real-time overview (SV-1..SV-6, SV-9, SV-10), all from the live feed.
+// The supervisor's real-time overview (SV-1..SV-6, SV-9, SV-10), all from the live feed, and
+// a queue's recent calls with their recordings (CF-2), from the history.
 // render() is idempotent and cheap (it only writes text that changed), so it runs after
 // every message and once a second, which is what makes the timers tick.
 
@@ -9,7 +10,7 @@ import { LiveFeed } from "./live.js";
 import { agentRows, indexRoster, nowFigures, todayTotals, waitingCallers } from "./model.js";
 import { agentPath, setEnabled, startPage } from "./shell.js";
 
-const { data, i18n, onStatus, act, post } = startPage();
+const { data, i18n, notify, onStatus, act, post } = startPage();
 const { t } = i18n;
 const roster = indexRoster(data.roster);
 let handleTimes = data.handleTimes;
@@ -252,6 +253,99 @@ function renderCallers() {
   syncChildren(byId("caller-rows"), callers, (c) => c.uniqueid, createCallerRow, updateCallerRow);
 }
 
+// ------------------------------------------------------------------ CF-2 calls and recordings
+// The list is asked for (the form, and again when a call ends while today's list is shown);
+// rows are kept by call id, so a player that is open keeps playing across a refresh.
+const callsQueue = byId("calls-queue");
+const callsDate = byId("calls-date");
+let callsShown = null; // the {queue, date} of the list on the page
+
+function syncCallQueues() {
+  const queues = data.callQueues ?? Object.keys(live.figures).sort();
+  const options = [...callsQueue.options].map((option) => option.value);
+  if (options.join("\n") !== queues.join("\n")) {
+    const chosen = callsQueue.value;
+    callsQueue.replaceChildren(...queues.map((q) => h("option", { value: q }, q)));
+    if (queues.includes(chosen)) callsQueue.value = chosen;
+  }
+  if (callsShown === null && queues.length > 0) {
+    callsShown = {};
+    showCalls().catch(() => {}); // the first list, quietly: the form says it again
+  }
+}
+
+async function showCalls(queue = callsQueue.value, date = callsDate.value) {
+  if (!queue) return;
+  const query = new URLSearchParams({ queue });
+  if (date) query.set("date", date);
+  const body = await api("GET", `/api/v1/calls?${query}`);
+  callsShown = { queue, date };
+  const calls = body.calls;
+  setFlag(byId("calls-empty"), "hidden", calls.length > 0);
+  setFlag(byId("calls-table"), "hidden", calls.length === 0);
+  syncChildren(byId("call-rows"), calls, (c) => c.call_id, createCallRow, (row, call) =>
+    updateCallRow(row, call, body.can_play),
+  );
+}
+
+byId("calls-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  act(byId("calls-show"), () => showCalls());
+});
+
+function createCallRow() {
+  const cells = [
+    h("th", { scope: "row" }),
+    h("td"),
+    h("td"),
+    h("td", { class: "num" }),
+    h("td", { class: "num" }),
+    h("td"),
+    h("td"),
+  ];
+  const row = h("tr", {}, ...cells);
+  row.cells_ = cells;
+  return row;
+}
+
+function updateCallRow(row, call, canPlay) {
+  const [entered, number, agent, waited, talk, outcome, recording] = row.cells_;
+  const caller = call.caller_number || t("agent.unknown_number");
+  const time = i18n.time(call.entered_at);
+  setText(entered, time);
+  const named = call.caller_name && call.caller_name !== call.caller_number;
+  setText(number, named ? `${caller} · ${call.caller_name}` : caller);
+  setText(agent, call.agent_name ?? call.agent ?? "");
+  setText(waited, i18n.duration(call.wait));
+  setText(talk, call.answered_at ? i18n.duration(call.talk) : "");
+  setText(outcome, t(`outcome.${call.outcome ?? "waiting"}`));
+  if (recording.querySelector("audio")) return; // playing, or played: leave the player be
+  if (!call.recording) {
+    setText(recording, "");
+  } else if (!canPlay) {
+    setText(recording, t("calls.recorded"));
+  } else if (!recording.querySelector("button")) {
+    const label = t("calls.play_for", { number: caller, time });
+    const button = h("button", { type: "button", class: "secondary", "aria-label": label }, t("calls.play"));
+    button.addEventListener("click", () => openPlayer(recording, call, caller, time));
+    recording.replaceChildren(button);
+  }
+}
+
+/** A native player in place of the button: keyboard-usable as browsers make it. */
+function openPlayer(cell, call, caller, time) {
+  const player = h("audio", {
+    controls: true,
+    preload: "auto",
+    src: `/api/v1/recordings/${encodeURIComponent(call.call_id)}`,
+    "aria-label": t("calls.player_for", { number: caller, time }),
+  });
+  player.addEventListener("error", () => notify(t("calls.play_failed")));
+  cell.replaceChildren(player);
+  player.focus();
+  player.play().catch(() => {}); // a browser may refuse to start on its own: the controls can
+}
+
 // ------------------------------------------------------------------ history figures
 // A call that ended is a new history row: average call durations change. The history is
 // written a moment after the live change, hence the delay.
@@ -267,6 +361,8 @@ function watchEndedCalls() {
   refreshTimer = setTimeout(async () => {
     try {
       handleTimes = (await api("GET", "/api/v1/handle-times")).handleTimes;
+      const { queue, date } = callsShown ?? {};
+      if (queue && [data.today, ""].includes(date)) await showCalls(queue, date);
     } catch {
       // Keep the figures we have; the next ended call tries again.
     }
@@ -282,6 +378,7 @@ function render() {
   renderQueues(now);
   renderAgents(agents);
   renderCallers();
+  syncCallQueues();
   watchEndedCalls();
 }
 
