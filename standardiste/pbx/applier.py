@@ -50,13 +50,6 @@ log = structlog.get_logger(__name__)
 
 BRIDGE_ACTOR = "bridge"
 
-# What Asterisk says in its log when it keeps a value on reload (app_queue.c): the admin is
-# told this instead of a bare "Asterisk kept ...".
-KNOWN_REFUSALS = {
-    ("strategy", "linear"): "changing to the linear strategy requires an Asterisk restart "
-    "(app_queue keeps the old strategy on reload)",
-}
-
 
 @dataclass
 class Report:
@@ -91,6 +84,10 @@ class ConfigApplier:
         self._lock = asyncio.Lock()
         self.last_report = Report()
         self.reconciled = 0
+
+    @property
+    def store(self) -> ConfigStore:
+        return self._store
 
     # ------------------------------------------------------------------ files
     def _read(self) -> dict[str, str | None]:
@@ -135,27 +132,35 @@ class ConfigApplier:
         for queue in queues:
             live = self._model.queues.get(queue.name)
             if live is None:
-                out.append(f"queue {queue.name}: Asterisk has no such queue")
-                continue
-            for what, have, want in (
-                ("strategy", live.strategy, queue.strategy),
-                ("weight", live.weight, queue.weight),
-                ("servicelevel", live.service_level, queue.servicelevel),
-            ):
+                out.append(
+                    f"queue {queue.name}: Asterisk did not load it after QueueReload (does the "
+                    f"queues.conf Asterisk reads #tryinclude standardiste/queues.conf, the "
+                    f"file written in {self._dir}?)"
+                )
+            checked = (
+                ()
+                if live is None
+                else (
+                    ("strategy", live.strategy, queue.strategy),
+                    ("weight", live.weight, queue.weight),
+                    ("servicelevel", live.service_level, queue.servicelevel),
+                )
+            )
+            for what, have, want in checked:
                 if have != want:
-                    reason = KNOWN_REFUSALS.get((what, str(want)), "")
                     out.append(
-                        f"queue {queue.name}: Asterisk has {what} {have!r}, not {want!r}"
-                        + (f": {reason}" if reason else "")
+                        f"queue {queue.name}: Asterisk kept {what} {have!r}, not {want!r} (a "
+                        "queue of the same name defined elsewhere in its queues.conf wins)"
                     )
             try:
                 route = await self._ami.route_of(queue.extension)
             except AmiActionError as exc:
-                route = f"(error: {exc})"
+                route = f"(Asterisk: {exc})"
             if route != queue.name:
                 out.append(
-                    f"extension {queue.extension}: the dialplan reaches {route or 'nothing'!r}, "
-                    f"not queue {queue.name}"
+                    f"extension {queue.extension}: Asterisk's dialplan reaches "
+                    f"{route or 'no queue'!r}, not queue {queue.name} (is func_config loaded "
+                    f"and {self._dir / 'routes.conf'} readable by Asterisk?)"
                 )
         out += [f"queue {name}: still in Asterisk" for name in gone if name in self._model.queues]
         return out

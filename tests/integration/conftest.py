@@ -40,7 +40,6 @@ from standardiste.tools import sandbox as sb  # noqa: E402
 
 REPO = HERE.parents[1]
 CONFIG_DIR = REPO / "config" / "asterisk"
-QUEUES = ("sales", "support")
 
 
 def cache_dir() -> Path:
@@ -93,10 +92,10 @@ async def hang_up_all_channels(client: RawAMI) -> None:
 
 
 async def remove_all_members(client: RawAMI) -> None:
-    for queue in QUEUES:
-        for msg in await client.action_list("QueueStatus", Queue=queue):
-            if msg.get("Event") == "QueueMember" and msg.get("Membership") == "dynamic":
-                await client.action("QueueRemove", Queue=queue, Interface=msg["Location"])
+    """Every queue's (a test may have created queues of its own)."""
+    for msg in await client.action_list("QueueStatus"):
+        if msg.get("Event") == "QueueMember" and msg.get("Membership") == "dynamic":
+            await client.action("QueueRemove", Queue=msg["Queue"], Interface=msg["Location"])
 
 
 # -- databases (shared by the history and live tests) ------------------------------------
@@ -207,8 +206,13 @@ async def db_url(
 # -- the bridge under test (real Asterisk, real Redis, the db_url database) -------------------
 
 
-def settings_for(db_url: str, tmp_path: Path, ami_port: int) -> Settings:
+def settings_for(
+    db_url: str, tmp_path: Path, ami_port: int, root: Path | None = None
+) -> Settings:
+    """``root``: the sandbox's, whose generated files and recordings the bridge uses."""
     base = Settings()
+    if root is not None:
+        base = replace(base, sandbox=replace(base.sandbox, cache_dir=root.parent))
     return replace(
         base,
         ami=replace(
@@ -232,7 +236,7 @@ def settings_for(db_url: str, tmp_path: Path, ami_port: int) -> Settings:
 async def bridge(
     sandbox: sb.SandboxInfo, ami: RawAMI, db_url: str, tmp_path: Path
 ) -> AsyncIterator[Bridge]:
-    settings = settings_for(db_url, tmp_path, sandbox.ami_port)
+    settings = settings_for(db_url, tmp_path, sandbox.ami_port, sandbox.root)
     async with bridge_from_settings(settings) as running:
         await eventually(lambda: _synced(running), bool, 15, "bridge connected and resynced")
         try:

@@ -25,7 +25,9 @@ async def test_mirror_rewritten_after_redis_restart(
 ) -> None:
     server = PrivateRedis(tmp_path)
     server.start()
-    base = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}", tmp_path, sandbox.ami_port)
+    base = settings_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}", tmp_path, sandbox.ami_port, sandbox.root
+    )
     settings = replace(base, redis=replace(base.redis, url=f"redis://127.0.0.1:{server.port}/0"))
     client = aioredis.Redis.from_url(settings.redis.url)
     reader = MirrorReader(client, RedisKeys(settings.redis.prefix))
