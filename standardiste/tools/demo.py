@@ -43,6 +43,7 @@ from standardiste.config import Settings, to_env
 from standardiste.errors import StandardisteError
 from standardiste.history.migrate import upgrade
 from standardiste.tools import sandbox
+from standardiste.tools.demo_config import DEMO_QUEUES
 from standardiste.tools.sipp import SippError
 from standardiste.tools.traffic import (
     DEMO_AGENTS,
@@ -56,6 +57,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 SUPERVISOR = "sophie"
+ADMIN = "admin"  # the demo's contact-center admin: the admin section (/admin)
 SUPERVISOR_DEVICE = "PJSIP/sup2001"  # the demo supervisor phone of config/asterisk/pjsip.conf
 
 
@@ -83,6 +85,8 @@ class DemoLogin:
     queues: tuple[str, ...]
 
     def describe(self) -> str:
+        if self.role == "admin":
+            return f"{self.username:<8} {self.password:<18} admin (the admin section: /admin)"
         what = "supervisor of" if self.role == "supervisor" else "agent in"
         return (
             f"{self.username:<8} {self.password:<18} {what} {', '.join(self.queues)}"
@@ -116,7 +120,8 @@ def demo_logins(passwords: Mapping[str, str] | None = None) -> list[DemoLogin]:
         return (passwords or {}).get(user) or secrets.token_urlsafe(12)
 
     logins = [
-        DemoLogin(SUPERVISOR, password(SUPERVISOR), "supervisor", (SUPERVISOR_DEVICE,), queues)
+        DemoLogin(ADMIN, password(ADMIN), "admin", (), ()),
+        DemoLogin(SUPERVISOR, password(SUPERVISOR), "supervisor", (SUPERVISOR_DEVICE,), queues),
     ]
     for agent in DEMO_AGENTS:
         logins.append(
@@ -306,10 +311,14 @@ async def _enter_bounded(
 
 
 async def provision_users(bridge: BridgeProcess, logins: list[DemoLogin]) -> list[DemoLogin]:
-    """Create the demo users, or reset them (password, devices, queues) if they exist."""
+    """Create the demo users, or reset them (password, devices, queues) if they exist; store
+    the demo's queues as the configuration the admin then edits (once: later runs keep the
+    admin's changes)."""
     from standardiste.accounts import Accounts
     from standardiste.web.errors import Conflict
 
+    if bridge.config is not None:
+        await bridge.config.store.adopt(DEMO_QUEUES, "demo")
     accounts = Accounts(bridge.history.store.engine)
     for login in logins:
         queues = {q: login.role for q in login.queues}

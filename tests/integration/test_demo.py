@@ -139,6 +139,17 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
             async with http.post(url + "api/v1/session", json=login) as resp:
                 assert resp.status == 200, await resp.text()
                 assert (await resp.json())["user"]["role"] == "supervisor"
+            # The printed admin sees the demo's queues as its stored configuration.
+            admin = re.search(r"^ +admin +(\S+) +admin", out.getvalue(), re.MULTILINE)
+            assert admin, out.getvalue()
+            jar = aiohttp.CookieJar(unsafe=True)  # cookies of 127.0.0.1
+            async with aiohttp.ClientSession(cookie_jar=jar) as as_admin:
+                body = {"username": "admin", "password": admin.group(1)}
+                async with as_admin.post(url + "api/v1/session", json=body) as resp:
+                    assert resp.status == 200, await resp.text()
+                async with as_admin.get(url + "api/v1/admin/queues") as resp:
+                    queues = (await resp.json())["queues"]
+                    assert [q["settings"]["extension"] for q in queues] == ["5000", "5001"]
         report = await asyncio.wait_for(demo, RUN_S + 90)
     finally:
         if not demo.done():
@@ -151,6 +162,7 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
     assert "Standardiste demo is running." in text
     assert report.web_url == url
     assert [login.username for login in report.logins] == [
+        "admin",
         "sophie",
         "alice",
         "bruno",
