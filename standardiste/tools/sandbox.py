@@ -383,6 +383,9 @@ def cli(root: Path, command: str, *, timeout_s: float = 10.0) -> str:
 
 def _prepare(root: Path) -> None:
     """Mount /proc and /dev (idempotent) and make Asterisk's directories root-owned."""
+    # A Debian root's "/" is 0755; the root was debootstrapped into a mkdtemp (0700), which
+    # only root could enter: the users of the root (asterisk, a service's) could run nothing.
+    root.chmod(0o755)
     for name in OWNED_DIRS:
         (root / name).mkdir(parents=True, exist_ok=True)
     mounted = _mountpoints()
