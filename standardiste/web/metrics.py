@@ -149,5 +149,11 @@ def _check_access(request: web.Request, token: str) -> None:
         loopback = ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         loopback = False
-    if not loopback:
-        raise Forbidden("/metrics answers loopback clients only unless web.metrics_token is set")
+    # A reverse proxy on this host connects from loopback on behalf of anyone: a request it
+    # forwarded (it says so in these headers) is not a loopback client's.
+    proxied = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if not loopback or proxied:
+        raise Forbidden(
+            "/metrics answers loopback clients only (not through a proxy) unless "
+            "web.metrics_token is set"
+        )

@@ -79,3 +79,16 @@ async def test_with_a_token_metrics_need_it(make_app: Callable[[], web.Applicati
             assert resp.status == 403
         async with http.get(url, headers={"Authorization": "Bearer s3"}) as resp:
             assert resp.status == 200
+
+
+async def test_metrics_through_a_proxy_on_this_host_are_refused(
+    make_app: Callable[[], web.Application],
+) -> None:
+    """A proxy on the same host connects from loopback for any client of the Internet."""
+    async with TestServer(make_app()) as server, aiohttp.ClientSession() as http:
+        url = str(server.make_url("/metrics"))
+        for header in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"}):
+            async with http.get(url, headers=header) as resp:
+                assert resp.status == 403, header
+        async with http.get(url) as resp:
+            assert resp.status == 200, "a loopback client asking directly"
