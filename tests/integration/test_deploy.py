@@ -80,6 +80,7 @@ DEVICE, PHONE_NUMBER, PHONE_PORT = "PJSIP/1105", "1105", 5105
 # deployment's default): a name of this run's, so earlier runs' calls are not ours.
 QUEUE = f"advice-{uuid.uuid4().hex[:6]}"
 QUEUE_NUMBER = "2565551300"  # a number in the company's DID range
+OWN_QUEUE, OWN_QUEUE_NUMBER = "customer_advocate", "2565551250"  # the PBX's own queue
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -117,11 +118,15 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
 
 
 def add_include(extensions: Path, context: str, include: str) -> None:
-    """The admin's edit: ``include => <include>`` at the top of their context ``context``."""
+    """The admin's edit: ``include => <include>`` at the end of their context ``context``."""
     text = extensions.read_text()
     header = f"[{context}]\n"
     assert text.count(header) == 1, f"no single [{context}] in {extensions}"
-    extensions.write_text(text.replace(header, f"{header}include => {include}\n"))
+    start = text.index(header) + len(header)
+    following = re.search(r"^\[", text[start:], re.M)
+    end = start + following.start() if following else len(text)
+    body = text[start:end].rstrip("\n")
+    extensions.write_text(f"{text[:start]}{body}\ninclude => {include}\n\n{text[end:]}")
 
 
 def ids(root: Path, name: str, database: str) -> tuple[int, int]:
@@ -465,6 +470,25 @@ async def test_the_readme_deploys_on_a_pbx_that_is_not_the_demo(
         )
         calls = [(c["caller_number"], c["agent"]) for c in history["calls"]]
         assert calls == [("2565550142", DEVICE)], history
+
+        # The PBX's own numbers still reach its own queue; a number of no queue is refused.
+        async with await place_call(
+            to=OWN_QUEUE_NUMBER, caller_number="2565550143", hangup_after_s=3.0,
+            local_ip=TRUNK_ADDRESS, asterisk_port=info.sip_port, log_dir=sipp_logs,
+        ) as call:  # fmt: skip
+            await eventually(
+                lambda: ami.action_list("QueueStatus", Queue=OWN_QUEUE),
+                lambda msgs: any(m.get("Event") == "QueueEntry" for m in msgs),
+                10,
+                f"the caller waiting in the PBX's own queue {OWN_QUEUE}",
+            )
+            await call.wait_result(timeout=20)
+        async with await place_call(
+            to="2565559999", caller_number="2565550144", hangup_after_s=3.0,
+            local_ip=TRUNK_ADDRESS, asterisk_port=info.sip_port, log_dir=sipp_logs,
+        ) as call:  # fmt: skip
+            refused = await call.wait_result(timeout=20)
+        assert refused.ended_by == "rejected" and not refused.answered, refused
 
         # A pause with the new reason is Asterisk's pause reason.
         await ok(garnet, "POST", "/api/v1/agents/garnet/pause", {"reason": "coaching"})
