@@ -16,8 +16,8 @@ The README's shell blocks marked ``<!-- deploy-test: NAME -->`` are run *as writ
 - ``database``: ``db upgrade`` and ``user add`` as processes, ``/opt/standardiste/bin/
   standardiste`` being this checkout's.
 
-The two lines that go into the admin's own contexts are the README's example lines, put in
-this PBX's contexts. Asterisk is then restarted, and the bridge and the web run as the systemd
+The two lines that go into the admin's own contexts are the README's example lines, put at
+the end of this PBX's contexts, as the README says. Asterisk is then restarted, and the bridge and the web run as the systemd
 units say (their ``ExecStart`` and ``Environment``), with the settings file the README's
 steps produced. What differs from a real host is passed as environment variables, each
 explained in ``deployment_env``: the host paths into the sandbox root, the test's database
@@ -25,9 +25,11 @@ and Redis prefix, a free web port, plain HTTP (no proxy here).
 
 Then, as the done criterion says: the first admin logs in and creates a skill, a pause
 reason, a queue with a number and a user with a device of this PBX; the user logs in, and a
-call from the trunk to the queue's number rings that user's phone (sipp), is answered and
-counted; a pause with the new reason is Asterisk's QueuePause reason. How long a queue
-creation and a queue change take to be live in Asterisk is printed (not asserted).
+call from the trunk to the queue's number rings that user's phone (sipp), is answered,
+counted and in the PostgreSQL history; the PBX's own queue still gets its number's calls and
+a number of no queue is refused; a pause with the new reason is Asterisk's QueuePause
+reason. How long a queue creation and a queue change take to be live in Asterisk is printed
+(not asserted).
 
 The sandbox root is shared by the whole test session: the test stops the demo's Asterisk if
 it runs, uses the root with this PBX, and brings the demo back up afterwards (only if it was
@@ -129,13 +131,13 @@ def add_include(extensions: Path, context: str, include: str) -> None:
     extensions.write_text(f"{text[:start]}{body}\ninclude => {include}\n\n{text[end:]}")
 
 
-def ids(root: Path, name: str, database: str) -> tuple[int, int]:
-    """(uid, gid) or (gid, gid) of ``name`` in the root's passwd or group file."""
-    for line in (root / "etc" / database).read_text().splitlines():
+def passwd_ids(root: Path, name: str) -> tuple[int, int]:
+    """(uid, primary gid) of user ``name`` in the root's /etc/passwd."""
+    for line in (root / "etc/passwd").read_text().splitlines():
         fields = line.split(":")
         if fields[0] == name:
-            return int(fields[2]), int(fields[3] if database == "passwd" else fields[2])
-    raise AssertionError(f"no {name} in {root}/etc/{database}")
+            return int(fields[2]), int(fields[3])
+    raise AssertionError(f"no user {name} in {root}/etc/passwd")
 
 
 def tcp_listeners(port: int) -> set[str]:
@@ -271,8 +273,8 @@ def check_generated_dir_permissions(root: Path) -> None:
     """The generated files' directory as the README makes it: the bridge's user (with the
     group its units give it) writes there, Asterisk's user reads it, nobody else does.
     Checked before Asterisk restarts (the sandbox makes its directories root's then)."""
-    uid, gid = ids(root, "standardiste", "passwd")
-    ast_uid, ast_gid = ids(root, "asterisk", "passwd")
+    uid, gid = passwd_ids(root, "standardiste")
+    ast_uid, ast_gid = passwd_ids(root, "asterisk")
     gen = "/etc/asterisk/standardiste"
     as_bridge = ["chroot", f"--userspec={uid}:{gid}", f"--groups={ast_gid}", str(root)]
     run([*as_bridge, "sh", "-c", f"touch {gen}/x && rm {gen}/x"])
