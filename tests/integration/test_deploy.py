@@ -17,9 +17,9 @@ The README's shell blocks marked ``<!-- deploy-test: NAME -->`` are run *as writ
   standardiste`` being this checkout's.
 
 The two lines that go into the admin's own contexts are the README's example lines, put at
-the end of this PBX's contexts, as the README says. Asterisk is then restarted, and the bridge and the web run as the systemd
-units say (their ``ExecStart`` and ``Environment``), with the settings file the README's
-steps produced. What differs from a real host is passed as environment variables, each
+the end of this PBX's contexts, as the README says. Asterisk is then restarted, and the
+bridge and the web run as the systemd units say (their ``ExecStart`` and ``Environment``),
+with the settings file the README's steps produced. What differs from a real host is passed as environment variables, each
 explained in ``deployment_env``: the host paths into the sandbox root, the test's database
 and Redis prefix, a free web port, plain HTTP (no proxy here).
 
