@@ -19,9 +19,10 @@ The README's shell blocks marked ``<!-- deploy-test: NAME -->`` are run *as writ
 The two lines that go into the admin's own contexts are the README's example lines, put at
 the end of this PBX's contexts, as the README says. Asterisk is then restarted, and the
 bridge and the web run as the systemd units say (their ``ExecStart`` and ``Environment``),
-with the settings file the README's steps produced. What differs from a real host is passed as environment variables, each
-explained in ``deployment_env``: the host paths into the sandbox root, the test's database
-and Redis prefix, a free web port, plain HTTP (no proxy here).
+with the settings file the README's steps produced. What differs from a real host is passed
+as environment variables, each explained in ``deployment_env``: the host paths into the
+sandbox root, the test's database and Redis prefix, a free web port, plain HTTP (no proxy
+here).
 
 Then, as the done criterion says: the first admin logs in and creates a skill, a pause
 reason, a queue with a number and a user with a device of this PBX; the user logs in, and a
