@@ -294,6 +294,11 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
     return validate(settings)
 
 
+def shown_url(url: str) -> str:
+    """``url`` fit for a log or a terminal: its password replaced by ``***``."""
+    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
+
+
 def to_env(settings: Settings) -> dict[str, str]:
     """``settings`` as ``STANDARDISTE_*`` variables: what ``load`` reads back as the same
     settings (how a parent process, the demo, configures the processes it starts)."""
