@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench bench-ws bench-load demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,10 @@ bench-ws: setup
 # The load tier against the real sandbox (long form; needs root): see README "Load tier".
 bench-load: setup
 	.venv/bin/python bench/load.py
+
+# How long an admin's change takes to be live in Asterisk (needs root: the sandbox).
+bench-config: setup
+	.venv/bin/python bench/config_live.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up

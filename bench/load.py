@@ -506,7 +506,8 @@ class LoadRun:
 
     # ---------------------------------------------------------------- all of it
     async def run(self) -> LoadReport:
-        asterisk_pid = self.info.pid
+        # The Asterisk running now (a test before may have restarted the sandbox).
+        asterisk_pid = sb.status(self.info.root).pid or self.info.pid
         runner = asyncio.create_task(self.ami.run())
         workdir = Path(tempfile.mkdtemp(prefix="standardiste-load-"))
         redis = aioredis.Redis.from_url(self.redis_url)

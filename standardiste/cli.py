@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from standardiste.config import ConfigError, Settings, load
+from standardiste.config import ConfigError, Settings, load, shown_url
 from standardiste.logs import configure
 
 
@@ -50,7 +50,7 @@ async def _run_bridge(settings: Settings) -> None:
     async with bridge_from_settings(settings) as bridge:
         print(
             f"bridge running: AMI {settings.ami.host}:{settings.ami.port}, "
-            f"Redis {settings.redis.url}, history {settings.database.url}",
+            f"Redis {shown_url(settings.redis.url)}, history {shown_url(settings.database.url)}",
             flush=True,
         )
         await stop.wait()
@@ -62,7 +62,7 @@ async def _run_web(settings: Settings) -> None:
 
     stop = _stop_on_signals()
     async with web_from_settings(settings) as url:
-        print(f"web app on {url} (Redis {settings.redis.url})", flush=True)
+        print(f"web app on {url} (Redis {shown_url(settings.redis.url)})", flush=True)
         await stop.wait()
 
 
@@ -96,7 +96,7 @@ async def _db_upgrade(settings: Settings) -> None:
     from standardiste.history.migrate import upgrade
 
     await upgrade(settings.database.url)
-    print(f"database at head: {settings.database.url}")
+    print(f"database at head: {shown_url(settings.database.url)}")
 
 
 def _read_password() -> str | None:

@@ -203,7 +203,7 @@ async def bridge_from_settings(
         history = HistorySink(store, DiskBuffer(db.buffer_path, db.buffer_max_bytes))
     client = redis_client(settings)
     keys = RedisKeys(settings.redis.prefix)
-    timings = queues_conf.read(settings.ami.queues_conf)
+    timings = queues_conf.read(settings.ami.queues_conf_path(settings.sandbox))
     model = ContactCenter(
         day_of=day_of(settings.timezone),
         wrapup=timings.wrapup,

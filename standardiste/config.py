@@ -38,8 +38,12 @@ class AmiSettings:
     backoff_max: float = 30.0
     event_queue_size: int = 10000
     # The queues.conf Asterisk runs with, read for the queues' wrapuptime and shared_lastcall
-    # (no AMI action reports them without the "config" class; see standardiste/queues_conf.py).
-    queues_conf: Path = Path(__file__).resolve().parents[1] / "config" / "asterisk" / "queues.conf"
+    # (no AMI action reports them without the "config" class; see standardiste/queues_conf.py),
+    # with its includes (the generated standardiste/queues.conf). None: the sandbox root's.
+    queues_conf: Path | None = None
+
+    def queues_conf_path(self, sandbox: SandboxSettings) -> Path:
+        return self.queues_conf or sandbox.root / "etc/asterisk/queues.conf"
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,11 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         settings = _apply(settings, data, "", str(path))
     settings = _apply(settings, _env_values(env), "", "environment (STANDARDISTE_*)")
     return validate(settings)
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a log or a terminal: its password replaced by ``***``."""
+    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
 def to_env(settings: Settings) -> dict[str, str]:

@@ -5,8 +5,9 @@ without the ``config`` class (checked in Asterisk 22's app_queue.c: QueueStatus'
 and QueueSummary do not carry them; only a member's *own* wrap-up time is in QueueMember and
 QueueMemberStatus, as ``Wrapuptime``; the CLI's ``queue show`` needs ``command``). The bridge's
 AMI user is kept without ``config`` and ``command`` on purpose, so the bridge reads the file
-that Asterisk reads (setting ``ami.queues_conf``; by default the checkout's
-``config/asterisk/queues.conf``, which is what the sandbox and the docker-compose service run).
+that Asterisk reads (setting ``ami.queues_conf``; by default the sandbox root's
+``etc/asterisk/queues.conf``), with its includes: the queues the admin manages are in the
+generated ``standardiste/queues.conf`` beside it.
 
 Only what the model needs is read: each queue's ``wrapuptime`` (with template inheritance,
 ``[name](template,...)`` and ``[name](+)``) and ``shared_lastcall`` from ``[general]``,

@@ -312,12 +312,13 @@ class ConfigApplier:
                 self._write(wanted)
                 await self._reload()
                 report.fixed.append(f"rewrote and reloaded {', '.join(changed)}")
-            problems = await self.differences(queues, [])
-            if problems and not changed:  # e.g. Asterisk started with other files: reload
+            found = await self.differences(queues, [])
+            if found and not changed:  # e.g. Asterisk started with other files: reload
+                report.differences += found
                 await self._reload()
                 report.fixed.append("reloaded the queues")
-                problems = await self.differences(queues, [])
-            report.differences += problems
+                found = await self.differences(queues, [])
+            report.differences += [f"still: {problem}" for problem in found]
             self._update_model(queues)
             penalties = await self._fix_penalties_locked()
             report.fixed += penalties
@@ -337,9 +338,10 @@ class ConfigApplier:
         while True:
             if self._synced():
                 try:
-                    if resyncs() != seen:
-                        seen = resyncs()
+                    current = resyncs()
+                    if current != seen:
                         await self.reconcile()
+                        seen = current  # only once done: a failed pass is tried again
                     else:
                         await self.fix_penalties()
                 except (AmiError, AsteriskRefused, PbxUnavailable) as exc:

@@ -210,15 +210,28 @@ async def _device_state(admin: ApiUser) -> str:
 
 
 async def _call_through_the_stack(stack: Stack, admin: ApiUser, log_dir: Path) -> None:
-    """A trunk call to agent 1001's direct number, answered by their (sipp) phone: the
-    admin's live overview shows the phone in use, then free again. (With admin-managed
-    queues this becomes a queue call: an admin API creates the queue, the agent logs in.)"""
+    """What an admin does on a fresh stack: a queue with an extension, a user on one of the
+    PBX's phones assigned to it, logged in; a trunk call to the extension is answered by that
+    (sipp) phone, and the queue counts it handled."""
+    status, body = await admin.call(
+        "POST", "/api/v1/admin/queues", {"name": "hotline", "extension": "5100"}
+    )
+    assert status == 201, body
+    user = {
+        "username": "anna",
+        "role": "agent",
+        "devices": [f"PJSIP/agent{AGENT_NUMBER}"],
+        "queues": [{"name": "hotline", "role": "agent"}],
+    }
+    status, body = await admin.call("POST", "/api/v1/admin/users", user)
+    assert status == 201, body
+    status, body = await admin.call("POST", "/api/v1/agents/anna/login", {"queues": ["hotline"]})
+    assert status == 200 and body["queues"] == ["hotline"], body
     sip_port = int(stack.env["SIP_PORT"])
     async with AgentPhone(AGENT_NUMBER, AGENT_PORT, answer_delay_s=0.5, log_dir=log_dir) as phone:
         caller = await place_call(
-            AGENT_NUMBER, "0611223344", hangup_after_s=4, asterisk_port=sip_port,
-            log_dir=log_dir,
-        )  # fmt: skip
+            "5100", "0611223344", hangup_after_s=4, asterisk_port=sip_port, log_dir=log_dir
+        )
         async with caller:
             await eventually(
                 lambda: _device_state(admin), lambda s: s == "INUSE", 15, "phone in use"
@@ -227,6 +240,14 @@ async def _call_through_the_stack(stack: Stack, admin: ApiUser, log_dir: Path) -
         assert result.answered and result.ended_by == "local", result
         assert phone.count("ANSWERED") == 1
     await eventually(lambda: _device_state(admin), lambda s: s == "NOT_INUSE", 15, "phone free")
+    await eventually(lambda: _handled(admin), lambda n: n == 1, 15, "the call counted handled")
+
+
+async def _handled(admin: ApiUser) -> int:
+    status, body = await admin.call("GET", "/api/v1/overview")
+    assert status == 200, body
+    queue = body["state"]["queue"].get("hotline", {})
+    return int(queue.get("today", {}).get("handled", 0))
 
 
 async def test_compose_stack_takes_a_call(stack: Stack, tmp_path: Path) -> None:

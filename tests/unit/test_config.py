@@ -57,3 +57,13 @@ def test_bad_file_is_named(tmp_path: Path) -> None:
     f.write_text("[ami]\nport = true\n")
     with pytest.raises(ConfigError, match=r"ami\.port"):
         load(f, env={})
+
+
+def test_urls_are_shown_without_their_password() -> None:
+    from standardiste.config import shown_url
+
+    assert shown_url("postgresql+asyncpg://std:s3cret@127.0.0.1:5432/db") == (
+        "postgresql+asyncpg://std:***@127.0.0.1:5432/db"
+    )
+    assert shown_url("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert shown_url("sqlite+aiosqlite:///var/s.sqlite3") == "sqlite+aiosqlite:///var/s.sqlite3"
