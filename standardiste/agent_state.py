@@ -144,6 +144,7 @@ class AgentStateService:
             DEFAULT_PAUSE_REASONS
         ),
         confirm_timeout: float = 5.0,
+        penalty: Callable[[str, str], Awaitable[int]] | None = None,
     ) -> None:
         self._model = model
         self._ami = ami
@@ -154,6 +155,7 @@ class AgentStateService:
         # once), or a fixed list (tests, the load tier).
         self._reasons = pause_reasons
         self._timeout = confirm_timeout
+        self._penalty = penalty  # (queue, interface) -> the member's penalty; None: 0
 
     # -------------------------------------------------------------- a user's request
     async def act(self, request: AgentRequest) -> list[str]:
@@ -181,9 +183,13 @@ class AgentStateService:
         targets = self._check_queues(queues)
         todo = [q for q in targets if member_key(q, agent) not in self._model.members]
         for queue in todo:
+            # The penalty its skills give (pbx.skills), from the first ring on.
+            penalty = await self._penalty(queue, agent) if self._penalty is not None else 0
             entry = self._expect("login", queue, agent, by)
             await self._do(
-                "QueueAdd", self._ami.queue_add(queue, agent, member_name=member_name), entry
+                "QueueAdd",
+                self._ami.queue_add(queue, agent, member_name=member_name, penalty=penalty),
+                entry,
             )
         await self._confirm(
             lambda: all(member_key(q, agent) in self._model.members for q in todo),

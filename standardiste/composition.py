@@ -250,6 +250,9 @@ async def bridge_from_settings(
             return list(DEFAULT_PAUSE_REASONS)
         return [r.code for r in await config_store.pause_reasons(active_only=True)]
 
+    async def penalty_for(queue: str, interface: str) -> int:
+        return await config.penalty_for(queue, interface) if config is not None else 0
+
     agents = AgentStateService(
         model,
         AmiCommands(ami),
@@ -257,6 +260,7 @@ async def bridge_from_settings(
         queues=known_queues,
         journal=journal,
         pause_reasons=pause_reasons,
+        penalty=penalty_for,
     )
 
     async def agent_command(args: Mapping[str, Any]) -> Any:

@@ -46,13 +46,23 @@ class AmiCommands:
         self._conn = connection
 
     async def queue_add(
-        self, queue: str, interface: str, *, member_name: str = "", paused: bool = False
+        self,
+        queue: str,
+        interface: str,
+        *,
+        member_name: str = "",
+        paused: bool = False,
+        penalty: int = 0,
     ) -> None:
+        if not 0 <= penalty <= 1000:
+            raise ValueError(f"penalty {penalty} out of range")
         headers = {
             "Queue": _check("queue", queue, QUEUE_RE),
             "Interface": _check("interface", interface, INTERFACE_RE),
             "Paused": "true" if paused else "false",
         }
+        if penalty:
+            headers["Penalty"] = str(int(penalty))
         if display_name(member_name):
             headers["MemberName"] = display_name(member_name)
         await self._conn.send("QueueAdd", headers)

@@ -258,6 +258,14 @@ class ConfigApplier:
             return await self._fix_penalties_locked()
 
     # ------------------------------------------------------------------ penalties
+    async def penalty_for(self, queue: str, interface: str) -> int:
+        """The penalty ``interface`` gets in ``queue`` (a log-in passes it to QueueAdd)."""
+        stored = {q.name: q for q in await self._store.queues()}.get(queue)
+        if stored is None:
+            return 0
+        levels = await self._store.levels_by_device()
+        return penalty(stored, levels.get(interface, {}))
+
     async def fix_penalties(self) -> list[str]:
         async with self._lock:
             return await self._fix_penalties_locked()

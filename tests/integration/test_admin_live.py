@@ -245,6 +245,10 @@ async def test_skill_levels_become_member_penalties(
     assert (await members(ami))[("sales", ALICE)]["Penalty"] == "3"
     user = await ok(ada, "GET", "/api/v1/admin/users/alice")
     assert user["skills"] == {"french": 2}
+    # A log-in gives the penalty at once (QueueAdd carries it): no first ring at 0.
+    await ok(alice, "POST", "/api/v1/agents/alice/logout", {"queues": ["sales"]})
+    await ok(alice, "POST", "/api/v1/agents/alice/login", {"queues": ["sales"]})
+    assert (await members(ami))[("sales", ALICE)]["Penalty"] == "3"
 
     # bob logs in from his phone (no penalty given): the bridge sets his within seconds.
     await ok(ada, "PATCH", "/api/v1/admin/users/bob", {"skills": {"french": 5}})
