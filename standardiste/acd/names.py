@@ -30,6 +30,11 @@ INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,64}$")
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Dialplan context and extension names (Originate): the same, plus what extensions may hold.
 DIALPLAN_RE = re.compile(r"^[A-Za-z0-9_+*#-]{1,64}$")
+# A queue's extension: the digits a caller dials (read back by the dialplan with AST_CONFIG).
+EXTENSION_RE = re.compile(r"^[0-9]{2,20}$")
+# Names the admin gives to what the product creates: its queues (Asterisk names), skills,
+# pause reason codes. Lower case, no dot: a queue name, a section name and a queue rule's name.
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Pause reasons come from a configured list; they are written to queue_log, so no "|".
 REASON_RE = re.compile(r"^[\w .,'-]{0,64}$")
 # A CallerID header is parsed by Asterisk ("name" <number>): no quotes or angle brackets.
@@ -69,9 +74,11 @@ __all__ = [
     "CALLER_ID_RE",
     "DIALPLAN_RE",
     "DISPLAY_MAX",
+    "EXTENSION_RE",
     "INTERFACE_RE",
     "QUEUE_RE",
     "REASON_RE",
+    "SLUG_RE",
     "display_name",
     "is_dialplan_name",
     "is_interface",

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from standardiste.acd.names import (
     CALLER_ID_RE,
     DIALPLAN_RE,
+    EXTENSION_RE,
     INTERFACE_RE,
     QUEUE_RE,
     REASON_RE,
@@ -161,6 +162,5 @@ class AmiCommands:
         )
 
 
-EXTENSION_RE = re.compile(r"^[0-9]{2,20}$")
 # A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
 CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")

@@ -7,12 +7,11 @@ free text, and they never reach Asterisk.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from standardiste.acd.names import is_queue
+from standardiste.acd.names import EXTENSION_RE, SLUG_RE, is_queue
 from standardiste.errors import InvalidInput
 
 STRATEGIES = (
@@ -25,8 +24,6 @@ STRATEGIES = (
     "linear",
     "wrandom",
 )
-EXTENSION_RE = re.compile(r"^[0-9]{2,20}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Queue names the product generates itself: never an admin's queue.
 RESERVED_QUEUES = frozenset({"general", "standardiste-defaults"})
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
+from standardiste.accounts import USERNAME_RE
+from standardiste.acd.names import EXTENSION_RE, QUEUE_RE, SLUG_RE
 from standardiste.pbx.definitions import STRATEGIES
 from standardiste.web.schemas import Input, Language, Model, QueueRole, Role
 
@@ -16,8 +18,9 @@ Strategy = Literal[
     "ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "rrordered", "linear", "wrandom"
 ]
 assert set(Strategy.__args__) == set(STRATEGIES)  # type: ignore[attr-defined]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,20}$")]
+# The patterns are the domain's (one definition of each name rule).
+Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern)]
+Extension = Annotated[str, StringConstraints(pattern=EXTENSION_RE.pattern)]
 Display = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
 
@@ -63,9 +66,7 @@ class _QueueFields(Input):
     servicelevel: Annotated[int, Field(ge=1, le=3600)] | None = None
     weight: Annotated[int, Field(ge=0, le=1000)] | None = None
     record: bool | None = None
-    skill: Annotated[str, StringConstraints(pattern=r"^([a-z0-9][a-z0-9_-]{0,31})?$")] | None = (
-        None
-    )
+    skill: Slug | Literal[""] | None = None
     skill_min_level: Annotated[int, Field(ge=1, le=5)] | None = None
     widen_after: Seconds | None = None
 
@@ -113,7 +114,7 @@ class AdminQueues(Model):
 
 # -------------------------------------------------------------------- users (CF-5)
 class QueueLink(Input):
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    name: Annotated[str, StringConstraints(pattern=QUEUE_RE.pattern)]
     role: QueueRole
 
 
@@ -136,7 +137,7 @@ class AdminUsers(Model):
 
 
 class UserCreate(Input):
-    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    username: Annotated[str, StringConstraints(pattern=USERNAME_RE.pattern)]
     display_name: Annotated[str, StringConstraints(max_length=128)] = ""
     email: Annotated[str, StringConstraints(max_length=320)] = ""
     role: Role = "agent"
