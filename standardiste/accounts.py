@@ -186,7 +186,9 @@ class Accounts:
         row.queues = _queues(queues or {}, row.role)
         async with self._sessions() as session:
             session.add(row)
-            await _commit(session, f"user {username!r} or one of their devices already exists")
+            await commit_or_conflict(
+                session, f"user {username!r} or one of their devices already exists"
+            )
             return _user(row)
 
     async def update_user(
@@ -203,7 +205,7 @@ class Accounts:
         """Change the given fields; the others stay."""
         new_hash = await self._hash(password) if password is not None else None
         async with self._sessions() as session:
-            row = await _existing(session, username)
+            row = await existing_user_row(session, username)
             if new_hash is not None:
                 row.password_hash = new_hash
             if display_name is not None:
@@ -218,44 +220,44 @@ class Accounts:
             if time_zone is not None:
                 row.time_zone = _time_zone(time_zone)
             row.updated_at = datetime.now(UTC)
-            await _commit(session, "conflicting update")
+            await commit_or_conflict(session, "conflicting update")
             return _user(row)
 
     async def set_devices(self, username: str, devices: Sequence[str]) -> User:
         """Replace the user's devices (the first is the default)."""
         async with self._sessions() as session:
-            row = await _existing(session, username)
+            row = await existing_user_row(session, username)
             row.devices.clear()
             await session.flush()  # delete first: a device may move to another position
             row.devices.extend(_devices(devices))
             row.updated_at = datetime.now(UTC)
-            await _commit(session, "one of these devices belongs to another user")
+            await commit_or_conflict(session, "one of these devices belongs to another user")
             return _user(row)
 
     async def set_queues(self, username: str, queues: Mapping[str, str]) -> User:
         """Replace the user's queues: queue name -> "agent" or "supervisor"."""
         async with self._sessions() as session:
-            row = await _existing(session, username)
+            row = await existing_user_row(session, username)
             links = _queues(queues, row.role)
             row.queues.clear()
             await session.flush()
             row.queues.extend(links)
             row.updated_at = datetime.now(UTC)
-            await _commit(session, "conflicting queues")
+            await commit_or_conflict(session, "conflicting queues")
             return _user(row)
 
     async def set_disabled(self, username: str, disabled: bool) -> User:
         """Disable (or enable again) an account; its sessions are ended by the caller."""
         async with self._sessions() as session:
-            row = await _existing(session, username)
+            row = await existing_user_row(session, username)
             row.disabled = disabled
             row.updated_at = datetime.now(UTC)
-            await _commit(session, "conflicting update")
+            await commit_or_conflict(session, "conflicting update")
             return _user(row)
 
     async def delete_user(self, username: str) -> None:
         async with self._sessions() as session:
-            row = await _existing(session, username)
+            row = await existing_user_row(session, username)
             await session.delete(row)
             await session.commit()
 
@@ -266,14 +268,15 @@ async def _row(session: AsyncSession, username: str) -> UserRow | None:
     return result.one_or_none()
 
 
-async def _existing(session: AsyncSession, username: str) -> UserRow:
+async def existing_user_row(session: AsyncSession, username: str) -> UserRow:
     row = await _row(session, username)
     if row is None:
         raise UnknownUser(f"no user {username!r}")
     return row
 
 
-async def _commit(session: AsyncSession, conflict: str) -> None:
+async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:
+    """Commit; a unique or foreign key refusal is a ``Conflict`` saying ``conflict``."""
     try:
         await session.commit()
     except IntegrityError:
@@ -356,4 +359,4 @@ def _queues(queues: Mapping[str, str], role: str) -> list[UserQueue]:
     return links
 
 
-__all__ = ["Accounts", "User"]
+__all__ = ["Accounts", "User", "commit_or_conflict", "existing_user_row"]

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from standardiste.account_tables import UserDevice, UserRow
-from standardiste.errors import Conflict, InvalidInput, UnknownQueue, UnknownUser
+from standardiste.account_tables import UserDevice
+from standardiste.accounts import commit_or_conflict, existing_user_row
+from standardiste.errors import Conflict, InvalidInput, UnknownQueue
 from standardiste.pbx.definitions import PauseReason, QueueDef, slug
 from standardiste.pbx.skills import MAX_LEVEL, MIN_LEVEL
 from standardiste.pbx.tables import (
@@ -149,7 +149,9 @@ class ConfigStore:
                 before,
                 queue.to_dict(),
             )
-            await _commit(session, f"extension {queue.extension} is taken by another queue")
+            await commit_or_conflict(
+                session, f"extension {queue.extension} is taken by another queue"
+            )
 
     async def delete_queue(self, name: str, actor: str) -> None:
         async with self._sessions() as session:
@@ -194,7 +196,7 @@ class ConfigStore:
                 before,
                 {"name": name, "display_name": row.display_name},
             )
-            await _commit(session, f"skill {name!r} already exists")
+            await commit_or_conflict(session, f"skill {name!r} already exists")
 
     async def delete_skill(self, name: str, actor: str) -> None:
         used = [q.name for q in await self.queues() if q.skill == name]
@@ -213,7 +215,7 @@ class ConfigStore:
 
     async def user_skills(self, username: str) -> dict[str, int]:
         async with self._sessions() as session:
-            user = await _user_row(session, username)
+            user = await existing_user_row(session, username)
             rows = await session.scalars(
                 select(UserSkillRow).where(UserSkillRow.user_id == user.id)
             )
@@ -231,7 +233,7 @@ class ConfigStore:
             if not MIN_LEVEL <= level <= MAX_LEVEL:
                 raise InvalidInput(f"skills.{skill}: level must be {MIN_LEVEL} to {MAX_LEVEL}")
         async with self._sessions() as session:
-            user = await _user_row(session, username)
+            user = await existing_user_row(session, username)
             rows = list(
                 await session.scalars(select(UserSkillRow).where(UserSkillRow.user_id == user.id))
             )
@@ -287,7 +289,7 @@ class ConfigStore:
                 before,
                 _reason_dict(row),
             )
-            await _commit(session, f"pause reason {reason.code!r} already exists")
+            await commit_or_conflict(session, f"pause reason {reason.code!r} already exists")
 
     # ------------------------------------------------------------------ permissions
     async def matrix(self) -> dict[str, frozenset[str]]:
@@ -358,7 +360,7 @@ class ConfigStore:
                 before,
                 {"title": row.title, "body": row.body, "language": language},
             )
-            await _commit(session, f"a canned text is already titled {title!r}")
+            await commit_or_conflict(session, f"a canned text is already titled {title!r}")
             return row.id
 
     async def delete_canned_text(self, text_id: int, actor: str) -> None:
@@ -409,24 +411,9 @@ async def _queue_row(session: AsyncSession, name: str) -> QueueConfigRow:
     return row
 
 
-async def _user_row(session: AsyncSession, username: str) -> UserRow:
-    row = (await session.scalars(select(UserRow).where(UserRow.username == username))).one_or_none()
-    if row is None:
-        raise UnknownUser(f"no user {username!r}")
-    return row
-
-
 async def _set_managed(session: AsyncSession) -> None:
     if await session.get(ConfigMetaRow, MANAGED) is None:
         session.add(ConfigMetaRow(key=MANAGED, value="true"))
-
-
-async def _commit(session: AsyncSession, conflict: str) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(conflict) from None
 
 
 __all__ = ["AuditEntry", "ConfigStore"]
