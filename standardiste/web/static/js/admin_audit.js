@@ -21,15 +21,25 @@ function show(value) {
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
-function line(key, before, after) {
-  const parts = key === null ? [] : [h("span", { class: "key" }, key), ": "];
+// The fields of a queue's or a user's entries by their form's labels; others as named.
+const FIELD_LABELS = {
+  "queue.create": "admin.queue.field",
+  "queue.update": "admin.queue.field",
+  "queue.delete": "admin.queue.field",
+  "user.create": "admin.user.field",
+  "user.update": "admin.user.field",
+};
+
+function line(key, before, after, labels) {
+  const name = key !== null && labels ? i18n.label(labels, key) : key;
+  const parts = name === null ? [] : [h("span", { class: "key", title: key }, name), t("punct.colon")];
   if (before === undefined) return h("li", {}, ...parts, h("ins", {}, show(after)));
   if (after === undefined) return h("li", {}, ...parts, h("del", {}, show(before)));
   return h("li", {}, ...parts, h("del", {}, show(before)), " → ", h("ins", {}, show(after)));
 }
 
 /** A change made readable: the fields that differ, what a list gained and lost. */
-function changes(before, after) {
+function changes(before, after, labels) {
   if (Array.isArray(before) || Array.isArray(after)) {
     const was = (before ?? []).map(show);
     const now = (after ?? []).map(show);
@@ -50,11 +60,11 @@ function changes(before, after) {
     for (const key of keys) {
       const b = isObject(before) ? was[key] : undefined;
       const a = isObject(after) ? now[key] : undefined;
-      if (JSON.stringify(b) !== JSON.stringify(a)) items.push(line(key, b, a));
+      if (JSON.stringify(b) !== JSON.stringify(a)) items.push(line(key, b, a, labels));
     }
     return items;
   }
-  return [line(null, before ?? undefined, after ?? undefined)];
+  return [line(null, before ?? undefined, after ?? undefined, null)];
 }
 
 function row(entry) {
@@ -65,7 +75,15 @@ function row(entry) {
     h("td", {}, entry.actor),
     h("td", { "data-action": entry.action }, i18n.label("admin.audit.actions", entry.action)),
     h("td", {}, entry.subject),
-    h("td", {}, h("ul", { class: "diff" }, ...changes(entry.before, entry.after))),
+    h(
+      "td",
+      {},
+      h(
+        "ul",
+        { class: "diff" },
+        ...changes(entry.before, entry.after, FIELD_LABELS[entry.action] ?? null),
+      ),
+    ),
   );
 }
 

@@ -95,6 +95,7 @@ function skillRow(skill) {
 function showSkills({ skills }) {
   skillRows.replaceChildren(...skills.map(skillRow));
   setFlag(byId("skills-empty"), "hidden", skills.length > 0);
+  setFlag(byId("skills-table"), "hidden", skills.length === 0);
 }
 
 async function loadSkills() {
@@ -237,6 +238,7 @@ function textRow(text) {
 function showTexts({ texts }) {
   textRows.replaceChildren(...texts.map(textRow));
   setFlag(byId("texts-empty"), "hidden", texts.length > 0);
+  setFlag(byId("texts-table"), "hidden", texts.length === 0);
 }
 
 async function loadTexts() {

@@ -7,7 +7,7 @@ const { i18n, call } = startAdmin();
 const { t } = i18n;
 
 function row(u) {
-  const queues = u.queues.map((q) => t("admin.users.queue_role", { queue: q.name, role: t(`admin.user.queue_role.${q.role}`) }));
+  const queues = u.queues.map((q) => t("admin.users.queue_role", { queue: q.name, role: t(`role.${q.role}`) }));
   return h(
     "tr",
     { "data-user": u.username },
