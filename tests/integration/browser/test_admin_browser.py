@@ -516,3 +516,169 @@ async def test_the_audit_log_in_the_users_time_zone_with_older_entries_on_demand
     await expect(older).to_be_hidden()
     await expect(page.locator("#audit-end")).to_have_text("C’est l’entrée la plus ancienne.")
     await expect(rows.last.locator("td").nth(2)).to_have_text("File créée")
+
+
+# -------------------------------------------------------------------- general settings
+async def test_general_settings_in_the_browser(
+    admin_site: Site, bridge: Bridge, log_in: LogIn
+) -> None:
+    assert bridge.config is not None
+    store = bridge.config.store
+    sue = await log_in("sue")
+    page = await log_in("ada")
+    await page.goto(f"{admin_site.base}/admin/general")
+
+    # The matrix: a permission taken from supervisors is refused to sue at once.
+    box = page.locator(
+        '#perms-table input[data-role="supervisor"][data-permission="admin.queues.view"]'
+    )
+    await expect(box).to_be_checked()
+    await box.uncheck()
+    await page.get_by_role("button", name="Save the permissions").click()
+    await expect(page.locator("#perms-status")).to_have_text("The permissions were saved.")
+    assert "admin.queues.view" not in (await store.matrix())["supervisor"]
+    response = await sue.goto(f"{admin_site.base}/admin/queues")
+    assert response is not None and response.status == 403
+
+    # Skills: defined (Enter in the form), renamed, deleted after a second click.
+    name = page.get_by_label("Code", exact=True)
+    await name.fill("french")
+    await page.locator("#skill-display").fill("French")
+    await page.keyboard.press("Enter")
+    row = page.locator('#skill-rows tr[data-skill="french"]')
+    await expect(row).to_be_visible()
+    await expect(name).to_be_focused()
+    await expect(name).to_have_value("")
+    await row.get_by_label("Display name of french").fill("Français")
+    await row.get_by_role("button", name="Rename french").click()
+    await expect(row.locator("input")).to_have_value("Français")
+    await name.fill("german")
+    await page.get_by_role("button", name="Add the skill").click()
+    delete = page.get_by_role("button", name="Delete german")
+    await delete.click()
+    await page.get_by_role("button", name="Really delete german?").click()
+    await expect(page.locator('#skill-rows tr[data-skill="german"]')).to_have_count(0)
+    assert await store.skills() == [{"name": "french", "display_name": "Français"}]
+
+    # Pause reasons: created, relabelled, retired (kept, no longer offered).
+    await page.locator("#reason-code").fill("coaching")
+    await page.locator("#reason-en").fill("Coaching")
+    await page.locator("#reason-fr").fill("Accompagnement")
+    await page.get_by_role("button", name="Create the reason").click()
+    reason = page.locator('#reason-rows tr[data-reason="coaching"]')
+    await expect(reason).to_contain_text("Offered")
+    await reason.get_by_label("Label of coaching in French").fill("Coaching individuel")
+    await reason.get_by_role("button", name="Save the labels of coaching").click()
+    await expect(reason.get_by_label("Label of coaching in French")).to_have_value(
+        "Coaching individuel"
+    )
+    await reason.get_by_role("button", name="Retire coaching").click()
+    await expect(reason).to_contain_text("Retired")
+    await expect(reason.get_by_role("button", name="Offer coaching again")).to_be_focused()
+    stored = {r.code: r for r in await store.pause_reasons()}["coaching"]
+    assert (stored.label_fr, stored.active) == ("Coaching individuel", False)
+
+    # Canned texts: added, changed, deleted.
+    await page.locator("#text-title").fill("Greeting")
+    await page.locator("#text-language").select_option("fr")
+    await page.locator("#text-body").fill("Bonjour, que puis-je pour vous ?")
+    await page.get_by_role("button", name="Save the text").click()
+    text = page.locator("#text-rows tr", has_text="Greeting")
+    await expect(text).to_contain_text("Bonjour, que puis-je pour vous ?")
+    await text.get_by_role("button", name="Change Greeting").click()
+    await expect(page.locator("#text-form-heading")).to_have_text("Change the canned text")
+    await expect(page.locator("#text-title")).to_be_focused()
+    await page.locator("#text-body").fill("Bonjour !")
+    await page.get_by_role("button", name="Save the text").click()
+    await expect(text.locator("td.body-text")).to_have_text("Bonjour !")
+    await expect(page.locator("#text-form-heading")).to_have_text("Add a canned text")
+    await text.get_by_role("button", name="Delete Greeting").click()
+    await page.get_by_role("button", name="Really delete Greeting?").click()
+    await expect(page.locator("#texts-empty")).to_be_visible()
+    assert await store.canned_texts() == []
+
+    # Chat tags: one per line, blanks and duplicates dropped.
+    await page.get_by_label("Tags, one per line").fill("vip\ncomplaint\n\n vip ")
+    await page.get_by_role("button", name="Save the tags").click()
+    await expect(page.locator("#tags-status")).to_have_text("Saved: 2 tags.")
+    await expect(page.locator("#tags-input")).to_have_value("complaint\nvip")
+    assert await store.chat_tags() == ["complaint", "vip"]
+
+    actions = [e.action for e in await store.audit(limit=30) if e.actor == "ada"]
+    for action in ("permissions.update", "skill.create", "skill.update", "skill.delete",
+                   "pause_reason.create", "pause_reason.update", "canned_text.create",
+                   "canned_text.update", "canned_text.delete", "chat_tags.update"):  # fmt: skip
+        assert action in actions, action
+
+
+# -------------------------------------------------------------------- a user's page
+async def test_editing_a_user(
+    admin_site: Site, bridge: Bridge, log_in: LogIn, chromium: Browser
+) -> None:
+    assert bridge.config is not None
+    store = bridge.config.store
+    await store.save_skill("french", "French", "test")
+    alice = await log_in("alice")
+    page = await log_in("ada")
+    await page.goto(f"{admin_site.base}/admin/users/alice")
+    await expect(page.locator("#device-list li")).not_to_have_count(0, timeout=LIVE_TIMEOUT)
+
+    # Name, a second phone, a second queue, a skill level: saved, the page shows it saved.
+    await page.get_by_label("Display name").fill("Alice Durand")
+    await page.get_by_label("PJSIP/agent1003", exact=True).check()
+    await page.locator('select[data-queue="support"]').select_option("agent")
+    await page.locator('select[data-skill="french"]').select_option("4")
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-status")).to_have_text("Saved.")
+    await expect(page.locator("h1")).to_have_text("User Alice Durand")
+    user = await admin_site.app[ACCOUNTS].get("alice")
+    assert user is not None
+    assert user.display_name == "Alice Durand"
+    assert user.devices == ("PJSIP/agent1001", "PJSIP/agent1003")  # the first stays default
+    assert dict(user.queues) == {"sales": "agent", "support": "agent"}
+    assert await store.user_skills("alice") == {"french": 4}
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-status")).to_have_text("Nothing was changed.")
+
+    # An agent cannot supervise: the API says so next to the form; the choice stays.
+    await page.locator('select[data-queue="support"]').select_option("supervisor")
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-error")).to_contain_text("an agent cannot supervise")
+    await expect(page.locator('select[data-queue="support"]')).to_have_value("supervisor")
+    # Made a supervisor in the same save: taken, and her effective permissions follow.
+    await page.get_by_label("Role", exact=True).select_option("supervisor")
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-status")).to_have_text("Saved.")
+    await expect(page.locator("#user-error")).to_be_hidden()
+    await expect(page.locator("#user-permissions")).to_contain_text(
+        "Log in, log out, pause and resume the agents of one’s queues"
+    )
+
+    # A generated new password ends her open sessions; she signs in with it.
+    await page.get_by_role("button", name="Generate a password").click()
+    password = await page.locator("#u-password").input_value()
+    assert len(password) == 20
+    await expect(page.locator("#u-password")).to_have_attribute("type", "text")
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-status")).to_have_text("Saved.")
+    await expect(page.locator("#u-password")).to_have_value("")
+    await expect(alice).to_have_url(re.compile(r"/login$"), timeout=LIVE_TIMEOUT)
+    context = await chromium.new_context(locale="en-US")
+    try:
+        again = await context.new_page()
+        await again.goto(f"{admin_site.base}/login")
+        await again.fill("#username", "alice")
+        await again.fill("#password", password)
+        await again.click("#login-submit")
+        await expect(again).to_have_url(f"{admin_site.base}/supervisor")
+    finally:
+        await context.close()
+
+    # Disabled: she can no longer sign in.
+    await page.get_by_label("Account disabled").check()
+    await page.get_by_role("button", name="Save the user").click()
+    await expect(page.locator("#user-status")).to_have_text(
+        "Saved: the account is disabled and their sessions have ended."
+    )
+    user = await admin_site.app[ACCOUNTS].get("alice")
+    assert user is not None and user.disabled
