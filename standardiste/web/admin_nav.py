@@ -17,12 +17,21 @@ class Section:
     path: str
     label: str  # catalog key
     permission: str
+    also: tuple[str, ...] = ()  # other pages of the section (create forms)
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path`` is this section's page, one under it, or one of ``also``."""
+        return (
+            path == self.path
+            or path in self.also
+            or (self.path != ADMIN and path.startswith(f"{self.path}/"))
+        )
 
 
 SECTIONS = (
     Section(ADMIN, "admin.nav.summary", "admin.summary"),
-    Section(f"{ADMIN}/queues", "admin.nav.queues", "admin.queues.view"),
-    Section(f"{ADMIN}/users", "admin.nav.users", "admin.users.view"),
+    Section(f"{ADMIN}/queues", "admin.nav.queues", "admin.queues.view", (f"{ADMIN}/new-queue",)),
+    Section(f"{ADMIN}/users", "admin.nav.users", "admin.users.view", (f"{ADMIN}/new-user",)),
     Section(f"{ADMIN}/general", "admin.nav.general", "admin.summary"),
     Section(f"{ADMIN}/audit", "admin.nav.audit", "admin.audit.view"),
 )

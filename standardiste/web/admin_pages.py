@@ -30,7 +30,7 @@ from standardiste.web.admin_nav import ADMIN, SECTIONS, Section, admin_home
 from standardiste.web.appkeys import ACCOUNTS, CONFIG, MIRROR
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator
-from standardiste.web.pages import _user_or_login, page_translator, render
+from standardiste.web.pages import page_translator, render, user_or_login
 from standardiste.web.security import csrf_token
 
 
@@ -83,7 +83,8 @@ QUEUE_FORM: tuple[tuple[str, tuple[QueueField, ...]], ...] = (
     ),
     ("admin.queue.group.recording", (QueueField("record", "bool"),)),
 )
-# Every setting of a queue but its name is in the form (a test of this module holds it).
+# A new queue's form starts from QueueDef's defaults (tests/web/test_admin_pages.py holds the
+# form to every setting of QueueDef).
 QUEUE_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in fields(QueueDef) if f.name not in ("name", "display_name")
 } | {"display_name": "", "extension": ""}
@@ -103,7 +104,7 @@ class Viewer:
 
 
 async def _viewer(request: web.Request) -> Viewer:
-    user = await _user_or_login(request)
+    user = await user_or_login(request)
     return Viewer(user, await granted_to(request, user.role), page_translator(request, user))
 
 
@@ -116,11 +117,12 @@ async def _message(
         "admin_message.html",
         who.t,
         who.user,
-        _data(who, ""),
+        _data(who, await csrf_token(request)),
         sections=_sections(who),
         title=title,
         text=text,
         home=admin_home(who.permissions),
+        live=False,
     )
     response.set_status(status)
     return response

@@ -59,7 +59,7 @@ async def _user_or_none(request: web.Request) -> User | None:
         return None
 
 
-async def _user_or_login(request: web.Request) -> User:
+async def user_or_login(request: web.Request) -> User:
     user = await _user_or_none(request)
     if user is None:
         raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={request.rel_url.path}")
@@ -143,7 +143,7 @@ def _safe_next(value: str) -> str:
 
 
 async def supervisor_page(request: web.Request) -> web.StreamResponse:
-    user = await _user_or_login(request)
+    user = await user_or_login(request)
     if not is_supervisor(user):
         raise web.HTTPSeeOther("/agent")
     t = page_translator(request, user)
@@ -165,7 +165,7 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
 
 
 async def agent_page(request: web.Request) -> web.StreamResponse:
-    user = await _user_or_login(request)
+    user = await user_or_login(request)
     if not is_agent(user):
         raise web.HTTPSeeOther("/supervisor")
     t = page_translator(request, user)
@@ -212,4 +212,12 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
 
 
-__all__ = ["home_of", "is_agent", "is_supervisor", "page_translator", "setup_pages"]
+__all__ = [
+    "home_of",
+    "is_agent",
+    "is_supervisor",
+    "page_translator",
+    "render",
+    "setup_pages",
+    "user_or_login",
+]

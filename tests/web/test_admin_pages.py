@@ -27,17 +27,17 @@ from standardiste.web.i18n import catalog
 
 Login = Callable[[str], Awaitable[Browser]]
 
-# path -> the permission needed to see the page
+# path -> the permission needed to see the page, the section it belongs to
 PAGES = {
-    "/admin": "admin.summary",
-    "/admin/queues": "admin.queues.view",
-    "/admin/queues/sales": "admin.queues.view",
-    "/admin/new-queue": "admin.queues.edit",
-    "/admin/users": "admin.users.view",
-    "/admin/users/alice": "admin.users.view",
-    "/admin/new-user": "admin.users.edit",
-    "/admin/general": "admin.summary",
-    "/admin/audit": "admin.audit.view",
+    "/admin": ("admin.summary", "/admin"),
+    "/admin/queues": ("admin.queues.view", "/admin/queues"),
+    "/admin/queues/sales": ("admin.queues.view", "/admin/queues"),
+    "/admin/new-queue": ("admin.queues.edit", "/admin/queues"),
+    "/admin/users": ("admin.users.view", "/admin/users"),
+    "/admin/users/alice": ("admin.users.view", "/admin/users"),
+    "/admin/new-user": ("admin.users.edit", "/admin/users"),
+    "/admin/general": ("admin.summary", "/admin/general"),
+    "/admin/audit": ("admin.audit.view", "/admin/audit"),
 }
 ROLE_OF = {"ada": "admin", "sue": "supervisor", "alice": "agent"}
 
@@ -74,7 +74,7 @@ async def test_each_page_as_each_role(
 ) -> None:
     b = await logged_in(username)
     held = granted(ROLE_OF[username], await configuration.matrix())
-    for path, permission in PAGES.items():
+    for path, (permission, section) in PAGES.items():
         resp = await page(b, path)
         text = markup(await resp.text())
         if permission in held:
@@ -82,9 +82,15 @@ async def test_each_page_as_each_role(
             assert 'aria-label="Administration sections"' in text
             assert "Access refused" not in text
             assert resp.headers["Cache-Control"] == "no-store"
+            assert 'id="live-status"' not in text  # no live feed on the admin pages
+            # The section of the page is marked in the admin navigation.
+            main = text.split("<main")[1]
+            assert re.findall(r'<a href="([^"]+)" aria-current="page">', main) == [section]
         else:
             assert resp.status == 403, (username, path)
             assert "Access refused" in text
+            assert 'src="/static/js/admin_message.js"' in text  # the header works there too
+            assert 'id="live-status"' not in text
             assert f"“{catalog('en')[f'perm.{permission}']}”" in text, (username, path)
         assert "<script>" not in text  # the CSP forbids inline scripts
 

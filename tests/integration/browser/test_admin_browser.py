@@ -106,6 +106,10 @@ async def test_admin_creates_a_queue_and_an_agent_whose_phone_it_rings(
     await page.get_by_role("link", name="Administration").click()
     await expect(page).to_have_url(f"{admin_site.base}/admin")
     await expect(page.locator("#sum-queues")).to_have_text("2", timeout=LIVE_TIMEOUT)
+    await page.get_by_role("button", name="Check Asterisk against the configuration now").click()
+    await expect(page.locator("#reconcile-result")).to_have_text(
+        "Asterisk matches the configuration."
+    )
 
     # A queue, with settings of each kind.
     await page.get_by_role("link", name="Call queues", exact=True).first.click()
@@ -395,6 +399,9 @@ async def test_a_supervisor_sees_without_edit_controls_and_an_agent_is_refused(
         response = await alice.goto(f"{admin_site.base}{path}")
         assert response is not None and response.status == 403, path
         await expect(alice.locator("h1")).to_have_text("Access refused")
+    # The header still works there: she signs out.
+    await alice.get_by_role("button", name="Sign out").click()
+    await expect(alice).to_have_url(re.compile(r"/login$"))
 
 
 # -------------------------------------------------------------------- both languages
