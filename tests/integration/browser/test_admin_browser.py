@@ -558,6 +558,7 @@ async def test_general_settings_in_the_browser(
     await expect(name).to_have_value("")
     await row.get_by_label("Display name of french").fill("Français")
     await row.get_by_role("button", name="Rename french").click()
+    await expect(page.locator("#skills-status")).to_have_text("Skill french renamed.")
     await expect(row.locator("input")).to_have_value("Français")
     await name.fill("german")
     await page.get_by_role("button", name="Add the skill").click()
@@ -575,11 +576,15 @@ async def test_general_settings_in_the_browser(
     reason = page.locator('#reason-rows tr[data-reason="coaching"]')
     await expect(reason).to_contain_text("Offered")
     await reason.get_by_label("Label of coaching in French").fill("Coaching individuel")
+    status = page.locator("#reasons-status")
+    await expect(status).to_have_text("Pause reason coaching created.")
     await reason.get_by_role("button", name="Save the labels of coaching").click()
+    await expect(status).to_have_text("Labels of coaching saved.")
     await expect(reason.get_by_label("Label of coaching in French")).to_have_value(
         "Coaching individuel"
     )
     await reason.get_by_role("button", name="Retire coaching").click()
+    await expect(status).to_have_text("coaching is retired: no longer offered.")
     await expect(reason).to_contain_text("Retired")
     await expect(reason.get_by_role("button", name="Offer coaching again")).to_be_focused()
     stored = {r.code: r for r in await store.pause_reasons()}["coaching"]

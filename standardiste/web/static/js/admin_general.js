@@ -73,7 +73,9 @@ function skillRow(skill) {
   const rename = h("button", { type: "button", class: "secondary" }, t("admin.skills.rename", { name: skill.name }));
   rename.addEventListener("click", () =>
     running(rename, byId("skills-error"), i18n, async () => {
+      say(byId("skills-status"), "");
       showSkills(await call("POST", adminPath("skills"), { name: skill.name, display_name: input.value.trim() }));
+      say(byId("skills-status"), t("admin.skills.renamed", { name: skill.name }));
     }),
   );
   const remove = confirmingButton(
@@ -116,12 +118,14 @@ skillForm?.addEventListener("submit", (event) => {
     async () => {
       const name = skillForm.elements.namedItem("name");
       const display = skillForm.elements.namedItem("display_name");
+      say(byId("skills-status"), "");
       showSkills(
         await call("POST", adminPath("skills"), {
           name: name.value.trim(),
           display_name: display.value.trim() || name.value.trim(),
         }),
       );
+      say(byId("skills-status"), t("admin.skills.defined", { name: name.value.trim() }));
       skillForm.reset();
       name.focus();
     },
@@ -150,12 +154,14 @@ function reasonRow(reason) {
   const save = h("button", { type: "button", class: "secondary" }, t("admin.reasons.save", { code: reason.code }));
   save.addEventListener("click", () =>
     running(save, errorEl, i18n, async () => {
+      say(byId("reasons-status"), "");
       showReasons(
         await call("PATCH", adminPath("pause-reasons", reason.code), {
           label_en: inputs.en.value.trim(),
           label_fr: inputs.fr.value.trim(),
         }),
       );
+      say(byId("reasons-status"), t("admin.reasons.labels_saved", { code: reason.code }));
     }),
   );
   const toggle = h(
@@ -165,7 +171,10 @@ function reasonRow(reason) {
   );
   toggle.addEventListener("click", () =>
     running(toggle, errorEl, i18n, async () => {
+      say(byId("reasons-status"), "");
       showReasons(await call("PATCH", adminPath("pause-reasons", reason.code), { active: !reason.active }));
+      const done = reason.active ? "admin.reasons.retired_now" : "admin.reasons.offered_again";
+      say(byId("reasons-status"), t(done, { code: reason.code }));
       reasonRows.querySelector(`tr[data-reason="${reason.code}"] button:last-child`)?.focus();
     }),
   );
@@ -194,6 +203,7 @@ reasonForm?.addEventListener("submit", (event) => {
     i18n,
     async () => {
       const value = (field) => reasonForm.elements.namedItem(field).value.trim();
+      say(byId("reasons-status"), "");
       showReasons(
         await call("POST", adminPath("pause-reasons"), {
           code: value("code"),
@@ -201,6 +211,7 @@ reasonForm?.addEventListener("submit", (event) => {
           label_fr: value("label_fr"),
         }),
       );
+      say(byId("reasons-status"), t("admin.reasons.created", { code: value("code") }));
       reasonForm.reset();
       reasonForm.elements.namedItem("code").focus();
     },
