@@ -16,6 +16,22 @@ const { i18n, call, can } = startAdmin();
 const { t } = i18n;
 const editSettings = can("admin.settings.edit");
 
+/**
+ * One action at a time per row: the API changes a row by reading and writing it whole, so a
+ * second click while the first is on its way would undo it.
+ */
+function oneAtATime(row, action) {
+  return async (...args) => {
+    if (row.dataset.busy) return;
+    row.dataset.busy = "1";
+    try {
+      await action(...args);
+    } finally {
+      delete row.dataset.busy;
+    }
+  };
+}
+
 /** A visually hidden label for an input in a table row. */
 function hiddenLabel(forId, text) {
   return h("label", { class: "visually-hidden", for: forId }, text);
@@ -152,7 +168,8 @@ function reasonRow(reason) {
   cells.push(h("td", {}, state));
   const errorEl = byId("reasons-error");
   const save = h("button", { type: "button", class: "secondary" }, t("admin.reasons.save", { code: reason.code }));
-  save.addEventListener("click", () =>
+  const tr = h("tr", { "data-reason": reason.code, "data-active": String(reason.active) });
+  save.addEventListener("click", oneAtATime(tr, () =>
     running(save, errorEl, i18n, async () => {
       say(byId("reasons-status"), "");
       showReasons(
@@ -162,24 +179,25 @@ function reasonRow(reason) {
         }),
       );
       say(byId("reasons-status"), t("admin.reasons.labels_saved", { code: reason.code }));
-    }),
+    })),
   );
   const toggle = h(
     "button",
     { type: "button", class: "secondary" },
     t(reason.active ? "admin.reasons.retire" : "admin.reasons.reactivate", { code: reason.code }),
   );
-  toggle.addEventListener("click", () =>
+  toggle.addEventListener("click", oneAtATime(tr, () =>
     running(toggle, errorEl, i18n, async () => {
       say(byId("reasons-status"), "");
       showReasons(await call("PATCH", adminPath("pause-reasons", reason.code), { active: !reason.active }));
       const done = reason.active ? "admin.reasons.retired_now" : "admin.reasons.offered_again";
       say(byId("reasons-status"), t(done, { code: reason.code }));
       reasonRows.querySelector(`tr[data-reason="${reason.code}"] button:last-child`)?.focus();
-    }),
+    })),
   );
   cells.push(h("td", {}, h("div", { class: "row-buttons" }, save, toggle)));
-  return h("tr", { "data-reason": reason.code, "data-active": String(reason.active) }, ...cells);
+  tr.append(...cells);
+  return tr;
 }
 
 function showReasons({ reasons }) {
