@@ -13,6 +13,7 @@ from aiohttp import web
 from standardiste.accounts import Accounts
 from standardiste.mirror import MirrorReader
 from standardiste.pbx.store import ConfigStore
+from standardiste.web.admin_pages import setup_admin_pages
 from standardiste.web.appkeys import (
     ACCOUNTS,
     CONFIG,
@@ -63,6 +64,7 @@ def init_app(deps: WebDeps) -> web.Application:
 
     add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
+    setup_admin_pages(app)  # the admin section's pages (/admin/...)
 
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_websockets)

@@ -140,6 +140,11 @@ class Translator:
         """The string for ``key`` if the catalog has one (e.g. a configurable pause reason)."""
         return self.strings.get(key, default)
 
+    def label(self, prefix: str, value: object) -> str:
+        """The string of the key ``prefix.value`` (a strategy, a role, a permission...), or
+        the value itself: what the modules' ``i18n.label`` does."""
+        return self.maybe(f"{prefix}.{value}", str(value))
+
     def weekday(self, day: date) -> str:
         return self(f"date.weekday.{day.weekday()}")
 

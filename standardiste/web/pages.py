@@ -1,4 +1,5 @@
-"""The server-rendered pages: log in, the supervisor's overview, the agent's workspace.
+"""The server-rendered pages: log in, the supervisor's overview, the agent's workspace (the
+admin section's are :mod:`web.admin_pages`).
 
 Pages render the frame, the labels and what only the server knows (the user, the roster of
 agents, the history figures, dates in the user's time zone) and hand the rest to small ES
@@ -26,7 +27,9 @@ from standardiste.errors import StandardisteError
 from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
+from standardiste.web.admin_nav import admin_home, is_admin_path
 from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS
+from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from standardiste.web.security import csrf_token, current_user
 
@@ -56,7 +59,7 @@ async def _user_or_none(request: web.Request) -> User | None:
         return None
 
 
-async def _user_or_login(request: web.Request) -> User:
+async def user_or_login(request: web.Request) -> User:
     user = await _user_or_none(request)
     if user is None:
         raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={request.rel_url.path}")
@@ -69,7 +72,7 @@ def page_translator(request: web.Request, user: User | None) -> Translator:
     return translator(lang, user.time_zone if user else "", settings.timezone)
 
 
-def render(
+async def render(
     request: web.Request,
     template: str,
     t: Translator,
@@ -77,7 +80,9 @@ def render(
     data: Mapping[str, Any],
     **context: Any,
 ) -> web.Response:
-    """A page with its translator, navigation and the JSON its module reads."""
+    """A page with its translator, navigation and the JSON its module reads. ``live``
+    (default True): the page follows the live feed (its status shows in the header)."""
+    permissions = await granted_to(request, user.role) if user else frozenset[str]()
     page_data = {
         "lang": t.lang,
         "timeZone": str(t.tz),
@@ -92,6 +97,9 @@ def render(
             "user": user,
             "is_supervisor": bool(user and is_supervisor(user)),
             "is_agent": bool(user and is_agent(user)),
+            # The admin section, for a role that may see any of it.
+            "admin_home": admin_home(permissions),
+            "live": True,
             "page_data": page_data,
             "path": request.path,
             # The header's language and time zone menu (BY-7): the user's own choices.
@@ -118,7 +126,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     if user is not None:
         raise web.HTTPSeeOther(next_path or home_of(user))
     t = page_translator(request, None)
-    return render(request, "login.html", t, None, {"next": next_path})
+    return await render(request, "login.html", t, None, {"next": next_path}, live=False)
 
 
 async def _reasons(request: web.Request, lang: str) -> list[tuple[str, str]]:
@@ -131,11 +139,11 @@ async def _reasons(request: web.Request, lang: str) -> list[tuple[str, str]]:
 
 def _safe_next(value: str) -> str:
     """Only our own pages: an open redirect to another site would help phishing."""
-    return value if value in ("/supervisor", "/agent") else ""
+    return value if value in ("/supervisor", "/agent") or is_admin_path(value) else ""
 
 
 async def supervisor_page(request: web.Request) -> web.StreamResponse:
-    user = await _user_or_login(request)
+    user = await user_or_login(request)
     if not is_supervisor(user):
         raise web.HTTPSeeOther("/agent")
     t = page_translator(request, user)
@@ -153,11 +161,11 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         # The calls' days are the contact center's.
         "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
     }
-    return render(request, "supervisor.html", t, user, data, reasons=reasons)
+    return await render(request, "supervisor.html", t, user, data, reasons=reasons)
 
 
 async def agent_page(request: web.Request) -> web.StreamResponse:
-    user = await _user_or_login(request)
+    user = await user_or_login(request)
     if not is_agent(user):
         raise web.HTTPSeeOther("/supervisor")
     t = page_translator(request, user)
@@ -173,7 +181,7 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
         "pauseReasons": [code for code, _ in reasons],
         "activity": activity,
     }
-    return render(
+    return await render(
         request,
         "agent.html",
         t,
@@ -204,4 +212,12 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
 
 
-__all__ = ["home_of", "is_agent", "is_supervisor", "page_translator", "setup_pages"]
+__all__ = [
+    "home_of",
+    "is_agent",
+    "is_supervisor",
+    "page_translator",
+    "render",
+    "setup_pages",
+    "user_or_login",
+]

@@ -12,6 +12,15 @@ export function makeI18n({ strings, lang, timeZone }) {
     minute: "2-digit",
     second: "2-digit",
   });
+  const stamp = new Intl.DateTimeFormat(lang, {
+    timeZone,
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
   const percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
   const integer = new Intl.NumberFormat(lang);
   return {
@@ -30,6 +39,8 @@ export function makeI18n({ strings, lang, timeZone }) {
     },
     /** Epoch seconds as a wall-clock time in the user's time zone. */
     time: (epoch) => (epoch ? clock.format(new Date(epoch * 1000)) : "–"),
+    /** An ISO 8601 instant (the API's) as a date and time in the user's time zone. */
+    dateTime: (iso) => (iso ? stamp.format(new Date(iso)) : "–"),
     /** A percentage given as 0..100, or a dash when there is nothing to divide. */
     percent: (value) => (value === null || value === undefined ? "–" : percent.format(value / 100)),
     number: (value) => integer.format(value ?? 0),
