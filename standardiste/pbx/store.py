@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from standardiste.account_tables import UserDevice
@@ -290,6 +290,30 @@ class ConfigStore:
                 _reason_dict(row),
             )
             await commit_or_conflict(session, f"pause reason {reason.code!r} already exists")
+
+    async def update_pause_reason(
+        self, code: str, changes: Mapping[str, Any], actor: str
+    ) -> PauseReason:
+        """Relabel, retire or reactivate ``code``. Only the columns asked for are written (one
+        UPDATE): two admins changing different fields at once do not undo each other."""
+        async with self._sessions() as session, session.begin():
+            row = (
+                await session.scalars(
+                    select(PauseReasonRow).where(PauseReasonRow.code == code).with_for_update()
+                )
+            ).one_or_none()
+            if row is None:
+                raise InvalidInput(f"no pause reason {code!r}")
+            before = _reason_dict(row)
+            reason = PauseReason.from_mapping(before | dict(changes) | {"code": code})
+            wanted = {k: getattr(reason, k) for k in ("label_en", "label_fr", "active")}
+            columns = {k: v for k, v in wanted.items() if k in changes}
+            if columns:
+                await session.execute(
+                    update(PauseReasonRow).where(PauseReasonRow.code == code).values(**columns)
+                )
+            self._audit(session, actor, "pause_reason.update", code, before, before | columns)
+        return reason
 
     # ------------------------------------------------------------------ permissions
     async def matrix(self) -> dict[str, frozenset[str]]:

@@ -383,20 +383,9 @@ async def create_pause_reason(request: web.Request) -> web.Response:
 
 async def update_pause_reason(request: web.Request) -> web.Response:
     body = await read_model(request, PauseReasonUpdate)
-    code = request.match_info["code"]
-    store = _store(request)
-    current = {r.code: r for r in await store.pause_reasons()}.get(code)
-    if current is None:
-        raise InvalidInput(f"no pause reason {code!r}")
     changes = {k: v for k, v in body.model_dump().items() if v is not None}
-    merged = {
-        "code": code,
-        "label_en": current.label_en,
-        "label_fr": current.label_fr,
-        "active": current.active,
-    } | changes
     actor = (await current_user(request)).username
-    await store.save_pause_reason(PauseReason.from_mapping(merged), actor)
+    await _store(request).update_pause_reason(request.match_info["code"], changes, actor)
     await _changed(request)
     return respond(request, await _reasons(request))
 

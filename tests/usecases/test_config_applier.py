@@ -5,6 +5,7 @@ test_admin_live.py) checks the same against the real Asterisk."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -225,3 +226,14 @@ async def test_penalties_follow_skill_levels(world: World) -> None:
     # Asterisk no longer has is logged, not fatal.
     assert world.asterisk.penalties == [("sales", "PJSIP/anne", "1")]
     assert fixed == ["PJSIP/anne in sales: penalty 1"]
+
+
+async def test_two_admins_changing_a_pause_reason_at_once_keep_both_changes(
+    world: World,
+) -> None:
+    await asyncio.gather(
+        world.store.update_pause_reason("lunch", {"label_fr": "Repas"}, "ada"),
+        world.store.update_pause_reason("lunch", {"active": False}, "bea"),
+    )
+    [lunch] = [r for r in await world.store.pause_reasons() if r.code == "lunch"]
+    assert (lunch.label_fr, lunch.active) == ("Repas", False)
