@@ -71,9 +71,12 @@ def sandbox() -> Iterator[sb.SandboxInfo]:
 
 @pytest.fixture
 async def ami(sandbox: sb.SandboxInfo) -> AsyncIterator[RawAMI]:
-    """A logged-in AMI session (Events: on). Teardown removes every dynamic queue member, so
-    tests do not leak logged-in agents into each other."""
+    """A logged-in AMI session (Events: on). Set-up and teardown remove every dynamic queue
+    member and hang up every channel, so tests do not leak logged-in agents or calls into
+    each other (set-up too: a test without this fixture may have left some)."""
     client = await RawAMI.connect(sandbox.ami_host, sandbox.ami_port)
+    await remove_all_members(client)
+    await hang_up_all_channels(client)
     try:
         yield client
     finally:
