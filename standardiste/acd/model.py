@@ -316,6 +316,11 @@ class ContactCenter:
         existing.calls_taken = m.calls_taken
         existing.wrapuptime = m.wrapuptime
         existing.penalty = m.penalty
+        if m.last_call and existing.wrapup_until and int(m.last_call) != int(existing.last_call):
+            # Asterisk's own lastcall (whole seconds) may be a second before the AgentComplete
+            # that set the wrap-up: app_queue holds the member until lastcall + wrapuptime.
+            held = existing.wrapup_until - int(existing.last_call)
+            existing.wrapup_until = float(int(m.last_call) + held)
         existing.last_call = m.last_call or existing.last_call
         existing.member_name = m.member_name or existing.member_name
         if existing.presence(m.at) != before:

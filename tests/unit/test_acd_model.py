@@ -331,6 +331,22 @@ def test_member_is_in_wrapup_for_the_queues_wrapuptime_then_ready() -> None:
     assert support.presence(T0 + 31) == "ready"
 
 
+def test_wrapup_follows_asterisks_lastcall_when_it_is_a_second_earlier() -> None:
+    """AgentComplete stamped just after a second boundary, then QueueMemberStatus with
+    app_queue's lastcall (whole seconds, the second before): Asterisk holds the member until
+    lastcall + wrapuptime, and so does the model (a full run once saw the 1 s difference)."""
+    cc = ContactCenter(wrapup={"sales": 5})
+    two_queue_agent_in_a_sales_call(cc)
+    cc.apply(ev.AgentCompleted("sales", "100.1", ALICE, 2, 28, "agent", T0 + 30.001))
+    assert cc.members[f"sales|{ALICE}"].wrapup_until == T0 + 35
+    cc.apply(ev.MemberUpdated(member("sales", ALICE, T0 + 30.002, last_call=T0 + 29)))
+    sales = cc.members[f"sales|{ALICE}"]
+    assert (sales.last_call, sales.wrapup_until) == (T0 + 29, T0 + 34)
+    # A status with the same lastcall changes nothing.
+    cc.apply(ev.MemberUpdated(member("sales", ALICE, T0 + 31, last_call=T0 + 29)))
+    assert cc.members[f"sales|{ALICE}"].wrapup_until == T0 + 34
+
+
 def test_shared_lastcall_holds_every_queue_for_the_wrapuptime_of_the_calls_queue() -> None:
     cc = ContactCenter(wrapup={"sales": 5, "support": 20}, shared_lastcall=True)
     two_queue_agent_in_a_sales_call(cc)
