@@ -99,6 +99,32 @@ async def converged(ami: RawAMI, reader: MirrorReader, timeout: float = 15.0) ->
     return pbx
 
 
+async def queue_params(ami: RawAMI) -> dict[str, dict[str, str]]:
+    """Each queue's QueueParams, as Asterisk reports them now."""
+    return {
+        m["Queue"]: m
+        for m in await ami.action_list("QueueStatus")
+        if m.get("Event") == "QueueParams"
+    }
+
+
+async def members(ami: RawAMI) -> dict[tuple[str, str], dict[str, str]]:
+    """(queue, interface) -> its QueueMember row, as Asterisk reports it now."""
+    return {
+        (m["Queue"], m["Location"]): m
+        for m in await ami.action_list("QueueStatus")
+        if m.get("Event") == "QueueMember"
+    }
+
+
+async def route(ami: RawAMI, extension: str) -> str:
+    """The queue the generic dialplan sends ``extension`` to (the generated routes.conf)."""
+    reply = await ami.action(
+        "Getvar", Variable=f"AST_CONFIG(standardiste/routes.conf,extensions,{extension})"
+    )
+    return str(reply.get("Value", ""))
+
+
 async def sql_rows(url: str, query: str, **params: Any) -> list[dict[str, Any]]:
     engine = create_async_engine(url)
     try:

@@ -29,7 +29,7 @@ from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
 from conftest import hang_up_all_channels
-from live import ApiUser, eventually, sql_rows
+from live import ApiUser, eventually, members, queue_params, route, sql_rows
 
 from standardiste.accounts import Accounts
 from standardiste.ami_bridge.commands import AmiCommands
@@ -85,29 +85,6 @@ async def site(
                 await client.action("QueueReload", Parameters="yes", Rules="yes", Members="no")
             finally:
                 await client.close()
-
-
-async def queue_params(ami: RawAMI) -> dict[str, dict[str, str]]:
-    return {
-        m["Queue"]: m
-        for m in await ami.action_list("QueueStatus")
-        if m.get("Event") == "QueueParams"
-    }
-
-
-async def members(ami: RawAMI) -> dict[tuple[str, str], dict[str, str]]:
-    return {
-        (m["Queue"], m["Location"]): m
-        for m in await ami.action_list("QueueStatus")
-        if m.get("Event") == "QueueMember"
-    }
-
-
-async def route(ami: RawAMI, extension: str) -> str:
-    reply = await ami.action(
-        "Getvar", Variable=f"AST_CONFIG(standardiste/routes.conf,extensions,{extension})"
-    )
-    return str(reply.get("Value", ""))
 
 
 async def ok(user: ApiUser, method: str, path: str, body: Any = None, status: int = 200) -> Any:

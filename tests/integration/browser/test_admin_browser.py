@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ami_raw import RawAMI
-from live import eventually
+from live import eventually, queue_params, route
 from playwright.async_api import Browser, Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -72,21 +72,6 @@ async def admin_site_fixture(
             await client.action("QueueReload", Parameters="yes", Rules="yes", Members="no")
         finally:
             await client.close()
-
-
-async def queue_params(ami: RawAMI) -> dict[str, dict[str, str]]:
-    return {
-        m["Queue"]: m
-        for m in await ami.action_list("QueueStatus")
-        if m.get("Event") == "QueueParams"
-    }
-
-
-async def route(ami: RawAMI, extension: str) -> str:
-    reply = await ami.action(
-        "Getvar", Variable=f"AST_CONFIG(standardiste/routes.conf,extensions,{extension})"
-    )
-    return str(reply.get("Value", ""))
 
 
 async def fill_queue_form(page: Page, values: dict[str, str]) -> None:
