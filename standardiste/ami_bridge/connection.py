@@ -401,9 +401,10 @@ class AmiConnection:
         """One TCP connection, from connect to its end. Always ends by raising."""
         loop = asyncio.get_running_loop()
         self._last_session_seconds = 0.0
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self._host, self._port), self._connect_timeout
-        )
+        # asyncio.timeout, not wait_for: wait_for (3.11) can drop a connection that opened
+        # just as it was cancelled, and its socket would then leak unclosed.
+        async with asyncio.timeout(self._connect_timeout):
+            reader, writer = await asyncio.open_connection(self._host, self._port)
         framer = Framer(self._max_message_bytes, self._max_line_bytes, on_garbage=self._on_garbage)
         session = _Session(writer, framer)
         self._session = session
@@ -453,19 +454,28 @@ class AmiConnection:
             self._connected_event.clear()
             if session.logged_in:
                 self._last_session_seconds = loop.time() - session.up_since
-            if self._closing and session.logged_in and not reader_task.done():
-                await self._logoff(session)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._session = None
-            self._fail_pending(session, "connection closed")
-            writer.close()
             try:
-                async with asyncio.timeout(1.0):
-                    await writer.wait_closed()
-            except (OSError, TimeoutError):
-                pass  # already reset by the peer, or it won't ack: nothing left to do
+                if self._closing and session.logged_in and not reader_task.done():
+                    await self._logoff(session)
+            finally:
+                # Runs even when the log-off above is cancelled by close(): the tasks and
+                # the socket must never outlive the session.
+                for task in tasks:
+                    task.cancel()
+                try:
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                finally:
+                    self._session = None
+                    self._fail_pending(session, "connection closed")
+                    writer.close()
+                    try:
+                        async with asyncio.timeout(1.0):
+                            await writer.wait_closed()
+                    except (OSError, TimeoutError):
+                        pass  # already reset by the peer, or it won't ack: nothing left to do
+                    except asyncio.CancelledError:
+                        writer.transport.abort()  # no waiting for the ack: release it now
+                        raise
 
     async def _on_connected_wrapper(self, hook: Callable[[], Awaitable[None]]) -> None:
         await hook()
