@@ -32,7 +32,14 @@ from standardiste.errors import (
     UnknownQueue,
 )
 from standardiste.journal import CommandJournal, Entry, MemberAction
-from standardiste.permissions import Action, LiveFacts, Scope, action_queues
+from standardiste.permissions import (
+    Action,
+    LiveFacts,
+    Scope,
+    action_queues,
+    scope_from_wire,
+    scope_to_wire,
+)
 
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin", "after-call")
 
@@ -63,8 +70,8 @@ class AgentRequest:
     def to_wire(self) -> dict[str, Any]:
         return {
             "action": self.action,
-            "actor": _scope_to_wire(self.actor),
-            "target": _scope_to_wire(self.target),
+            "actor": scope_to_wire(self.actor),
+            "target": scope_to_wire(self.target),
             "device": self.device,
             "queues": None if self.queues is None else list(self.queues),
             "reason": self.reason,
@@ -80,8 +87,8 @@ class AgentRequest:
             queues = data.get("queues")
             return cls(
                 action=action,
-                actor=_scope_from_wire(data["actor"]),
-                target=_scope_from_wire(data["target"]),
+                actor=scope_from_wire(data["actor"]),
+                target=scope_from_wire(data["target"]),
                 device=str(data["device"]),
                 queues=None if queues is None else tuple(str(q) for q in queues),
                 reason=str(data.get("reason", "")),
@@ -89,26 +96,6 @@ class AgentRequest:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput(f"malformed agent request: {exc!r}") from exc
-
-
-def _scope_to_wire(scope: Scope) -> dict[str, Any]:
-    return {
-        "username": scope.username,
-        "admin": scope.admin,
-        "supervised": sorted(scope.supervised),
-        "assigned": sorted(scope.assigned),
-        "devices": list(scope.devices),
-    }
-
-
-def _scope_from_wire(data: Mapping[str, Any]) -> Scope:
-    return Scope(
-        username=str(data["username"]),
-        admin=bool(data["admin"]),
-        supervised=frozenset(str(q) for q in data["supervised"]),
-        assigned=frozenset(str(q) for q in data["assigned"]),
-        devices=tuple(str(d) for d in data["devices"]),
-    )
 
 
 def live_facts(

@@ -1,7 +1,8 @@
 """The composition root of the bridge process: every object built here, by hand, once.
 
 ``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
-the resync owner, the agent use cases and their command journal, the command server that
+the resync owner, the agent use cases and their command journal, the supervisors' call
+control (listen / whisper / barge, waiting callers taken or transferred), the command server that
 takes the web's requests from Redis, the status publisher, the Redis mirror writer, the
 SQL history sink and the recordings' retention. The long-lived tasks belong to one
 :class:`~standardiste.supervisor.Supervisor`. The web process has its own root: ``web.process``.
@@ -32,6 +33,7 @@ from standardiste.ami_bridge.connection import AmiConnection
 from standardiste.ami_bridge.translate import EVENT_CLASSES
 from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
+from standardiste.call_control import CallControl, CallRequest
 from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
 from standardiste.errors import InvalidInput, PbxUnavailable
@@ -72,6 +74,7 @@ class BridgeProcess:
     ami: AmiConnection
     resyncer: Resyncer
     agents: AgentStateService
+    calls: CallControl
     journal: CommandJournal
     commands: CommandServer
     mirror: MirrorWriter
@@ -170,8 +173,8 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
         return False
     model = process.model
     today = day_of(tz)(now)
-    seeded = {n: (0, 0, 0) for n, q in model.queues.items() if q.today.day == today}
-    seeded |= {q: (c.handled, c.abandoned, c.timed_out) for q, c in counts.items()}
+    seeded = {n: (0, 0, 0, 0) for n, q in model.queues.items() if q.today.day == today}
+    seeded |= {q: (c.handled, c.abandoned, c.timed_out, c.transferred) for q, c in counts.items()}
     process.pump.publish(model.seed_counters(today, seeded))
     return True
 
@@ -266,6 +269,11 @@ async def bridge_from_settings(
     async def agent_command(args: Mapping[str, Any]) -> Any:
         return await agents.act(AgentRequest.from_wire(args))
 
+    calls = CallControl(model, AmiCommands(ami), pump.wait_for, journal=journal)
+
+    async def calls_command(args: Mapping[str, Any]) -> Any:
+        return await calls.act(CallRequest.from_wire(args))
+
     config: ConfigApplier | None = None
     if config_store is not None:
         config = ConfigApplier(
@@ -286,7 +294,7 @@ async def bridge_from_settings(
     commands = CommandServer(
         client,
         keys,
-        {"agent": agent_command, "config": config_command},
+        {"agent": agent_command, "config": config_command, "calls": calls_command},
         consumer=f"{socket.gethostname()}-{os.getpid()}",
     )
     supervisor = Supervisor()
@@ -299,6 +307,7 @@ async def bridge_from_settings(
         ami=ami,
         resyncer=resyncer,
         agents=agents,
+        calls=calls,
         journal=journal,
         commands=commands,
         mirror=mirror,

@@ -25,6 +25,13 @@ class UnknownAgent(StandardisteError):
     code = "unknown_agent"
 
 
+class CallGone(StandardisteError):
+    """The call, waiting caller or listening session asked about is not there any more
+    (answered, hung up, ended): the request no longer applies."""
+
+    code = "call_gone"
+
+
 class AsteriskRefused(StandardisteError):
     """Asterisk answered the action with an error; the message is Asterisk's own."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from standardiste.acd import events as ev
+from standardiste.acd.state import device_of
 
 MemberAction = Literal["login", "logout", "pause", "resume"]
 
@@ -36,13 +37,39 @@ class Entry:
     command_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SpyEntry:
+    """A listen / whisper / barge session asked by ``by`` from ``device`` on the agent's
+    exact channel ``target``, until its ChanSpyStart arrives."""
+
+    device: str
+    target: str
+    by: str
+    mode: str
+    queue: str
+    expires_at: float
+
+
 class CommandJournal:
-    """Pending attributions keyed by (action, queue, interface); the newest entry wins."""
+    """Pending attributions keyed by (action, queue, interface); the newest entry wins.
+    Spy sessions are keyed by (supervisor device, spied channel)."""
 
     def __init__(self, *, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._clock = clock
         self._entries: dict[_Key, Entry] = {}
+        self._spies: dict[tuple[str, str], SpyEntry] = {}
+
+    def expect_spy(self, device: str, target: str, *, by: str, mode: str, queue: str) -> SpyEntry:
+        """Before the Originate: the supervisor's phone still has to ring and be answered,
+        so the entry lives ``ttl`` seconds plus a ring time."""
+        entry = SpyEntry(device, target, by, mode, queue, self._clock() + self._ttl + 60.0)
+        self._spies[(device, target)] = entry
+        return entry
+
+    def cancel_spy(self, entry: SpyEntry) -> None:
+        if self._spies.get((entry.device, entry.target)) is entry:
+            del self._spies[(entry.device, entry.target)]
 
     def expect(
         self,
@@ -66,6 +93,8 @@ class CommandJournal:
 
     def attribute(self, event: ev.Event) -> ev.Event:
         """``event`` with ``by``/``forced`` of the pending entry it confirms, if any."""
+        if isinstance(event, ev.SpyStarted):
+            return self._attribute_spy(event)
         key = _key_of(event)
         if key is None:
             return event
@@ -78,14 +107,22 @@ class CommandJournal:
             return dataclasses.replace(event, by=entry.by, forced=entry.forced)
         return event  # pragma: no cover - _key_of only keys these three
 
+    def _attribute_spy(self, event: ev.SpyStarted) -> ev.Event:
+        spy = self._spies.pop((device_of(event.spyer_channel), event.spyee_channel), None)
+        if spy is None or spy.expires_at < self._clock():
+            return event
+        return dataclasses.replace(event, supervisor=spy.by, mode=spy.mode, queue=spy.queue)
+
     def __len__(self) -> int:
         self._purge()
-        return len(self._entries)
+        return len(self._entries) + len(self._spies)
 
     def _purge(self) -> None:
         now = self._clock()
         for key in [k for k, e in self._entries.items() if e.expires_at < now]:
             del self._entries[key]
+        for spy_key in [k for k, e in self._spies.items() if e.expires_at < now]:
+            del self._spies[spy_key]
 
 
 def _key_of(event: ev.Event) -> _Key | None:

@@ -47,6 +47,27 @@ class Scope:
         return self.supervised | self.assigned
 
 
+def scope_to_wire(scope: Scope) -> dict[str, Any]:
+    """A scope as JSON, for the command bus (the bridge re-checks against its model)."""
+    return {
+        "username": scope.username,
+        "admin": scope.admin,
+        "supervised": sorted(scope.supervised),
+        "assigned": sorted(scope.assigned),
+        "devices": list(scope.devices),
+    }
+
+
+def scope_from_wire(data: Mapping[str, Any]) -> Scope:
+    return Scope(
+        username=str(data["username"]),
+        admin=bool(data["admin"]),
+        supervised=frozenset(str(q) for q in data["supervised"]),
+        assigned=frozenset(str(q) for q in data["assigned"]),
+        devices=tuple(str(d) for d in data["devices"]),
+    )
+
+
 class Account(Protocol):
     """What the policy needs to know of a user account (``standardiste.accounts.User`` has it)."""
 

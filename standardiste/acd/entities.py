@@ -34,6 +34,8 @@ KINDS: tuple[EntityKind, ...] = (
     EntityKind("caller", "queue", None),
     EntityKind("call", "queue", "agent"),
     EntityKind("device", None, "device"),
+    # Not the agent's own business: device_field None keeps it from the spied agent.
+    EntityKind("spy", "queue", None),
 )
 
 BY_NAME: dict[str, EntityKind] = {k.name: k for k in KINDS}

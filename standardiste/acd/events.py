@@ -240,6 +240,41 @@ class QueueParams:
 
 
 @dataclass(frozen=True, slots=True)
+class SpyStarted:
+    """ChanSpyStart: ``spyer`` (a supervisor's channel running ChanSpy) listens to ``spyee``.
+
+    ``supervisor`` and ``mode`` are what the command journal knows of the request that
+    started it (the event does not say); a session started from a phone has neither."""
+
+    spyer_uniqueid: str
+    spyer_channel: str
+    spyee_uniqueid: str
+    spyee_channel: str
+    at: float
+    supervisor: str = ""
+    mode: str = ""  # listen | whisper | barge; "" unknown: listen
+    queue: str = ""  # the supervised queue that allowed it ("" then: the spied call's)
+
+
+@dataclass(frozen=True, slots=True)
+class SpyStopped:
+    """ChanSpyStop: the spy channel stopped listening (it hung up, or the spied call ended)."""
+
+    spyer_uniqueid: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReceived:
+    """DTMFEnd, direction Received: a digit a channel received (a phone's keypad, or our
+    PlayDTMF Receive). ChanSpy's ``d`` option switches mode on 4, 5, 6."""
+
+    uniqueid: str
+    digit: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingCaller:
     """QueueEntry from QueueStatus."""
 
@@ -268,6 +303,7 @@ class ActiveChannel:
     application: str
     bridge_id: str
     duration: float
+    application_data: str = ""  # ChanSpy's: "<spied channel>,<options>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,4 +341,7 @@ Event = (
     | HangupRequested
     | ChannelHungUp
     | DeviceStateChanged
+    | SpyStarted
+    | SpyStopped
+    | DigitReceived
 )

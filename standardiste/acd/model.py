@@ -22,6 +22,7 @@ from standardiste.acd.records import (
     QueueCallLeft,
     Record,
 )
+from standardiste.acd.spies import SpyBook
 from standardiste.acd.state import (
     Call,
     Caller,
@@ -57,6 +58,10 @@ class Outcome:
     def extend(self, other: Outcome) -> None:
         self.changes.extend(other.changes)
         self.records.extend(other.records)
+
+
+# How a caller left, by the QUEUESTATUS our dialplan reports (UserEvent QueueExit).
+_EXIT_OUTCOMES = {"TIMEOUT": "timed_out", "WITHDRAW": "transferred"}
 
 
 @dataclass(slots=True)
@@ -103,6 +108,7 @@ class ContactCenter:
         self.calls: dict[str, Call] = {}
         self.channels: dict[str, Channel] = {}
         self.devices: dict[str, dict[str, Any]] = {}
+        self.spies = SpyBook()
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -110,11 +116,12 @@ class ContactCenter:
         self._seeded: dict[str, Counters] = {}  # today's counters of queues not seen yet
 
     # ------------------------------------------------------------------ counters
-    def seed_counters(self, day: str, counts: Mapping[str, tuple[int, int, int]]) -> Outcome:
-        """Today's (handled, abandoned, timed_out) per queue, read back from the history."""
+    def seed_counters(self, day: str, counts: Mapping[str, tuple[int, ...]]) -> Outcome:
+        """Today's (handled, abandoned, timed_out[, transferred]) per queue, read back from
+        the history."""
         out = Outcome()
-        for name, (handled, abandoned, timed_out) in counts.items():
-            counters = Counters(day, handled, abandoned, timed_out)
+        for name, figures in counts.items():
+            counters = Counters(day, *figures)
             queue = self.queues.get(name)
             if queue is None:
                 # A queue Asterisk has not reported (not yet, or not any more: removed since):
@@ -189,7 +196,8 @@ class ContactCenter:
 
     def _queue_exited(self, e: ev.QueueExited) -> Outcome:
         out = Outcome()
-        outcome = "timed_out" if e.status.upper() == "TIMEOUT" else "exited"
+        # WITHDRAW: a supervisor took the caller or transferred them (QueueWithdrawCaller).
+        outcome = _EXIT_OUTCOMES.get(e.status.upper(), "exited")
         self._finish_left(e.uniqueid, outcome, out)
         return out
 
@@ -205,6 +213,8 @@ class ContactCenter:
             counters.abandoned += 1
         elif outcome == "timed_out":
             counters.timed_out += 1
+        elif outcome == "transferred":
+            counters.transferred += 1
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
@@ -388,8 +398,31 @@ class ContactCenter:
             out.changes.append(Change("call", call.uniqueid, call.to_dict()))
         return out
 
+    def _spy_started(self, e: ev.SpyStarted) -> Outcome:
+        out = Outcome()
+        self.spies.start(e, self._queue_of_call, out.changes, out.records)
+        return out
+
+    def _spy_stopped(self, e: ev.SpyStopped) -> Outcome:
+        out = Outcome()
+        self.spies.stop(e.spyer_uniqueid, e.at, out.changes, out.records)
+        return out
+
+    def _digit_received(self, e: ev.DigitReceived) -> Outcome:
+        out = Outcome()
+        self.spies.digit(e, out.changes, out.records)
+        return out
+
+    def _queue_of_call(self, uniqueid: str) -> str:
+        """The queue of the queue call a channel (caller's or agent's) belongs to, or ""."""
+        for call in self.calls.values():
+            if uniqueid in (call.uniqueid, call.agent_uniqueid):
+                return call.queue
+        return ""
+
     def _channel_hung_up(self, e: ev.ChannelHungUp) -> Outcome:
         out = Outcome()
+        self.spies.stop(e.uniqueid, e.at, out.changes, out.records)
         self._finish_left(e.uniqueid, None, out)
         self._hangup_requested.discard(e.uniqueid)
         channel = self.channels.pop(e.uniqueid, None)
@@ -560,6 +593,7 @@ class ContactCenter:
                 prev = old_devices.get(d.device)
                 since = prev["since"] if prev and prev["state"] == d.state else snap.at
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
+        self.spies.replace(snap.channels, self._queue_of_call, snap.at, out.records)
         in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
             member.in_call = member.in_call or member.key in in_calls
@@ -574,6 +608,7 @@ class ContactCenter:
             "caller": {k: v.to_dict() for k, v in self.callers.items()},
             "call": {k: v.to_dict() for k, v in self.calls.items()},
             "device": dict(self.devices),
+            "spy": self.spies.state(),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -710,4 +745,7 @@ class ContactCenter:
         ev.ChannelConnected: _channel_connected,
         ev.ChannelHold: _channel_hold,
         ev.ChannelHungUp: _channel_hung_up,
+        ev.SpyStarted: _spy_started,
+        ev.SpyStopped: _spy_stopped,
+        ev.DigitReceived: _digit_received,
     }

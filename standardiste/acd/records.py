@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
-QueueOutcome = Literal["answered", "abandoned", "timed_out", "exited"]
+QueueOutcome = Literal["answered", "abandoned", "timed_out", "exited", "transferred"]
 AgentAction = Literal["login", "logout", "pause", "resume"]
 CallDirection = Literal["inbound", "outbound"]
 
@@ -137,6 +137,27 @@ class DeviceCall(Record):
         return self.uniqueid
 
 
+@dataclass(frozen=True, slots=True)
+class SpyLogged(Record):
+    """The audit of a supervisor's listen / whisper / barge session: its start, each mode
+    change and its end (who, whom, when, in which mode)."""
+
+    kind: ClassVar[str] = "spy_logged"
+    session: str  # the spy channel's uniqueid
+    event: Literal["start", "mode", "end"]
+    supervisor: str
+    device: str
+    agent: str
+    target_channel: str
+    queue: str
+    mode: str
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.session}|{self.event}|{self.at:.6f}"
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -146,6 +167,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         QueueCallCompleted,
         AgentEvent,
         DeviceCall,
+        SpyLogged,
     )
 }
 
@@ -169,5 +191,6 @@ __all__ = [
     "QueueCallEntered",
     "QueueCallLeft",
     "Record",
+    "SpyLogged",
     "record_from_dict",
 ]

@@ -54,6 +54,7 @@ class Counters:
     handled: int = 0
     abandoned: int = 0
     timed_out: int = 0
+    transferred: int = 0  # taken or transferred out of the queue by a supervisor (QD-2)
 
 
 @dataclass(slots=True)
@@ -178,7 +179,30 @@ class Channel:
         return device_of(self.channel)
 
 
-Entity = Literal["queue", "member", "caller", "call", "device"]
+SpyMode = Literal["listen", "whisper", "barge"]
+
+
+@dataclass(slots=True)
+class Spy:
+    """A supervisor's ChanSpy session on an agent's call (SV-9: listen, whisper, barge)."""
+
+    uniqueid: str  # the supervisor's (spyer) channel: the session's id
+    channel: str
+    device: str  # the supervisor's device
+    supervisor: str  # the user who started it from the browser; "" from a phone
+    agent: str  # the spied agent's device
+    target_channel: str
+    target_uniqueid: str
+    queue: str  # the queue of the spied call ("" a non-queue call)
+    mode: SpyMode
+    started_at: float
+    mode_since: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+Entity = Literal["queue", "member", "caller", "call", "device", "spy"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,60 @@ class AmiCommands:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)
 
+    async def spy(self, device: str, target_channel: str, options: str) -> None:
+        """Ring the supervisor's ``device``; answered, it runs ChanSpy on the agent's exact
+        channel (``u``: a full channel name, never a prefix). Only ``originate`` is needed:
+        ChanSpy is not one of the applications that also require ``system``. Data is
+        built here from an allow-listed channel name and fixed option letters only."""
+        if not _SPY_OPTIONS_RE.fullmatch(options) or "u" not in options:
+            raise ValueError(f"ChanSpy options {options!r} are not allowed")
+        await self._conn.send(
+            "Originate",
+            {
+                "Channel": _check("device", device, INTERFACE_RE),
+                "Application": "ChanSpy",
+                "Data": f"{_check('channel', target_channel, CHANNEL_RE)},{options}",
+                "Async": "true",
+                "Timeout": "30000",
+            },
+            idempotent=False,
+        )
+
+    async def receive_digit(self, channel: str, digit: str) -> None:
+        """As if ``channel`` had received ``digit`` from its phone (PlayDTMF Receive): how
+        the browser switches a ChanSpy session's mode (its ``d`` option: 4, 5, 6)."""
+        if digit not in ("4", "5", "6"):
+            raise ValueError(f"digit {digit!r} is not one this product sends")
+        await self._conn.send(
+            "PlayDTMF",
+            {"Channel": _check("channel", channel, CHANNEL_RE), "Digit": digit, "Receive": "yes"},
+        )
+
+    async def withdraw_caller(self, queue: str, caller_channel: str, info: str) -> None:
+        """Take a waiting caller out of ``queue``: Queue() returns to our dialplan with
+        QUEUESTATUS=WITHDRAW and ``info`` in QUEUE_WITHDRAW_INFO (at most 40 characters),
+        which says where the dialplan sends them. Needs no class (Asterisk 20+)."""
+        if not _WITHDRAW_INFO_RE.fullmatch(info):
+            raise ValueError(f"withdraw info {info!r} is not allowed")
+        await self._conn.send(
+            "QueueWithdrawCaller",
+            {
+                "Queue": _check("queue", queue, QUEUE_RE),
+                "Caller": _check("channel", caller_channel, CHANNEL_RE),
+                "WithdrawInfo": info,
+            },
+        )
+
+    async def extension_exists(self, context: str, extension: str) -> bool:
+        """Whether ``extension`` exists in ``context`` in the dialplan Asterisk runs now
+        (DIALPLAN_EXISTS through Getvar: class call)."""
+        _check("context", context, DIALPLAN_RE)
+        _check("extension", extension, EXTENSION_RE)
+        response: Any = await self._conn.send(
+            "Getvar", {"Variable": f"DIALPLAN_EXISTS({context},{extension},1)"}
+        )
+        return str(response.message.get("Value", "")) == "1"
+
     async def snapshot_lists(self) -> tuple[list[Any], list[Any], list[Any]]:
         """The three lists a resync rebuilds the model from: QueueStatus, CoreShowChannels
         and DeviceStateList (each the events of its list response)."""
@@ -164,3 +218,8 @@ class AmiCommands:
 
 # A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
 CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")
+# ChanSpy options the product uses: q quiet, E end with the spied channel, d DTMF 4/5/6
+# switch modes, u exact channel name, w whisper, B barge. Nothing that takes an argument.
+_SPY_OPTIONS_RE = re.compile(r"^[qEduwB]{1,8}$")
+# What our dialplan understands after a withdraw: "dev:<endpoint>" or "ext:<digits>".
+_WITHDRAW_INFO_RE = re.compile(r"^(dev:[A-Za-z0-9_.-]{1,32}|ext:[0-9]{2,20})$")

@@ -37,7 +37,7 @@ class BadMessage(ValueError):
 
 
 # The event classes the bridge subscribes to (manager.conf read= / Login Events:).
-EVENT_CLASSES = "system,call,agent,user"
+EVENT_CLASSES = "system,call,agent,user,dtmf"
 
 
 # ast_escape_c()'s table (main/utils.c: escape_sequences / escape_sequences_map).
@@ -261,6 +261,27 @@ def _device_state(m: Headers, at: float) -> ev.Event:
     return ev.DeviceStateChanged(_req(m, "Device"), _req(m, "State"), at)
 
 
+def _chanspy_start(m: Headers, at: float) -> ev.Event:
+    return ev.SpyStarted(
+        _req(m, "SpyerUniqueid"),
+        _req(m, "SpyerChannel"),
+        _req(m, "SpyeeUniqueid"),
+        _req(m, "SpyeeChannel"),
+        at,
+    )
+
+
+def _chanspy_stop(m: Headers, at: float) -> ev.Event:
+    return ev.SpyStopped(_req(m, "SpyerUniqueid"), at)
+
+
+def _dtmf_end(m: Headers, at: float) -> ev.Event | None:
+    # Only what a spy channel could act on: ChanSpy's d option switches mode on 4, 5, 6.
+    if m.get("Direction", "") != "Received" or m.get("Digit", "") not in ("4", "5", "6"):
+        return None
+    return ev.DigitReceived(_req(m, "Uniqueid"), _req(m, "Digit"), at)
+
+
 def _user_event(m: Headers, at: float) -> ev.Event | None:
     if m.get("UserEvent", "") != "QueueExit":
         return None
@@ -290,6 +311,9 @@ _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
     "softhanguprequest": _hangup_request,
     "userevent": _user_event,
     "devicestatechange": _device_state,
+    "chanspystart": _chanspy_start,
+    "chanspystop": _chanspy_stop,
+    "dtmfend": _dtmf_end,
 }
 
 
@@ -351,6 +375,7 @@ def snapshot(
             m.get("Application", ""),
             m.get("BridgeId", ""),
             _duration(m, "Duration"),
+            m.get("ApplicationData", ""),
         )
         for m in channels
         if m.event.lower() == "coreshowchannel"

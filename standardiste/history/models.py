@@ -84,8 +84,10 @@ class Base(DeclarativeBase):
     }
 
 
-QUEUE_OUTCOMES = ("answered", "abandoned", "timed_out", "exited")
+QUEUE_OUTCOMES = ("answered", "abandoned", "timed_out", "exited", "transferred")
 AGENT_ACTIONS = ("login", "logout", "pause", "resume")
+SPY_EVENTS = ("start", "mode", "end")
+SPY_MODES = ("listen", "whisper", "barge")
 CALL_DIRECTIONS = ("inbound", "outbound")
 
 
@@ -152,6 +154,32 @@ class AgentEventRow(Base):
         CheckConstraint(_in("action", AGENT_ACTIONS), name="action"),
         Index(None, "agent", "at"),
         Index(None, "queue", "at"),
+    )
+
+
+class SpyLogRow(Base):
+    """The audit of supervisors' listen / whisper / barge sessions: start, each mode change,
+    end (insert-only; ``key`` makes a replayed record a no-op)."""
+
+    __tablename__ = "spy_log"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    session: Mapped[str]
+    event: Mapped[str]
+    supervisor: Mapped[str]
+    device: Mapped[str]
+    agent: Mapped[str]
+    target_channel: Mapped[str]
+    queue: Mapped[str]
+    mode: Mapped[str]
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("event", SPY_EVENTS), name="event"),
+        CheckConstraint(_in("mode", SPY_MODES), name="mode"),
+        Index(None, "at"),
+        Index(None, "session"),
     )
 
 

@@ -23,7 +23,7 @@ ABANDON                   pos|origpos|waittime                       QueueCallLe
 EXITWITHTIMEOUT           pos|origpos|waittime                       QueueCallLeft timed_out
 EXITEMPTY                 pos|origpos|waittime                       QueueCallLeft exited
 EXITWITHKEY               key|pos|origpos|waittime                   QueueCallLeft exited
-WITHDRAW                  pos|origpos|waittime|info                  QueueCallLeft exited
+WITHDRAW                  pos|origpos|waittime|info                  QueueCallLeft transferred
 ADDMEMBER/REMOVEMEMBER    (none)                                     AgentEvent login/logout
 PAUSE/UNPAUSE             reason                                     AgentEvent pause/resume
 ========================  =========================================  ======================
@@ -64,7 +64,7 @@ _LEFT: dict[str, tuple[QueueOutcome, int]] = {
     "EXITWITHTIMEOUT": ("timed_out", 2),
     "EXITEMPTY": ("exited", 2),
     "EXITWITHKEY": ("exited", 3),
-    "WITHDRAW": ("exited", 2),
+    "WITHDRAW": ("transferred", 2),  # a supervisor took or transferred the caller
 }
 _COMPLETED = {"COMPLETECALLER": "caller", "COMPLETEAGENT": "agent"}
 _TRANSFERS = {"BLINDTRANSFER", "ATTENDEDTRANSFER"}

@@ -50,8 +50,9 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    SpyLogged,
 )
-from standardiste.history.models import AgentEventRow, DeviceCallRow, QueueCall
+from standardiste.history.models import AgentEventRow, DeviceCallRow, QueueCall, SpyLogRow
 from standardiste.history.urls import async_url
 
 _QC = QueueCall.__table__.c
@@ -65,6 +66,7 @@ class QueueCounts:
     handled: int = 0
     abandoned: int = 0
     timed_out: int = 0
+    transferred: int = 0
 
 
 def _ts(epoch: float) -> datetime:
@@ -119,6 +121,19 @@ def _row(record: Record) -> dict[str, Any]:
                 "reason": record.reason,
                 "by": record.by,
                 "forced": record.forced,
+                "at": _ts(record.at),
+            }
+        case SpyLogged():
+            return {
+                "key": record.key,
+                "session": record.session,
+                "event": record.event,
+                "supervisor": record.supervisor,
+                "device": record.device,
+                "agent": record.agent,
+                "target_channel": record.target_channel,
+                "queue": record.queue,
+                "mode": record.mode,
                 "at": _ts(record.at),
             }
         case DeviceCall():
@@ -182,6 +197,7 @@ class _Statements:
         self.by_kind[AgentEvent] = insert(AgentEventRow).on_conflict_do_nothing(
             index_elements=["key"]
         )
+        self.by_kind[SpyLogged] = insert(SpyLogRow).on_conflict_do_nothing(index_elements=["key"])
         self.by_kind[DeviceCall] = insert(DeviceCallRow).on_conflict_do_nothing(
             index_elements=["uniqueid"]
         )
@@ -323,7 +339,7 @@ class HistoryStore:
                 await conn.execute(self._statements.by_kind[kind], rows)
 
     async def today_counts(self, since: datetime) -> dict[str, QueueCounts]:
-        """Per queue: calls answered, abandoned and timed out since ``since``.
+        """Per queue: calls answered, abandoned, timed out and transferred out since ``since``.
 
         Each call counts at the moment of its outcome (answer, or leaving the queue), as a
         live counter would have, so a call that entered before ``since`` and was answered
@@ -343,6 +359,7 @@ class HistoryStore:
                 count(answered),
                 count((_QC.outcome == "abandoned") & left_since),
                 count((_QC.outcome == "timed_out") & left_since),
+                count((_QC.outcome == "transferred") & left_since),
             )
             .where((_QC.answered_at >= since) | left_since)
             .group_by(_QC.queue)
@@ -351,9 +368,11 @@ class HistoryStore:
             result = await conn.execute(query)
             rows = result.all()
         counts: dict[str, QueueCounts] = {}
-        for queue, handled, abandoned, timed_out in rows:
-            if handled or abandoned or timed_out:
-                counts[queue] = QueueCounts(int(handled), int(abandoned), int(timed_out))
+        for queue, handled, abandoned, timed_out, transferred in rows:
+            if handled or abandoned or timed_out or transferred:
+                counts[queue] = QueueCounts(
+                    int(handled), int(abandoned), int(timed_out), int(transferred)
+                )
         return counts
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from standardiste.agent_state import AgentRequest
 from standardiste.bridge_status import read_status
+from standardiste.call_control import CallRequest
 from standardiste.command_bus import CommandClient
 from standardiste.config import Settings, WebSettings
 from standardiste.redis_keys import RedisKeys
@@ -39,6 +40,21 @@ class RemoteAgentActions:
     async def act(self, request: AgentRequest) -> list[str]:
         done = await self.client.call("agent", request.to_wire(), actor=request.actor.username)
         return [str(q) for q in done or []]
+
+
+class CallCommands(Protocol):
+    """Supervisors' call control (run by the bridge: ``standardiste.call_control``)."""
+
+    async def act(self, request: CallRequest) -> dict[str, Any]: ...
+
+
+class RemoteCallCommands:
+    def __init__(self, client: CommandClient) -> None:
+        self.client = client
+
+    async def act(self, request: CallRequest) -> dict[str, Any]:
+        result = await self.client.call("calls", request.to_wire(), actor=request.actor.username)
+        return dict(result or {})
 
 
 class ConfigCommands(Protocol):
@@ -80,6 +96,7 @@ class WebDeps:
     agents: AgentActions
     readiness: Readiness
     config: ConfigCommands | None = None  # None: configuration changes answer 503
+    calls: CallCommands | None = None  # None: call control answers 503
     web: WebSettings | None = None  # None: settings.web
     hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
     clock: Callable[[], float] = time.time

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from standardiste.errors import (
     AsteriskRefused,
+    CallGone,
     CommandExpired,
     CommandTimeout,
     Conflict,
@@ -87,6 +88,7 @@ STATUS_BY_CLASS: dict[type[StandardisteError], int] = {
     UnknownAgent: 404,
     Conflict: 409,
     AsteriskRefused: 409,  # Asterisk said no to this request in the current state
+    CallGone: 409,  # the caller / call / session is no longer there
     UnsupportedMediaType: 415,
     RateLimited: 429,
     PbxUnavailable: 503,

@@ -52,7 +52,9 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
     handled = int(counters.get("handled", 0)) if current else 0
     abandoned = int(counters.get("abandoned", 0)) if current else 0
     timed_out = int(counters.get("timed_out", 0)) if current else 0
-    total = handled + abandoned + timed_out
+    # Taken or transferred out by a supervisor: neither handled nor lost, counted apart.
+    transferred = int(counters.get("transferred", 0)) if current else 0
+    total = handled + abandoned + timed_out + transferred
     oldest = min((float(c["joined_at"]) for c in callers), default=None)
     presences = [presence(m, now) for m in members]
     return {
@@ -67,6 +69,7 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
         "handled": handled,
         "abandoned": abandoned,
         "timed_out": timed_out,
+        "transferred": transferred,
         "total": total,
         "pct_handled": _pct(handled, total),
         "pct_abandoned": _pct(abandoned, total),

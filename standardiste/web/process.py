@@ -22,6 +22,7 @@ from standardiste.redis_keys import RedisKeys
 from standardiste.web.app import init_app
 from standardiste.web.deps import (
     RemoteAgentActions,
+    RemoteCallCommands,
     RemoteConfigCommands,
     WebDeps,
     bridge_readiness,
@@ -46,6 +47,7 @@ def web_deps(
         engine=engine,
         agents=RemoteAgentActions(commands),
         config=RemoteConfigCommands(commands),
+        calls=RemoteCallCommands(commands),
         readiness=bridge_readiness(redis, keys),
         web=web,
     )

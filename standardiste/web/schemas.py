@@ -272,6 +272,9 @@ class Counters(Row):
     handled: int = 0
     abandoned: int = 0
     timed_out: int = 0
+    transferred: int = Field(
+        default=0, description="taken or transferred out of the queue by a supervisor"
+    )
 
 
 class QueueRow(Row):
@@ -346,6 +349,22 @@ class DeviceRow(Row):
     since: float
 
 
+class SpyRow(Row):
+    """A supervisor's listen / whisper / barge session on an agent's call (SV-9)."""
+
+    uniqueid: str = Field(description="the supervisor channel's uniqueid: the session's id")
+    channel: str
+    device: str = Field(description="the supervisor's device")
+    supervisor: str = Field(description="the user who started it; empty: from a phone")
+    agent: str = Field(description="the spied agent's device")
+    target_channel: str
+    target_uniqueid: str
+    queue: str = Field(description="the queue it concerns (empty: a non-queue call)")
+    mode: Literal["listen", "whisper", "barge"]
+    started_at: float
+    mode_since: float
+
+
 class LiveState(Model):
     """The entities the user may see, keyed as in the Redis mirror."""
 
@@ -354,6 +373,9 @@ class LiveState(Model):
     caller: dict[str, CallerRow] = Field(description="uniqueid -> waiting caller")
     call: dict[str, CallRow] = Field(description="uniqueid -> answered call")
     device: dict[str, DeviceRow] = Field(description="device -> its state")
+    spy: dict[str, SpyRow] = Field(
+        default_factory=dict, description="session id -> listen / whisper / barge session"
+    )
 
 
 class QueueFigures(Model):
@@ -370,6 +392,7 @@ class QueueFigures(Model):
     handled: int
     abandoned: int
     timed_out: int
+    transferred: int = Field(description="taken or transferred out by a supervisor (QD-2)")
     total: int
     pct_handled: float | None
     pct_abandoned: float | None

@@ -32,7 +32,8 @@ from standardiste.tools.sipp import AgentPhone, Call, place_call
 REPO = Path(__file__).resolve().parents[2]
 AGENTS = {"Alice": ("PJSIP/agent1001", "1001", 5071), "Bob": ("PJSIP/agent1002", "1002", 5072)}
 OUTCOME = {"CONNECT": "answered", "ABANDON": "abandoned", "EXITWITHTIMEOUT": "timed_out"}
-OUTCOME |= {e: "exited" for e in ("EXITEMPTY", "EXITWITHKEY", "WITHDRAW")}
+OUTCOME |= {e: "exited" for e in ("EXITEMPTY", "EXITWITHKEY")}
+OUTCOME["WITHDRAW"] = "transferred"
 
 
 class BridgeProcess:

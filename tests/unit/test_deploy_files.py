@@ -117,7 +117,7 @@ MODULES = {
     "Gosub": "app_stack", "Return": "app_stack", "LOCAL": "app_stack",
     "Playback": "app_playback", "UserEvent": "app_userevent",
     "MixMonitor": "app_mixmonitor", "AST_CONFIG": "func_config", "REGEX": "func_strings",
-    "IF": "func_logic", "CHANNEL": "func_channel",
+    "IF": "func_logic", "CHANNEL": "func_channel", "Dial": "app_dial",
     "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "",
 }  # fmt: skip
 

@@ -30,6 +30,7 @@ from web_helpers import (  # noqa: E402
     Browser,
     Clock,
     FakeAgents,
+    FakeCalls,
     FakeConfig,
     Knobs,
     Mirror,
@@ -136,6 +137,11 @@ def agents(redis_client: aioredis.Redis, keys: RedisKeys) -> FakeAgents:
 
 
 @pytest.fixture
+def calls() -> FakeCalls:
+    return FakeCalls()
+
+
+@pytest.fixture
 def knobs() -> Knobs:
     return Knobs(
         web=WebSettings(ws_send_timeout=30.0),
@@ -159,6 +165,7 @@ def make_app(
     knobs: Knobs,
     config_commands: FakeConfig,
     recordings_dir: Path,
+    calls: FakeCalls,
 ) -> Callable[[], web.Application]:
     def make() -> web.Application:
         base = Settings()
@@ -174,6 +181,7 @@ def make_app(
             engine=engine,
             agents=agents,
             config=config_commands,
+            calls=calls,
             readiness=knobs.readiness,
             web=knobs.web,
             hasher=FAST_HASHER,

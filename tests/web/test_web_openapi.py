@@ -45,6 +45,7 @@ from standardiste.web.admin_schemas import (
     UserCreate,
     UserUpdate,
 )
+from standardiste.web.call_schemas import SpyModeChange, SpyStart, TakeCaller, TransferCaller
 from standardiste.web.deps import Health
 from standardiste.web.endpoint import Reply, Route, add_routes, read_model, respond
 from standardiste.web.errors import error_middleware
@@ -159,6 +160,13 @@ CALLS: dict[str, Call] = {
     "handle_times": Call("sue"),
     "queue_calls": Call("sue", query="?queue=sales&date=2023-11-14"),
     "play_recording": Call("sue", f"/api/v1/recordings/{RECORDED_CALL}"),
+    "agent_spy": Call("sue", "/api/v1/agents/alice/spy", {"mode": "listen"}),
+    "spy_mode": Call("sue", "/api/v1/spy/1700000000.9/mode", {"mode": "barge"}),
+    "spy_stop": Call("sue", "/api/v1/spy/1700000000.9"),
+    "caller_take": Call("sue", "/api/v1/queues/sales/callers/c1/take", {}),
+    "caller_transfer": Call(
+        "sue", "/api/v1/queues/sales/callers/c1/transfer", {"extension": "1002"}
+    ),
     "live": Call("sue"),  # the websocket: test_websocket_messages_follow_the_document
     "openapi": Call(None),
     "healthz": Call(None),
@@ -328,6 +336,10 @@ VALID: dict[type[BaseModel], tuple[str, str, dict[str, Any]]] = {
     PauseReasonUpdate: ("ada", "/api/v1/admin/pause-reasons/lunch", {"label_en": "L"}),
     CannedTextIn: ("ada", "/api/v1/admin/canned-texts", {"title": "T", "body": "B"}),
     ChatTagsIn: ("ada", "/api/v1/admin/chat-tags", {"tags": ["a"]}),
+    SpyStart: ("sue", "/api/v1/agents/alice/spy", {"mode": "listen"}),
+    SpyModeChange: ("sue", "/api/v1/spy/1700000000.9/mode", {"mode": "barge"}),
+    TakeCaller: ("sue", "/api/v1/queues/sales/callers/c1/take", {"device": "PJSIP/sup2001"}),
+    TransferCaller: ("sue", "/api/v1/queues/sales/callers/c1/transfer", {"extension": "1002"}),
 }
 FIELDS = [
     (model, name)

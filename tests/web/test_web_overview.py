@@ -30,6 +30,7 @@ async def test_admin_sees_everything(logged_in: Login) -> None:
         "caller": {"c1", "c2", "c3"},
         "call": {"k1", "k2"},
         "device": {ALICE_DEV, BOB_DEV, CAROL_DEV, "PJSIP/stranger"},
+        "spy": {"s1"},
     }  # fmt: skip
     assert set(body["figures"]) == {"sales", "support"}
 
@@ -42,6 +43,7 @@ async def test_supervisor_sees_the_queues_they_supervise_in_full(logged_in: Logi
         "caller": {"c1", "c2"},
         "call": {"k1"},
         "device": {ALICE_DEV, CAROL_DEV},  # the phones of the agents of sales
+        "spy": {"s1"},  # who listens to their agents
     }
     assert body["users"] == {
         ALICE_DEV: {"username": "alice", "display_name": "Alice"},
@@ -64,6 +66,7 @@ async def test_queue_figures(logged_in: Login) -> None:
         "handled": 6,
         "abandoned": 3,
         "timed_out": 1,
+        "transferred": 0,
         "total": 10,
         "pct_handled": 60.0,
         "pct_abandoned": 30.0,
@@ -92,6 +95,7 @@ async def test_agent_sees_queue_cards_and_only_their_own_rows(logged_in: Login) 
         "caller": set(),  # who waits is not an agent's business...
         "call": {"k1"},
         "device": {ALICE_DEV},
+        "spy": set(),  # an agent is not told who listens to them
     }
     assert body["figures"]["sales"]["waiting"] == 2  # ...how many wait is
     assert body["figures"]["sales"]["agents_logged_in"] == 2
@@ -105,6 +109,7 @@ async def test_agent_in_two_queues(logged_in: Login) -> None:
         "caller": set(),
         "call": {"k2"},
         "device": {CAROL_DEV},
+        "spy": set(),
     }
 
 
@@ -116,6 +121,7 @@ async def test_supervisor_of_one_queue_and_agent_of_another(logged_in: Login) ->
         "caller": {"c3"},
         "call": {"k2"},
         "device": {BOB_DEV, CAROL_DEV},
+        "spy": set(),  # a session on a sales call: not sam's queue
     }
 
 

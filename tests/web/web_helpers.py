@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 
 from standardiste.acd.state import Change, Entity
 from standardiste.agent_state import Actor, AgentRequest, live_facts, plan
+from standardiste.call_control import CallRequest
 from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader, MirrorWriter
 from standardiste.pbx.definitions import QueueDef
@@ -125,6 +126,23 @@ def call(uniqueid: str, queue_name: str, agent: str) -> dict[str, Any]:
     }
 
 
+def spy(uniqueid: str, queue_name: str, agent: str, supervisor: str = "sue") -> dict[str, Any]:
+    """A supervisor's listen session on ``agent``'s call."""
+    return {
+        "uniqueid": uniqueid,
+        "channel": f"PJSIP/sup2001-{uniqueid}",
+        "device": "PJSIP/sup2001",
+        "supervisor": supervisor,
+        "agent": agent,
+        "target_channel": f"{agent}-0000000a",
+        "target_uniqueid": "1700000000.10",
+        "queue": queue_name,
+        "mode": "listen",
+        "started_at": T0 - 20,
+        "mode_since": T0 - 20,
+    }
+
+
 def device(name: str, state: str = "NOT_INUSE") -> dict[str, Any]:
     return {"device": name, "state": state, "since": T0 - 100}
 
@@ -157,6 +175,8 @@ def base_state() -> dict[Entity, dict[str, dict[str, Any]]]:
             CAROL_DEV: device(CAROL_DEV, "INUSE"),
             "PJSIP/stranger": device("PJSIP/stranger"),
         },
+        # sue listens to alice's sales call: the supervisors of sales see it, alice does not.
+        "spy": {"s1": spy("s1", "sales", ALICE_DEV)},
     }
 
 
@@ -200,6 +220,36 @@ class Mirror:
             table[key] = value
         self.writer.submit([Change(entity, key, value)])
         await self.writer.flushed()
+
+
+@dataclass
+class FakeCalls:
+    """Stands in for the bridge's call control (``standardiste.call_control``) in API tests:
+    answers as the bridge does when all goes well, or raises ``fail_with``; records what
+    it was asked (the bridge's own checks are tested in tests/usecases and live)."""
+
+    requests: list[CallRequest] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def act(self, request: CallRequest) -> dict[str, Any]:
+        self.requests.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        if request.op == "spy":
+            agent = request.target.devices[0] if request.target else ""
+            return {
+                "device": request.device,
+                "agent": agent,
+                "target_channel": f"{agent}-0000000a",
+                "mode": request.mode,
+                "queue": "sales",
+            }
+        if request.op == "spy_mode":
+            return {"session": request.session, "mode": request.mode}
+        if request.op == "spy_stop":
+            return {"session": request.session, "ended": True}
+        to = request.device or request.target_device or request.extension
+        return {"caller": request.caller, "queue": request.queue, "to": to}
 
 
 @dataclass
