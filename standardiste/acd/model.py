@@ -113,6 +113,7 @@ class ContactCenter:
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
         self._queue_linkedids: set[str] = set()
+        self._held_legs: dict[str, set[str]] = {}  # call -> its legs on hold (uniqueids)
         self._seeded: dict[str, Counters] = {}  # today's counters of queues not seen yet
 
     # ------------------------------------------------------------------ counters
@@ -272,6 +273,7 @@ class ContactCenter:
         out = Outcome()
         uniqueid = e.uniqueid or self._call_of(e.queue, e.interface)
         call = self.calls.pop(uniqueid, None)
+        self._held_legs.pop(uniqueid, None)
         hold = 0.0
         if call is not None:
             hold = call.hold + (e.at - call.on_hold_since if call.on_hold_since else 0.0)
@@ -386,15 +388,24 @@ class ContactCenter:
         return Outcome()
 
     def _channel_hold(self, e: ev.ChannelHold) -> Outcome:
+        """Hold/Unhold of either leg: Asterisk reports it on the channel whose phone put the
+        call on hold (its re-INVITE with a=sendonly). The call is on hold while at least one
+        leg is, so holds of both legs that overlap count once."""
         out = Outcome()
         for call in self.calls.values():
             if e.uniqueid not in (call.uniqueid, call.agent_uniqueid):
                 continue
-            if e.on_hold and not call.on_hold_since:
+            before = self._held_legs.pop(call.uniqueid, set())
+            held = before | {e.uniqueid} if e.on_hold else before - {e.uniqueid}
+            if held:
+                self._held_legs[call.uniqueid] = held
+            if held and not before:
                 call.on_hold_since = e.at
-            elif not e.on_hold and call.on_hold_since:
-                call.hold += e.at - call.on_hold_since
+            elif before and not held:
+                call.hold += max(0.0, e.at - call.on_hold_since)
                 call.on_hold_since = 0.0
+            else:
+                continue  # the call's hold did not change (the other leg still holds)
             out.changes.append(Change("call", call.uniqueid, call.to_dict()))
         return out
 
@@ -503,13 +514,14 @@ class ContactCenter:
             if uniqueid in alive:
                 continue
             del self.calls[uniqueid]
+            self._held_legs.pop(uniqueid, None)
             out.records.append(
                 QueueCallCompleted(
                     uniqueid,
                     call.queue,
                     call.agent,
                     max(0.0, snap.at - call.answered_at),
-                    call.hold,
+                    call.hold + (snap.at - call.on_hold_since if call.on_hold_since else 0.0),
                     "unknown",
                     snap.at,
                 )

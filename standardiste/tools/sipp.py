@@ -6,6 +6,8 @@
 - ``place_call``: a UAC bound to 127.0.0.2 (the sandbox's "pstn" endpoint) calling a service
   number in ``from-pstn`` with any caller number; it stays ``hangup_after_s`` then sends BYE
   (CANCEL if it was never answered).
+- Either can put the call on hold the way a phone's hold key does (:class:`Hold`): a re-INVITE
+  with ``a=sendonly`` some time after the answer, then one with ``a=sendrecv``.
 
 Scenarios are templates in ``standardiste/tools/sipp_scenarios/`` (package data). Each process
 gets a
@@ -43,11 +45,39 @@ class SippError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Put the call on hold ``after_s`` after the answer, for ``for_s`` (then back to talking).
+
+    The scenario logs HOLD once Asterisk accepted the ``a=sendonly`` re-INVITE and UNHOLD once
+    it accepted the ``a=sendrecv`` one. A BYE from Asterisk during the hold fails the call (sipp
+    waits on a timer there, not on a message): hold before the other side hangs up.
+    """
+
+    after_s: float
+    for_s: float
+
+    def __post_init__(self) -> None:
+        if not (self.after_s >= 0 and self.for_s > 0):
+            raise ValueError(f"hold: after_s >= 0 and for_s > 0: {self!r}")
+
+
+def hold_values(hold: Hold | None) -> dict[str, str]:
+    """The scenario placeholders of a hold (none: go straight to the in-call wait)."""
+    if hold is None:
+        return {"AFTER_ANSWER": "incall", "HOLD_AFTER_MS": "1", "HOLD_FOR_MS": "1"}
+    return {
+        "AFTER_ANSWER": "hold",
+        "HOLD_AFTER_MS": _ms(hold.after_s),
+        "HOLD_FOR_MS": _ms(hold.for_s),
+    }
+
+
+@dataclass(frozen=True)
 class CallOutcome:
     """One ``<call_id> <OUTCOME> [detail]`` line written by a scenario."""
 
     call_id: str
-    outcome: str  # RINGING, CANCELLED, ANSWERED, REMOTE_BYE, LOCAL_BYE, REJECTED
+    outcome: str  # RINGING, CANCELLED, ANSWERED, HOLD, UNHOLD, REMOTE_BYE, LOCAL_BYE, REJECTED
     detail: str = ""
 
 
@@ -178,6 +208,24 @@ class SippProcess:
         except OSError:
             return ""
 
+    def count(self, outcome: str) -> int:
+        """How many calls reached ``outcome`` (RINGING, ANSWERED, CANCELLED, REMOTE_BYE...)."""
+        return sum(1 for o in self.outcomes() if o.outcome == outcome)
+
+    async def wait_outcome(self, outcome: str, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait until ``count`` calls reached ``outcome``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.count(outcome) < count:
+            if loop.time() > deadline:
+                raise SippError(
+                    f"{self.label}: {outcome} x{count} not reached in {timeout} s; "
+                    f"outcomes={self.outcomes()} errors={self.errors()!r}"
+                )
+            if not self.running:
+                raise SippError(f"{self.label} exited: {self.errors()}")
+            await asyncio.sleep(0.05)
+
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
@@ -249,6 +297,8 @@ class AgentPhone(SippProcess):
     ``hangup_after_s``: once answered, send BYE after this long (None: wait for Asterisk's BYE).
     ``talk``: a pcap of RTP audio the phone sends once answered (e.g. :data:`SPEECH`, sip-tester's
     G.711 A-law sample); None: a silent phone (no RTP at all, so a recording stays empty).
+    ``hold``: the agent puts each answered call on hold (:class:`Hold`); ``hangup_after_s`` then
+    counts from the end of the hold.
     """
 
     def __init__(
@@ -261,6 +311,7 @@ class AgentPhone(SippProcess):
         host: str = "127.0.0.1",
         log_dir: Path | None = None,
         talk: Path | None = None,
+        hold: Hold | None = None,
     ) -> None:
         if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
             raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
@@ -271,6 +322,7 @@ class AgentPhone(SippProcess):
         self.host = host
         self.answer_delay_s = answer_delay_s
         self.hangup_after_s = hangup_after_s
+        self.hold = hold
 
     async def start(self, timeout: float = 5.0) -> Self:
         scenario = render_scenario(
@@ -279,6 +331,7 @@ class AgentPhone(SippProcess):
             ANSWER_MS=_ms(self.answer_delay_s),
             HANGUP_MS=_ms(self.hangup_after_s),
             ON_ANSWER="" if self.talk is None else f'<exec play_pcap_audio="{self.talk}"/>',
+            **hold_values(self.hold),
         )
         await self._spawn(
             [
@@ -300,24 +353,6 @@ class AgentPhone(SippProcess):
             await self.stop()
             raise
         return self
-
-    def count(self, outcome: str) -> int:
-        """How many calls reached ``outcome`` (RINGING, ANSWERED, CANCELLED, REMOTE_BYE...)."""
-        return sum(1 for o in self.outcomes() if o.outcome == outcome)
-
-    async def wait_outcome(self, outcome: str, count: int = 1, timeout: float = 10.0) -> None:
-        """Wait until ``count`` calls reached ``outcome``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.count(outcome) < count:
-            if loop.time() > deadline:
-                raise SippError(
-                    f"{self.label}: {outcome} x{count} not reached in {timeout} s; "
-                    f"outcomes={self.outcomes()} errors={self.errors()!r}"
-                )
-            if not self.running:
-                raise SippError(f"{self.label} exited: {self.errors()}")
-            await asyncio.sleep(0.05)
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -369,14 +404,17 @@ async def place_call(
     asterisk_port: int = 5060,
     log_dir: Path | None = None,
     timeout_s: float | None = None,
+    hold: Hold | None = None,
 ) -> Call:
     """Start a caller from ``local_ip`` to ``to`` in ``from-pstn``; return its handle.
 
     The caller stays ``hangup_after_s`` once answered (in the queue or talking), then sends BYE;
     CANCEL if no final answer came within that time; it answers Asterisk's BYE if Asterisk hangs
     up first. sipp itself exits after this one call (``-m 1``), at the latest ``timeout_s``
-    (default ``hangup_after_s`` + 30 s) after it started. ``caller_name``: the From display
-    name (default: the number).
+    (default ``hangup_after_s`` + 30 s, plus the hold) after it started. ``caller_name``: the
+    From display name (default: the number). ``hold``: the caller puts the call on hold
+    (:class:`Hold`, counted from Asterisk's answer, which comes when the caller enters the
+    queue); ``hangup_after_s`` then counts from the end of the hold.
     """
     if not _CALLER_RE.match(caller_number):
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
@@ -394,8 +432,10 @@ async def place_call(
         # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
         CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
         HANGUP_MS=_ms(hangup_after_s),
+        **hold_values(hold),
     )
-    limit = timeout_s if timeout_s is not None else hangup_after_s + 30.0
+    held = hold.after_s + hold.for_s if hold is not None else 0.0
+    limit = timeout_s if timeout_s is not None else hangup_after_s + held + 30.0
     await call._spawn(
         [
             f"{asterisk_host}:{asterisk_port}",
@@ -426,9 +466,11 @@ __all__ = [
     "Call",
     "CallOutcome",
     "CallResult",
+    "Hold",
     "SippError",
     "SippProcess",
     "free_udp_port",
+    "hold_values",
     "place_call",
     "render_scenario",
     "SCENARIO_DIR",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from standardiste.acd.events import ChannelHold
 from standardiste.acd.model import ContactCenter
 from standardiste.acd.records import (
     AgentEvent,
@@ -83,6 +84,31 @@ def test_timed_out_call() -> None:
     assert (left.outcome, left.queue, left.wait) == ("timed_out", "support", 8)  # type: ignore[attr-defined]
     today = cc.queues["support"].today
     assert (today.abandoned, today.timed_out) == (0, 1)
+
+
+def test_holds_of_both_legs_make_one_hold_period() -> None:
+    # The agent's phone holds, then the caller's, the agent takes the call back, then the
+    # caller: the call is on hold from the first Hold to the last Unhold, without a gap.
+    cc = ContactCenter()
+    completed: list[Record] = []
+    holds: list[tuple[str, float, float]] = []  # (event, its time, the call's on_hold_since)
+    for msg in messages("hold"):
+        if not msg.event or msg.action_id:
+            continue
+        event = translate(msg, 0.0)
+        if event is None:
+            continue
+        completed.extend(of(cc.apply(event).records, QueueCallCompleted))
+        if isinstance(event, ChannelHold):
+            (call,) = cc.calls.values()
+            holds.append((msg.event, event.at, call.on_hold_since))
+    first, last = holds[0][1], holds[-1][1]
+    assert [(name, since) for name, _, since in holds] == [
+        ("Hold", first), ("Hold", first), ("Unhold", first), ("Unhold", 0.0)
+    ]  # fmt: skip
+    (call,) = completed
+    assert call.hold == pytest.approx(last - first)  # type: ignore[attr-defined]
+    assert 4 < call.hold < call.talk  # type: ignore[attr-defined]
 
 
 def test_pause_with_reason_then_resume() -> None:

@@ -5,8 +5,9 @@
 For each scenario, writes ``<name>.ami`` (every byte Asterisk sent to one AMI session logged in
 as ``standardiste`` with ``Events: on``, banner included) and ``<name>.md`` (what happened, the
 actions the recorder sent, and the event order observed). Scenarios: answered, abandoned,
-timeout, pause, resync, restart. Needs root (the sandbox is a chroot). The sandbox is brought up
-fresh (config/asterisk/, astdb reset) and down again at the end unless it was already running.
+timeout, pause, resync, restart, hold. Needs root (the sandbox is a chroot). The sandbox is
+brought up fresh (config/asterisk/, astdb reset) and down again at the end unless it was
+already running.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from ami_raw import AMIError, Message, RawAMI  # noqa: E402
 
 from standardiste.tools import sandbox as sb  # noqa: E402
-from standardiste.tools.sipp import AgentPhone, Call, place_call  # noqa: E402
+from standardiste.tools.sipp import AgentPhone, Call, Hold, place_call  # noqa: E402
 
 CONFIG_DIR = REPO / "config" / "asterisk"
 # Events too chatty to list in the .md order summaries (they stay in the .ami files).
@@ -135,6 +136,35 @@ async def sc_answered(rec: Recording) -> None:
         rec.notes.append(
             f"AgentComplete Reason={complete.get('Reason')} HoldTime={complete.get('HoldTime')}"
             f" TalkTime={complete.get('TalkTime')}"
+        )
+
+
+async def sc_hold(rec: Recording) -> None:
+    # The caller is answered by the queue at once, the agent ~1.5 s later: the agent's hold
+    # (~2.5 s to ~5.5 s) and the caller's (4 s to 7 s) overlap.
+    async with AgentPhone("1001", 5071, answer_delay_s=1.0, hold=Hold(1.0, 3.0)) as phone:
+        await rec.act(
+            "QueueAdd", Queue="sales", Interface="PJSIP/agent1001", MemberName="Agent 1001"
+        )
+        await settle(0.3)
+        call = await place_call("5000", "0666666666", hangup_after_s=2.0, hold=Hold(4.0, 3.0))
+        await finish_call(call)
+        await settle(1.0)
+        rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
+        rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
+        call.cleanup_logs()
+    await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
+    await settle(0.3)
+    for msg in rec.ami.messages:
+        if msg.get("Event") in ("Hold", "Unhold"):
+            fields = ("Channel", "Uniqueid", "Linkedid", "MusicClass", "ChannelStateDesc")
+            shown = " ".join(f"{k}={msg[k]}" for k in fields if k in msg)
+            rec.notes.append(f"{msg['Event']} at {msg.get('Timestamp')}: {shown}")
+    complete = next((x for x in rec.ami.messages if x.get("Event") == "AgentComplete"), None)
+    if complete:
+        rec.notes.append(
+            f"AgentComplete HoldTime={complete.get('HoldTime')} (the wait in queue) "
+            f"TalkTime={complete.get('TalkTime')}"
         )
 
 
@@ -304,6 +334,11 @@ DESCRIPTIONS = {
     "waiting in sales. The recorder sends the resync actions QueueStatus, CoreShowChannels, "
     "DeviceStateList, QueueSummary (ActionIDs `resync-<Action>`), then hangs both callers up "
     "with AMI Hangup and logs the agent out.",
+    "hold": "agent1001 (answers after 1 s) is logged into `sales`; a caller (0666666666) dials "
+    "5000. 1 s after answering, the agent's phone puts the call on hold (re-INVITE a=sendonly) "
+    "for 3 s (then a=sendrecv); 4 s after the queue answered it, the caller's phone does the "
+    "same for 3 s (the two holds overlap), then the caller hangs up 2 s later. Then "
+    "QueueRemove.",
     "restart": "agent1003 is added to support; the sandbox Asterisk is SIGKILLed (kill9) and "
     "started again (start) while the recorder reconnects every 50 ms. The file is session 1 "
     "(up to the EOF caused by the kill) followed by session 2 (banner, login response, "
@@ -345,6 +380,15 @@ LESSONS = {
         "QueueStatus lists QueueParams per queue, then QueueMember and QueueEntry items of "
         "that queue. DeviceStateList lists DeviceStateChange items (the same event name as "
         "the live event, distinguished by the ActionID).",
+    ],
+    "hold": [
+        "A phone's re-INVITE with a=sendonly raises `Hold` (with MusicClass) on that phone's "
+        "own channel, a=sendrecv raises `Unhold` on it; nothing on the other leg (which hears "
+        "the music). Each leg is reported on its own: the two holds overlap here.",
+        "The device state is the held side's: PJSIP/agent1001 turned ONHOLD (QueueMemberStatus "
+        "Status=8) when the CALLER held, and stayed INUSE while only the agent held.",
+        "AgentComplete's HoldTime is the wait in the queue, and its TalkTime includes the hold; "
+        "queue_log has no hold line. Hold time comes only from Hold/Unhold.",
     ],
     "restart": [
         "After SIGKILL the client sees a plain EOF (no Shutdown event). Reconnecting while "
@@ -390,6 +434,7 @@ async def record(name: str, root: Path, out_dir: Path) -> None:
                 "timeout": sc_timeout,
                 "pause": sc_pause,
                 "resync": sc_resync,
+                "hold": sc_hold,
             }
             await scenarios[name](rec)
     finally:

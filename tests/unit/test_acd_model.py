@@ -235,6 +235,41 @@ def test_hold_time_is_added_up_and_reported_with_the_completed_call() -> None:
     ]
 
 
+def answered_call(cc: ContactCenter) -> None:
+    """Caller 100.1 talking to alice, whose leg is 9.9, since T0 + 2."""
+    cc.apply(ev.MemberAdded(member()))
+    cc.apply(joined())
+    cc.apply(ev.CallerLeft("sales", "100.1", T0 + 2))
+    cc.apply(ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 2, "9.9", "y", T0 + 2))
+
+
+def test_overlapping_holds_of_both_legs_count_once() -> None:
+    cc = ContactCenter()
+    answered_call(cc)
+    cc.apply(ev.ChannelHold("9.9", True, T0 + 10))  # the agent holds
+    cc.apply(ev.ChannelHold("100.1", True, T0 + 15))  # then the caller too
+    # The agent takes the call back: still on hold (the caller's phone holds), since T0 + 10.
+    assert cc.apply(ev.ChannelHold("9.9", False, T0 + 20)).changes == []
+    assert (cc.calls["100.1"].on_hold_since, cc.calls["100.1"].hold) == (T0 + 10, 0)
+    (change,) = cc.apply(ev.ChannelHold("100.1", False, T0 + 30)).changes
+    assert change.value is not None
+    assert (change.value["on_hold_since"], change.value["hold"]) == (0, 20)
+    recs = records_of(
+        cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 2, 40, "agent", T0 + 42)
+    )
+    assert recs == [
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 20.0, "agent", T0 + 42)
+    ]
+
+
+def test_unhold_of_a_leg_never_held_and_hold_of_other_channels_change_nothing() -> None:
+    cc = ContactCenter()
+    answered_call(cc)
+    assert cc.apply(ev.ChannelHold("9.9", False, T0 + 5)).changes == []
+    assert cc.apply(ev.ChannelHold("7.7", True, T0 + 6)).changes == []
+    assert (cc.calls["100.1"].on_hold_since, cc.calls["100.1"].hold) == (0, 0)
+
+
 def test_ring_no_answer_puts_the_agent_back_to_ready() -> None:
     cc = ContactCenter()
     cc.apply(ev.MemberAdded(member()))
