@@ -7,6 +7,9 @@
   number in ``from-pstn`` with any caller number; it stays ``hangup_after_s`` then sends BYE
   (CANCEL if it was never answered).
 
+Both can talk: ``talk=`` a pcap of RTP audio (:data:`SPEECH`, or ``tools.tone``'s tone and
+looped speech) that sipp plays once answered; silent otherwise (no RTP at all).
+
 Scenarios are templates in ``standardiste/tools/sipp_scenarios/`` (package data). Each process
 gets a
 private log directory; the scenarios write one ``<call_id> <OUTCOME>`` line per step through
@@ -369,6 +372,7 @@ async def place_call(
     asterisk_port: int = 5060,
     log_dir: Path | None = None,
     timeout_s: float | None = None,
+    talk: Path | None = None,
 ) -> Call:
     """Start a caller from ``local_ip`` to ``to`` in ``from-pstn``; return its handle.
 
@@ -376,8 +380,11 @@ async def place_call(
     CANCEL if no final answer came within that time; it answers Asterisk's BYE if Asterisk hangs
     up first. sipp itself exits after this one call (``-m 1``), at the latest ``timeout_s``
     (default ``hangup_after_s`` + 30 s) after it started. ``caller_name``: the From display
-    name (default: the number).
+    name (default: the number). ``talk``: a pcap of RTP audio the caller sends once answered
+    (as ``AgentPhone``'s); None: a silent caller (no RTP at all).
     """
+    if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
+        raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
     if not _CALLER_RE.match(caller_number):
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
     if not _SERVICE_RE.match(to):
@@ -394,6 +401,7 @@ async def place_call(
         # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
         CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
         HANGUP_MS=_ms(hangup_after_s),
+        ON_ANSWER="" if talk is None else f'<exec play_pcap_audio="{talk}"/>',
     )
     limit = timeout_s if timeout_s is not None else hangup_after_s + 30.0
     await call._spawn(
