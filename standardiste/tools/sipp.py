@@ -367,28 +367,30 @@ async def place_call(
     hangup_after_s: float = 5.0,
     *,
     caller_name: str | None = None,
+    talk: Path | None = None,
     local_ip: str = "127.0.0.2",
     asterisk_host: str = "127.0.0.1",
     asterisk_port: int = 5060,
     log_dir: Path | None = None,
     timeout_s: float | None = None,
-    talk: Path | None = None,
 ) -> Call:
     """Start a caller from ``local_ip`` to ``to`` in ``from-pstn``; return its handle.
+
+    ``talk``: a pcap of RTP audio the caller sends once answered (as ``AgentPhone``'s); None:
+    a silent caller (no RTP at all).
 
     The caller stays ``hangup_after_s`` once answered (in the queue or talking), then sends BYE;
     CANCEL if no final answer came within that time; it answers Asterisk's BYE if Asterisk hangs
     up first. sipp itself exits after this one call (``-m 1``), at the latest ``timeout_s``
     (default ``hangup_after_s`` + 30 s) after it started. ``caller_name``: the From display
-    name (default: the number). ``talk``: a pcap of RTP audio the caller sends once answered
-    (as ``AgentPhone``'s); None: a silent caller (no RTP at all).
+    name (default: the number).
     """
-    if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
-        raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
     if not _CALLER_RE.match(caller_number):
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
     if not _SERVICE_RE.match(to):
         raise ValueError(f"to must be a dialable number: {to!r}")
+    if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
+        raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
     name = caller_number if caller_name is None else caller_name
     # "[" and "]" would be sipp keywords inside the scenario.
     if not 0 < len(name) <= 64 or not name.isprintable() or not _latin1(name) or "[" in name:
@@ -397,11 +399,11 @@ async def place_call(
     scenario = render_scenario(
         CALLER_SCENARIO,
         call.log_dir,
+        ON_ANSWER="" if talk is None else f'<exec play_pcap_audio="{talk}"/>',
         CALLER=caller_number,
         # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
         CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
         HANGUP_MS=_ms(hangup_after_s),
-        ON_ANSWER="" if talk is None else f'<exec play_pcap_audio="{talk}"/>',
     )
     limit = timeout_s if timeout_s is not None else hangup_after_s + 30.0
     await call._spawn(
