@@ -82,9 +82,10 @@ class CallResult:
 
 
 def render_scenario(name: str, dest: Path, **values: str) -> Path:
-    """Copy scenario template ``name`` into ``dest`` with ``{{KEY}}`` placeholders filled."""
+    """Copy scenario template ``name`` into ``dest`` with ``{{KEY}}`` placeholders filled
+    (``ON_ANSWER`` may be left out: no action once answered, a silent phone)."""
     text = (SCENARIO_DIR / name).read_text(encoding="iso-8859-1")
-    for key, value in values.items():
+    for key, value in {"ON_ANSWER": "", **values}.items():
         text = text.replace("{{" + key + "}}", value)
     left = re.findall(r"\{\{[A-Z_]+\}\}", text)
     if left:
