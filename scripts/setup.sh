@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 for pair in debootstrap:debootstrap sipp:sip-tester redis-server:redis-server \
-            chromium:chromium pg_ctlcluster:postgresql; do
+            chromium:chromium pg_ctlcluster:postgresql sox:sox; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

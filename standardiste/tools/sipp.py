@@ -9,6 +9,9 @@
 - Either can put the call on hold the way a phone's hold key does (:class:`Hold`): a re-INVITE
   with ``a=sendonly`` some time after the answer, then one with ``a=sendrecv``.
 
+Both can talk: ``talk=`` a pcap of RTP audio (:data:`SPEECH`, or ``tools.tone``'s tone and
+looped speech) that sipp plays once answered; silent otherwise (no RTP at all).
+
 Scenarios are templates in ``standardiste/tools/sipp_scenarios/`` (package data). Each process
 gets a
 private log directory; the scenarios write one ``<call_id> <OUTCOME>`` line per step through
@@ -109,9 +112,10 @@ class CallResult:
 
 
 def render_scenario(name: str, dest: Path, **values: str) -> Path:
-    """Copy scenario template ``name`` into ``dest`` with ``{{KEY}}`` placeholders filled."""
+    """Copy scenario template ``name`` into ``dest`` with ``{{KEY}}`` placeholders filled
+    (``ON_ANSWER`` may be left out: no action once answered, a silent phone)."""
     text = (SCENARIO_DIR / name).read_text(encoding="iso-8859-1")
-    for key, value in values.items():
+    for key, value in {"ON_ANSWER": "", **values}.items():
         text = text.replace("{{" + key + "}}", value)
     left = re.findall(r"\{\{[A-Z_]+\}\}", text)
     if left:
@@ -399,6 +403,7 @@ async def place_call(
     hangup_after_s: float = 5.0,
     *,
     caller_name: str | None = None,
+    talk: Path | None = None,
     local_ip: str = "127.0.0.2",
     asterisk_host: str = "127.0.0.1",
     asterisk_port: int = 5060,
@@ -407,6 +412,9 @@ async def place_call(
     hold: Hold | None = None,
 ) -> Call:
     """Start a caller from ``local_ip`` to ``to`` in ``from-pstn``; return its handle.
+
+    ``talk``: a pcap of RTP audio the caller sends once answered (as ``AgentPhone``'s); None:
+    a silent caller (no RTP at all).
 
     The caller stays ``hangup_after_s`` once answered (in the queue or talking), then sends BYE;
     CANCEL if no final answer came within that time; it answers Asterisk's BYE if Asterisk hangs
@@ -420,6 +428,8 @@ async def place_call(
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
     if not _SERVICE_RE.match(to):
         raise ValueError(f"to must be a dialable number: {to!r}")
+    if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
+        raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
     name = caller_number if caller_name is None else caller_name
     # "[" and "]" would be sipp keywords inside the scenario.
     if not 0 < len(name) <= 64 or not name.isprintable() or not _latin1(name) or "[" in name:
@@ -428,6 +438,7 @@ async def place_call(
     scenario = render_scenario(
         CALLER_SCENARIO,
         call.log_dir,
+        ON_ANSWER="" if talk is None else f'<exec play_pcap_audio="{talk}"/>',
         CALLER=caller_number,
         # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
         CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
