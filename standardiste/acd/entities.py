@@ -36,6 +36,9 @@ KINDS: tuple[EntityKind, ...] = (
     EntityKind("device", None, "device"),
     # Not the agent's own business: device_field None keeps it from the spied agent.
     EntityKind("spy", "queue", None),
+    # A canned message playing into an agent's call: the agent sees their own (to stop it),
+    # the supervisors of the call's queue see it too.
+    EntityKind("canned", "queue", "agent"),
 )
 
 BY_NAME: dict[str, EntityKind] = {k.name: k for k in KINDS}

@@ -29,6 +29,7 @@ from standardiste.errors import (
     PbxUnavailable,
     StandardisteError,
     UnknownAgent,
+    UnknownMessage,
     UnknownQueue,
     UnknownUser,
 )
@@ -86,6 +87,7 @@ STATUS_BY_CLASS: dict[type[StandardisteError], int] = {
     UnknownUser: 404,
     UnknownQueue: 404,
     UnknownAgent: 404,
+    UnknownMessage: 404,
     Conflict: 409,
     AsteriskRefused: 409,  # Asterisk said no to this request in the current state
     CallGone: 409,  # the caller / call / session is no longer there
