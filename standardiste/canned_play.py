@@ -23,7 +23,14 @@ from standardiste.acd.model import ContactCenter
 from standardiste.acd.state import Canned
 from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.call_control import CallRequest, agent_channel, run_ami
-from standardiste.errors import CallGone, Conflict, Forbidden, InvalidInput, NotConfirmed
+from standardiste.errors import (
+    CallGone,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotConfirmed,
+    UnknownAgent,
+)
 from standardiste.journal import CommandJournal
 from standardiste.pbx.canned_audio import CannedAudioFiles
 
@@ -60,7 +67,11 @@ class CannedPlayer:
     async def play(self, request: CallRequest) -> dict[str, Any]:
         actor = request.actor
         message_id = _message_id(request.message)
-        channel = agent_channel(self._model, actor, request.call)
+        try:
+            channel = agent_channel(self._model, actor, request.call)
+        except UnknownAgent:
+            what = f"no call {request.call!r}" if request.call else "no call"
+            raise CallGone(f"you have {what} to play the message into") from None
         playing = self._model.canned.playing_into(channel.channel)
         if playing is not None:
             raise Conflict(

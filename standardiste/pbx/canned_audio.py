@@ -160,11 +160,11 @@ class CannedAudioStore:
                 updated_at=now,
             )
             session.add(row)
-            await session.flush()
-            added = _message(row)
-            session.add(audit_row(actor, "canned_audio.create", name, None, added.audited()))
+            after = {"name": name, "language": language, "seconds": round(sound.seconds, 2),
+                     "sha256": sound.sha256}  # fmt: skip
+            session.add(audit_row(actor, "canned_audio.create", name, None, after))
             await commit_or_conflict(session, f"a canned audio message is already named {name!r}")
-        return added
+        return _message(row)
 
     async def update(self, message_id: int, changes: Mapping[str, Any], actor: str) -> CannedAudio:
         """Rename it or change its language (the audio never changes: upload another)."""

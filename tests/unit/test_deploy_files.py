@@ -118,7 +118,7 @@ MODULES = {
     "Playback": "app_playback", "UserEvent": "app_userevent",
     "MixMonitor": "app_mixmonitor", "AST_CONFIG": "func_config", "REGEX": "func_strings",
     "IF": "func_logic", "CHANNEL": "func_channel", "Dial": "app_dial",
-    "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "",
+    "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "", "Wait": "",
 }  # fmt: skip
 
 
