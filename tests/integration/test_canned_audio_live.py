@@ -1,33 +1,42 @@
-"""A canned audio message played into an agent's call is heard by both parties, and stops
-when the agent stops it (AG-3), proven by ear as the supervisor's barge is
-(test_spy_live.py): the message is a 1 kHz tone, and the RTP Asterisk sends the caller and
-the agent (both talking, so their legs carry audio) is taken off the wire and searched for
-it."""
+"""A canned audio message, end to end on the real Asterisk (AG-3): an admin uploads it over
+the API (converted with sox), the bridge writes it where Asterisk plays it from; an agent in
+a queue call plays it from the API and both parties hear it, then stops it and it stops.
+Proven by ear as the supervisor's barge is (test_spy_live.py): the message is a 1 kHz
+tone, and the RTP Asterisk sends the caller and the agent (both talking, so their legs carry
+audio) is taken off the wire and searched for it. The playback is not a supervisor's
+barge, shows in the agent's live state, and its start and end are audited."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from ami_raw import RawAMI
+from argon2 import PasswordHasher
 from audio import TONE_HZ, Heard, analyse, speech_fixture  # noqa: F401
-from live import eventually, sql_rows
+from live import ApiUser, eventually, sql_rows
 from rtp_tap import RtpTap, rtp_source, tap_fixture  # noqa: F401
 
+from standardiste.accounts import Accounts
 from standardiste.agent_state import Actor
-from standardiste.call_control import CallRequest
 from standardiste.composition import BridgeProcess as Bridge
-from standardiste.pbx.canned_audio import CannedAudioStore
-from standardiste.pbx.sound import convert
-from standardiste.permissions import Scope
+from standardiste.config import WebSettings
 from standardiste.tools.sipp import AgentPhone, place_call
+from standardiste.web.app import init_app
+from standardiste.web.process import web_deps
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 ALICE = "PJSIP/agent1001"
-ALICE_SCOPE = Scope("alice", False, frozenset(), frozenset({"sales"}), (ALICE,))
+PASSWORD = "a long enough password"
+HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 SETTLE_S, LISTEN_S = 0.5, 2.5
 MESSAGE_S = 20
 
@@ -42,14 +51,73 @@ def tone_file(path: Path, seconds: float) -> bytes:
     return path.read_bytes()
 
 
+@pytest.fixture
+async def site(bridge: Bridge) -> AsyncIterator[tuple[ApiUser, ApiUser]]:
+    """ada (admin) and alice (agent of sales, phone 1001) on the web app of the live bridge."""
+    accounts = Accounts(bridge.history.store.engine, HASHER)
+    await accounts.create_user("ada", PASSWORD, role="admin", display_name="Ada")
+    await accounts.create_user(
+        "alice", PASSWORD, display_name="Alice", devices=[ALICE], queues={"sales": "agent"}
+    )
+    deps = replace(
+        web_deps(bridge.settings, bridge.redis, bridge.history.store.engine, web=WebSettings()),
+        hasher=HASHER,
+    )
+    async with TestServer(init_app(deps)) as server:
+        base = str(server.make_url(""))
+        ada, alice = ApiUser(base, PASSWORD), ApiUser(base, PASSWORD)
+        try:
+            await ada.login("ada")
+            await alice.login("alice")
+            yield ada, alice
+        finally:
+            await ada.http.close()
+            await alice.http.close()
+
+
+async def ok(user: ApiUser, method: str, path: str, body: Any = None, status: int = 200) -> Any:
+    got, answer = await user.call(method, path, body)
+    assert got == status, (method, path, got, answer)
+    return answer
+
+
+async def upload(user: ApiUser, data: bytes, name: str) -> dict[str, Any]:
+    headers = {"Origin": user.base, "X-CSRF-Token": user.csrf, "Content-Type": "audio/wav"}
+    url = f"{user.base}/api/v1/admin/canned-audio?name={name}&language=en"
+    async with user.http.post(url, data=io.BytesIO(data), headers=headers) as resp:
+        answer: dict[str, Any] = await resp.json()
+        assert resp.status == 201, answer
+    return next(m for m in answer["messages"] if m["name"] == name)
+
+
+async def wav_of(user: ApiUser, message: int) -> bytes:
+    url = f"{user.base}/api/v1/admin/canned-audio/{message}/audio"
+    async with user.http.get(url) as resp:
+        assert resp.status == 200
+        return await resp.read()
+
+
 @sqlite_only
-async def test_a_canned_message_is_heard_by_both_parties_until_stopped(
-    bridge: Bridge, ami: RawAMI, tap: RtpTap, speech: Path, tmp_path: Path
+async def test_a_canned_message_uploaded_then_played_is_heard_by_both_parties_until_stopped(
+    bridge: Bridge,
+    ami: RawAMI,
+    site: tuple[ApiUser, ApiUser],
+    tap: RtpTap,
+    speech: Path,
+    tmp_path: Path,
 ) -> None:
-    assert bridge.canned is not None and bridge.canned_files is not None
-    store = CannedAudioStore(bridge.history.store.engine)
-    sound = convert(tone_file(tmp_path / "tone.wav", MESSAGE_S))
-    message = await store.add("Tone", "en", sound, "ada")
+    ada, alice = site
+    message = await upload(ada, tone_file(tmp_path / "tone.wav", MESSAGE_S), "Tone")
+    assert message["seconds"] == MESSAGE_S
+    # The bridge wrote the converted sound where Asterisk plays it from.
+    assert bridge.canned_files is not None
+    played_file = bridge.canned_files.path(message["id"])
+    sounds = bridge.settings.asterisk.sounds(bridge.settings.sandbox)
+    assert played_file == sounds / "standardiste" / "canned" / f"{message['id']}.wav"
+    assert played_file.read_bytes() == await wav_of(ada, message["id"])
+    listed = await ok(alice, "GET", "/api/v1/canned-audio")
+    assert [m["name"] for m in listed["messages"]] == ["Tone"]
+
     await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
     async with AgentPhone("1001", 5071, answer_delay_s=0.3, talk=speech, log_dir=tmp_path):
         start = len(ami.messages)
@@ -77,21 +145,21 @@ async def test_a_canned_message_is_heard_by_both_parties_until_stopped(
             before = await ears("before")
             assert not (before[0].tone or before[1].tone), before
             mark = len(ami.messages)
-            played = await bridge.canned.act(
-                CallRequest("canned_play", ALICE_SCOPE, message=str(message.id))
-            )
+            played = await ok(alice, "POST", f"/api/v1/canned-audio/{message['id']}/play", {})
             assert (played["target_channel"], played["queue"]) == (agent_chan, "sales")
             started = await ami.wait_event("ChanSpyStart", 15, mark, SpyeeChannel=agent_chan)
-            assert started["SpyerChannel"].startswith(f"Local/{message.id}@standardiste-canned-")
+            # Asterisk barges in on the agent's exact channel from our Local channel.
+            assert started["SpyerChannel"].startswith(f"Local/{message['id']}@standardiste-canned-")
             session = played["session"]
             assert started["SpyerUniqueid"] == session
-            canned = bridge.model.canned.sessions[session]
-            assert (canned.by, canned.name, canned.agent) == ("alice", "Tone", ALICE)
             assert session not in bridge.model.spies.sessions  # not a supervisor's barge
+            # The agent's live state shows it (what her workspace's Stop button acts on).
+            live = await ok(alice, "GET", "/api/v1/overview")
+            assert (live["state"]["canned"][session]["name"], live["state"]["spy"]) == ("Tone", {})
             during = await ears("during")
             assert during[0].tone and during[1].tone, during
-            await bridge.canned.act(CallRequest("canned_stop", ALICE_SCOPE, session=session))
-            assert session not in bridge.model.canned.sessions
+            stopped = await ok(alice, "DELETE", f"/api/v1/canned-audio/playing/{session}")
+            assert stopped == {"session": session, "ended": True}
             after = await ears("after")
             assert not (after[0].tone or after[1].tone), after
     await bridge.history.flushed()
@@ -105,8 +173,14 @@ async def test_a_canned_message_is_heard_by_both_parties_until_stopped(
         ("start", "alice", ""), ("end", "alice", "alice")
     ]  # fmt: skip
     assert {(r["message"], r["name"], r["agent"], r["queue"]) for r in rows} == {
-        (message.id, "Tone", ALICE, "sales")
+        (message["id"], "Tone", ALICE, "sales")
     }
+    # Deleted, the message leaves Asterisk's sounds too.
+    headers = {"Origin": ada.base, "X-CSRF-Token": ada.csrf}
+    url = f"{ada.base}/api/v1/admin/canned-audio/{message['id']}"
+    async with ada.http.delete(url, headers=headers) as resp:
+        assert resp.status == 204
+    assert not played_file.exists()
 
 
 async def _answered(bridge: Bridge, channel: str) -> bool:
