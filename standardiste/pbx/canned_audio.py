@@ -266,7 +266,9 @@ class CannedAudioFiles:
             return None
 
     def _write(self, message_id: int, audio: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.directory.is_dir():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o755)  # Asterisk reads it, whatever the bridge's umask
         path = self.path(message_id)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(audio)
