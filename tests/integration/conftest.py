@@ -209,9 +209,7 @@ async def db_url(
 # -- the bridge under test (real Asterisk, real Redis, the db_url database) -------------------
 
 
-def settings_for(
-    db_url: str, tmp_path: Path, ami_port: int, root: Path | None = None
-) -> Settings:
+def settings_for(db_url: str, tmp_path: Path, ami_port: int, root: Path | None = None) -> Settings:
     """``root``: the sandbox's, whose generated files and recordings the bridge uses."""
     base = Settings()
     if root is not None:

@@ -63,6 +63,17 @@ function queueDisplay(queue, now) {
   };
 }
 
+/** The queue's detail page (QD), for a queue this user supervises (an admin: any). */
+function queuePage(queue) {
+  const mine = data.callQueues === null || data.callQueues.includes(queue);
+  return mine ? `/supervisor/queues/${encodeURIComponent(queue)}` : null;
+}
+
+function queueTitle(queue) {
+  const href = queuePage(queue);
+  return href ? h("a", { href }, queue) : queue;
+}
+
 function renderQueues(now) {
   const queues = Object.keys(live.figures).sort();
   setFlag(byId("queues-empty"), "hidden", queues.length > 0);
@@ -70,7 +81,7 @@ function renderQueues(now) {
     byId("queue-cards"),
     queues,
     (q) => q,
-    (q) => makeCard(q, CARD_FIELDS, i18n),
+    (q) => makeCard(q, CARD_FIELDS, i18n, queuePage(q)),
     (card, q) => setValues(card, queueDisplay(q, now)),
   );
   syncChildren(
@@ -78,7 +89,7 @@ function renderQueues(now) {
     queues,
     (q) => q,
     (q) => {
-      const row = h("tr", {}, h("th", { scope: "row" }, q));
+      const row = h("tr", {}, h("th", { scope: "row" }, queueTitle(q)));
       row.cells_ = CARD_FIELDS.map((name) => {
         const cell = h("td", { class: name === "last_update" ? "" : "num" });
         row.append(cell);
