@@ -155,9 +155,12 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
     t = page_translator(request, user)
     roster = await ui_data.roster(request.app[ACCOUNTS], user)
     reasons = await _reasons(request, t.lang)
+    permissions = await granted_to(request, user.role)
     data = {
         "csrf": await csrf_token(request),
-        "me": {"username": user.username},
+        # The devices: listening in rings the supervisor's own phone (spy.js).
+        "me": {"username": user.username, "devices": list(user.devices)},
+        "permissions": sorted(permissions),
         "pauseReasons": [code for code, _ in reasons],
         "roster": roster,
         "handleTimes": await ui_data.handle_times_for(request, user),
@@ -167,7 +170,9 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         # The calls' days are the contact center's.
         "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
     }
-    return await render(request, "supervisor.html", t, user, data, reasons=reasons)
+    return await render(
+        request, "supervisor.html", t, user, data, reasons=reasons, can=permissions.__contains__
+    )
 
 
 async def _message(

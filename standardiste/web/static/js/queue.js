@@ -31,7 +31,9 @@ const can = (permission) => permissions.has(permission);
 const roster = indexRoster(data.roster);
 let handleTimes = data.handleTimes;
 const myDevice = myDeviceChoice(me.devices, document.getElementById("my-device"));
-const say = (text) => setText(byId("qd-status"), text);
+// What an action did, said where it was done (role="status": screen readers announce it).
+const sayCallers = (text) => setText(byId("qd-status"), text);
+const sayAgents = (text) => setText(byId("qd-agents-status"), text);
 
 const live = new LiveFeed({
   onUpdate: render,
@@ -213,7 +215,7 @@ function takeCaller(row) {
   if (device) body.device = device;
   act(row.take, async () => {
     await post(callerPath(caller.uniqueid, "take"), body);
-    say(t("qd.taken", { number: numberOf(caller) }));
+    sayCallers(t("qd.taken", { number: numberOf(caller) }));
   });
 }
 
@@ -300,7 +302,7 @@ if (transfer) {
         return;
       }
       transfer.dialog.close();
-      say(t("qd.transferred", { number: numberOf(caller), target }));
+      sayCallers(t("qd.transferred", { number: numberOf(caller), target }));
     });
   });
 }
@@ -388,8 +390,8 @@ function createAgentRow(agent) {
   };
   const badge = h("span", { class: "badge" });
   const detail = h("span", { class: "detail" });
-  const spying = h("span", { class: "detail spying" });
-  cells.status.append(badge, " ", detail, h("br"), spying);
+  const spying = h("span", { class: "spying" });
+  cells.status.append(badge, " ", detail, spying);
   const row = h("tr", { "data-agent": agent.key, id }, ...Object.values(cells));
   Object.assign(row, { cells_: cells, badge, detail, spying, expander, name, dots });
   expander.addEventListener("click", () => {
@@ -413,7 +415,7 @@ function createAgentRow(agent) {
     Object.assign(row, { reason, buttons });
   }
   if (maySpy) {
-    row.spy = createSpyControls({ i18n, act, csrf: data.csrf, myDevice, me, say });
+    row.spy = createSpyControls({ i18n, act, csrf: data.csrf, myDevice, me, say: sayAgents });
     groups.push(row.spy.element);
   }
   cells.actions.append(...groups);
@@ -666,7 +668,7 @@ if (loginForm) {
         return;
       }
       const agent = loginAgents.find((a) => a.username === username);
-      say(t("qd.logged_in", { name: agent?.name ?? username, device }));
+      sayAgents(t("qd.logged_in", { name: agent?.name ?? username, device }));
     });
   });
 }
