@@ -6,19 +6,25 @@ reports (QueueStatus through the test's own AMI session), never against our own 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
+import pytest
 from ami_raw import RawAMI
 from live import eventually
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Fixtures live in browser_support (not a conftest.py: see there); importing them is what
 # makes them apply to this module.
 from browser_support import (  # noqa: E402
     BOB,
+    PASSWORD,
     LogIn,
     Shot,
     Site,
@@ -28,9 +34,12 @@ from browser_support import (  # noqa: E402
     site_fixture,  # noqa: F401
 )
 
+from standardiste import role_permissions
+from standardiste.acd.state import Change
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.tools.sipp import AgentPhone, place_call
+from standardiste.web.appkeys import ACCOUNTS
 
 LIVE_TIMEOUT = 10_000  # ms: a change must reach the page well within this
 DURATION = re.compile(r"^\d+:\d\d$")
@@ -61,6 +70,10 @@ def agent_row(page: Page, name: str) -> Locator:
 
 def caller_row(page: Page, number: str) -> Locator:
     return page.locator("#qd-caller-rows tr", has_text=number)
+
+
+async def count(items: list[Any]) -> int:
+    return len(items)
 
 
 async def test_supervisor_follows_a_queue_and_logs_an_agent_in(
@@ -273,3 +286,162 @@ async def test_overview_agent_rows_expand_per_queue_and_conversation(
             assert (await caller.wait_result(60)).answered  # Bob's phone hung up
         finally:
             await caller.close()
+
+
+# The APIs of these actions (take, transfer, listen/whisper/barge) are built on another
+# branch: here the browser's requests are answered by the test, which checks what the page
+# sends and shows. Their end-to-end tests (Asterisk, audio) live with the APIs.
+COMING_API = re.compile(
+    r"/api/v1/(queues/[^/]+/callers/[^/]+/(take|transfer)|agents/[^/]+/spy|spy/[^/]+(/mode)?)$"
+)
+SUP_PHONES = ("PJSIP/sup2001", "PJSIP/sup2002")
+
+
+async def test_take_transfer_and_listen_send_what_their_apis_document(
+    bridge: Bridge,
+    ami: RawAMI,
+    site: Site,
+    log_in: LogIn,
+    shot: Shot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Their permissions come with the APIs: granted here to the admin role (all of them).
+    coming = {"callers.transfer", "calls.spy"}
+    monkeypatch.setattr(role_permissions, "ALL", role_permissions.ALL | coming)
+    await site.app[ACCOUNTS].create_user(
+        "ada", PASSWORD, display_name="Ada", role="admin", devices=SUP_PHONES
+    )
+    page = await log_in("ada")
+    sent: list[tuple[str, str, Any]] = []
+    replies: list[tuple[int, dict[str, Any] | None]] = []
+
+    async def answer(route: Route) -> None:
+        request = route.request
+        assert request.headers.get("x-csrf-token"), "state-changing requests carry the token"
+        sent.append((request.method, urlparse(request.url).path, request.post_data_json))
+        status, body = replies.pop(0)
+        if body is None:
+            await route.fulfill(status=status)
+        else:
+            await route.fulfill(
+                status=status, content_type="application/json", body=json.dumps(body)
+            )
+
+    await page.route(COMING_API, answer)
+    await page.goto(f"{site.base}/supervisor/queues/sales")
+    # Two phones: the one chosen is remembered for the page.
+    await page.get_by_label("My phone").select_option(SUP_PHONES[1])
+    await page.reload()
+    await expect(page.get_by_label("My phone")).to_have_value(SUP_PHONES[1])
+
+    caller = await place_call("5000", "0611000034", hangup_after_s=60, log_dir=tmp_path)
+    try:
+        waiting = caller_row(page, "0611000034")
+        await expect(waiting).to_have_count(1, timeout=LIVE_TIMEOUT)
+        (entry,) = [
+            e
+            for e in await ami.action_list("QueueStatus", Queue="sales")
+            if e.get("Event") == "QueueEntry" and e.get("CallerIDNum") == "0611000034"
+        ]
+        uniqueid = entry["Uniqueid"]
+        callers = f"/api/v1/queues/sales/callers/{uniqueid}"
+
+        # Take: on my chosen phone; the API's refusal is shown with its message.
+        replies.append((409, {"error": {"code": "conflict", "message": "the caller left"}}))
+        await waiting.get_by_role("button", name="Take the call from 0611000034").click()
+        await expect(page.locator("#notice")).to_have_text(
+            "This conflicts with the current state. (the caller left)"
+        )
+        assert sent.pop() == ("POST", f"{callers}/take", {"device": SUP_PHONES[1]})
+
+        # Transfer to an extension: digits only, checked before anything is sent.
+        transfer = waiting.get_by_role("button", name="Transfer the call from 0611000034")
+        await transfer.click()
+        dialog = page.get_by_role("dialog", name="Transfer the call from 0611000034")
+        await expect(dialog).to_be_visible()
+        await dialog.get_by_role("textbox", name="Extension").fill("12a")
+        await dialog.get_by_role("button", name="Transfer").click()
+        await expect(dialog.locator("#transfer-error")).to_have_text(
+            "Type the extension: digits only."
+        )
+        await expect(dialog.get_by_role("textbox", name="Extension")).to_be_focused()
+        assert sent == []
+        await dialog.get_by_role("textbox", name="Extension").fill("2001")
+        await shot(page, "1-transfer-dialog")
+        replies.append((200, {}))
+        await dialog.get_by_role("button", name="Transfer").click()
+        await expect(dialog).to_be_hidden()
+        await expect(page.locator("#qd-status")).to_have_text(
+            "The call from 0611000034 was transferred to 2001."
+        )
+        assert sent.pop() == ("POST", f"{callers}/transfer", {"extension": "2001"})
+
+        # Transfer to an agent of the queue: refused, the dialog says why and stays open;
+        # Escape closes it and the focus is back on the button.
+        await transfer.click()
+        await dialog.get_by_label("An agent of this queue").check()
+        await dialog.get_by_label("Agent to transfer to").select_option("bob")
+        replies.append((404, {"error": {"code": "not_found", "message": "no such caller"}}))
+        await dialog.get_by_role("button", name="Transfer").click()
+        await expect(dialog.locator("#transfer-error")).to_have_text("Not found. (no such caller)")
+        assert sent.pop() == ("POST", f"{callers}/transfer", {"username": "bob"})
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await expect(transfer).to_be_focused()
+
+        # Bob answers the caller; listening in on him asks for my phone and his call.
+        async with AgentPhone("1002", 5072, answer_delay_s=0.5, log_dir=tmp_path):
+            await bridge.agents.log_in(BOB, ["sales"], by=Actor("bob"), member_name="Bob")
+            bob = agent_row(page, "Bob")
+            await expect(bob.locator(".badge")).to_have_text("In a call", timeout=LIVE_TIMEOUT)
+            replies.append((200, {"id": "s-ada"}))
+            await bob.get_by_role("button", name="Listen: Bob").click()
+            await expect(page.locator("#qd-agents-status")).to_have_text(
+                "Your phone rings: answer it to join Bob’s call."
+            )
+            assert sent.pop() == (
+                "POST",
+                "/api/v1/agents/bob/spy",
+                {"mode": "listen", "device": SUP_PHONES[1], "call": uniqueid},
+            )
+
+            # The sessions as the bridge publishes them (live "spy" entities): mine, which
+            # I can switch and end, and another supervisor's, which I only see.
+            def session(sid: str, supervisor: str, device: str, mode: str) -> dict[str, Any]:
+                return {
+                    "id": sid, "channel": f"{device}-0000abcd", "device": device,
+                    "supervisor": supervisor, "agent": BOB, "target_channel": f"{BOB}-00001",
+                    "queue": "sales", "mode": mode, "started_at": time.time(),
+                }  # fmt: skip
+
+            bridge.mirror.submit(
+                [
+                    Change("spy", "s-ada", session("s-ada", "ada", SUP_PHONES[1], "listen")),
+                    Change("spy", "s-sue", session("s-sue", "sue", "PJSIP/sup3001", "whisper")),
+                ]
+            )
+            await expect(bob.locator(".spying")).to_have_text(
+                re.compile(r"^You: listening, \d+:\d\d · sue: whispering, \d+:\d\d$"),
+                timeout=LIVE_TIMEOUT,
+            )
+            listen = bob.get_by_role("button", name="Listen: Bob")
+            await expect(listen).to_have_attribute("aria-pressed", "true")
+            await shot(page, "2-listening")
+            replies.append((200, {}))
+            await bob.get_by_role("button", name="Whisper: Bob").click()
+            await eventually(lambda: count(sent), lambda n: n == 1, 5, "mode sent")
+            assert sent.pop() == ("POST", "/api/v1/spy/s-ada/mode", {"mode": "whisper"})
+            replies.append((204, None))
+            await bob.get_by_role("button", name="Stop listening to Bob").click()
+            await eventually(lambda: count(sent), lambda n: n == 1, 5, "end sent")
+            assert sent.pop() == ("DELETE", "/api/v1/spy/s-ada", None)
+
+            # The sessions end: the row says nobody listens, and the buttons start again.
+            bridge.mirror.submit([Change("spy", "s-ada", None), Change("spy", "s-sue", None)])
+            await expect(bob.locator(".spying")).to_have_text("", timeout=LIVE_TIMEOUT)
+            await expect(listen).to_have_attribute("aria-pressed", "false")
+            await expect(bob.get_by_role("button", name="Stop listening to Bob")).to_be_hidden()
+    finally:
+        await caller.close()
+    assert replies == []
