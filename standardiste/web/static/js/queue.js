@@ -266,7 +266,10 @@ function transferError(text, field = null) {
 
 if (transfer) {
   transfer.agent.addEventListener("change", () => (transfer.toAgent.checked = true));
-  transfer.extension.addEventListener("input", () => (transfer.toExtension.checked = true));
+  transfer.extension.addEventListener("input", () => {
+    transfer.toExtension.checked = true;
+    if (!transfer.error.hidden) transferError(""); // it said what was wrong with the old text
+  });
   byId("transfer-cancel").addEventListener("click", () => transfer.dialog.close());
   transfer.dialog.addEventListener("close", () => {
     const back = transfer.opener?.isConnected ? transfer.opener : byId("qd-callers-heading");
