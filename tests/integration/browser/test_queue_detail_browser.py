@@ -288,9 +288,9 @@ async def test_overview_agent_rows_expand_per_queue_and_conversation(
             await caller.close()
 
 
-# The APIs of these actions (take, transfer, listen/whisper/barge) are built on another
-# branch: here the browser's requests are answered by the test, which checks what the page
-# sends and shows. Their end-to-end tests (Asterisk, audio) live with the APIs.
+# The APIs of these actions (take, transfer, listen/whisper/barge: web/call_routes.py) have
+# their own live tests against Asterisk (test_call_control_live.py, test_spy_live.py); here the
+# browser's requests are answered by the test, which checks what the page sends and shows.
 COMING_API = re.compile(
     r"/api/v1/(queues/[^/]+/callers/[^/]+/(take|transfer)|agents/[^/]+/spy|spy/[^/]+(/mode)?)$"
 )
@@ -306,7 +306,8 @@ async def test_take_transfer_and_listen_send_what_their_apis_document(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Their permissions come with the APIs: granted here to the admin role (all of them).
+    # The permissions of those APIs, for the admin role (it holds every permission), also
+    # where role_permissions does not list them yet.
     coming = {"callers.transfer", "calls.spy"}
     monkeypatch.setattr(role_permissions, "ALL", role_permissions.ALL | coming)
     await site.app[ACCOUNTS].create_user(
@@ -409,10 +410,12 @@ async def test_take_transfer_and_listen_send_what_their_apis_document(
             # The sessions as the bridge publishes them (live "spy" entities): mine, which
             # I can switch and end, and another supervisor's, which I only see.
             def session(sid: str, supervisor: str, device: str, mode: str) -> dict[str, Any]:
+                now = time.time()
                 return {
-                    "id": sid, "channel": f"{device}-0000abcd", "device": device,
+                    "uniqueid": sid, "channel": f"{device}-0000abcd", "device": device,
                     "supervisor": supervisor, "agent": BOB, "target_channel": f"{BOB}-00001",
-                    "queue": "sales", "mode": mode, "started_at": time.time(),
+                    "target_uniqueid": "1.1", "queue": "sales", "mode": mode,
+                    "started_at": now, "mode_since": now,
                 }  # fmt: skip
 
             bridge.mirror.submit(

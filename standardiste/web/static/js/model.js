@@ -50,10 +50,14 @@ export function deviceBusy(device) {
   return Boolean(device && DEVICE_BUSY.has(device.state));
 }
 
-/** The listen / whisper / barge sessions on any of ``devices`` (the live "spy" entities). */
+/**
+ * The listen / whisper / barge sessions on any of ``devices`` (the live "spy" entities), each
+ * with its ``id``: the entity's key, the session the API's /spy/{session} paths name.
+ */
 export function spiesOn(live, devices) {
   const wanted = new Set(devices);
-  return Object.values(live.state.spy ?? {})
+  return Object.entries(live.state.spy ?? {})
+    .map(([key, session]) => ({ ...session, id: key }))
     .filter((s) => wanted.has(s.agent))
     .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || String(a.id).localeCompare(String(b.id)));
 }

@@ -1,10 +1,10 @@
 // Listen, whisper, barge (SV-9, QD-3) from an agent's row, and the supervisor's own phone
 // that these (and taking a waiting caller) ring.
 //
-// The API (POST /api/v1/agents/{username}/spy, POST /api/v1/spy/{id}/mode, DELETE
-// /api/v1/spy/{id}) rings the supervisor's device; answered, it joins the agent's call in the
-// mode asked for. The sessions are the live "spy" entities: {id, device (the supervisor's),
-// supervisor, agent (the spied device), mode, started_at, ...}.
+// The API (POST /api/v1/agents/{username}/spy, POST /api/v1/spy/{session}/mode, DELETE
+// /api/v1/spy/{session}) rings the supervisor's device; answered, it joins the agent's call in
+// the mode asked for. The sessions are the live "spy" entities, keyed by session: {device (the
+// supervisor's), supervisor ("" from a phone), agent (the spied device), mode, started_at, ...}.
 
 import { api } from "./api.js";
 import { h, setFlag } from "./dom.js";
