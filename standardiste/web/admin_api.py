@@ -16,6 +16,7 @@ from aiohttp import web
 from standardiste.accounts import User
 from standardiste.acd.names import is_interface
 from standardiste.errors import Conflict, InvalidInput, PbxUnavailable
+from standardiste.history.spy_log import spy_log
 from standardiste.pbx.definitions import PauseReason, QueueDef
 from standardiste.pbx.store import AuditEntry, ConfigStore
 from standardiste.role_permissions import EDITABLE_ROLES, PERMISSIONS, granted
@@ -49,6 +50,8 @@ from standardiste.web.admin_schemas import (
     Skill,
     SkillIn,
     Skills,
+    SpyLog,
+    SpyLogEntryOut,
     Summary,
     UserCreate,
     UserSaved,
@@ -460,3 +463,29 @@ async def audit(request: web.Request) -> web.Response:
     query = read_query(request, AuditQuery)
     entries = await _store(request).audit(limit=query.limit, before_id=query.before_id)
     return respond(request, AuditLog(entries=[_audit_out(e) for e in entries]))
+
+
+async def spy_audit(request: web.Request) -> web.Response:
+    query = read_query(request, AuditQuery)
+    entries = await spy_log(request.app[DEPS].engine, limit=query.limit, before_id=query.before_id)
+    owners = await request.app[ACCOUNTS].device_directory()
+    return respond(
+        request,
+        SpyLog(
+            entries=[
+                SpyLogEntryOut(
+                    id=e.id,
+                    at=e.at.isoformat(),
+                    session=e.session,
+                    event=e.event,  # type: ignore[arg-type]
+                    supervisor=e.supervisor,
+                    device=e.device,
+                    agent=e.agent,
+                    agent_name=owners.get(e.agent, {}).get("username", ""),
+                    queue=e.queue,
+                    mode=e.mode,  # type: ignore[arg-type]
+                )
+                for e in entries
+            ]
+        ),
+    )

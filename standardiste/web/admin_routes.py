@@ -26,6 +26,7 @@ from standardiste.web.admin_schemas import (
     ReconcileReport,
     SkillIn,
     Skills,
+    SpyLog,
     Summary,
     UserCreate,
     UserSaved,
@@ -356,6 +357,18 @@ ADMIN_ROUTES: tuple[Route, ...] = (
         permission="admin.audit.view",
         query=AuditQuery,
         replies=(Reply(200, "entries", AuditLog),),
+    ),
+    Route(
+        "GET",
+        f"{A}/audit/spy",
+        "admin_spy_log",
+        api.spy_audit,
+        "The listen / whisper / barge sessions: who, whom, mode changes, start, end",
+        auth="session",
+        description="Newest first; each session is a start, its mode changes and its end.",
+        permission="admin.audit.view",
+        query=AuditQuery,
+        replies=(Reply(200, "entries", SpyLog),),
     ),
 )
 

@@ -268,6 +268,23 @@ class AuditLog(Model):
     entries: list[AuditEntryOut]
 
 
+class SpyLogEntryOut(Model):
+    id: int
+    at: str = Field(description="ISO 8601, UTC")
+    session: str = Field(description="the session's id (the supervisor channel's uniqueid)")
+    event: Literal["start", "mode", "end"]
+    supervisor: str = Field(description="who (empty: started from a phone)")
+    device: str = Field(description="the supervisor's device")
+    agent: str = Field(description="whom: the spied agent's device")
+    agent_name: str = Field(description="the agent's user, if a user has that device")
+    queue: str
+    mode: Literal["listen", "whisper", "barge"]
+
+
+class SpyLog(Model):
+    entries: list[SpyLogEntryOut]
+
+
 class AuditQuery(Input):
     before_id: Annotated[int, Field(ge=1)] | None = Field(default=None, description="paging")
     limit: Annotated[int, Field(ge=1, le=500)] = 100

@@ -1,5 +1,5 @@
-"""The server-rendered pages: log in, the supervisor's overview, the agent's workspace (the
-admin section's are :mod:`web.admin_pages`).
+"""The server-rendered pages: log in, the supervisor's overview and a queue's detail, the
+agent's workspace (the admin section's are :mod:`web.admin_pages`).
 
 Pages render the frame, the labels and what only the server knows (the user, the roster of
 agents, the history figures, dates in the user's time zone) and hand the rest to small ES
@@ -23,12 +23,13 @@ import jinja2
 from aiohttp import web
 
 from standardiste.accounts import User
-from standardiste.errors import StandardisteError
+from standardiste.acd.names import is_queue
+from standardiste.errors import StandardisteError, UnknownQueue
 from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
 from standardiste.web.admin_nav import admin_home, is_admin_path
-from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, DEPS
+from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, DEPS, MIRROR
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from standardiste.web.security import csrf_token, current_user
@@ -37,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 LOGIN_PATH = "/login"
+QUEUE_PAGE = "/supervisor/queues/"
 
 
 # -------------------------------------------------------------------- who sees which page
@@ -139,7 +141,11 @@ async def _reasons(request: web.Request, lang: str) -> list[tuple[str, str]]:
 
 def _safe_next(value: str) -> str:
     """Only our own pages: an open redirect to another site would help phishing."""
-    return value if value in ("/supervisor", "/agent") or is_admin_path(value) else ""
+    if value in ("/supervisor", "/agent") or is_admin_path(value):
+        return value
+    if value.startswith(QUEUE_PAGE) and is_queue(value.removeprefix(QUEUE_PAGE)):
+        return value
+    return ""
 
 
 async def supervisor_page(request: web.Request) -> web.StreamResponse:
@@ -149,9 +155,12 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
     t = page_translator(request, user)
     roster = await ui_data.roster(request.app[ACCOUNTS], user)
     reasons = await _reasons(request, t.lang)
+    permissions = await granted_to(request, user.role)
     data = {
         "csrf": await csrf_token(request),
-        "me": {"username": user.username},
+        # The devices: listening in rings the supervisor's own phone (spy.js).
+        "me": {"username": user.username, "devices": list(user.devices)},
+        "permissions": sorted(permissions),
         "pauseReasons": [code for code, _ in reasons],
         "roster": roster,
         "handleTimes": await ui_data.handle_times_for(request, user),
@@ -161,7 +170,88 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         # The calls' days are the contact center's.
         "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
     }
-    return await render(request, "supervisor.html", t, user, data, reasons=reasons)
+    return await render(
+        request, "supervisor.html", t, user, data, reasons=reasons, can=permissions.__contains__
+    )
+
+
+async def _message(
+    request: web.Request, t: Translator, user: User, status: int, title: str, text: str
+) -> web.Response:
+    """A page that only says something: access refused (403), nothing there (404)."""
+    data = {"csrf": await csrf_token(request)}
+    response = await render(
+        request,
+        "message.html",
+        t,
+        user,
+        data,
+        title=title,
+        text=text,
+        home=home_of(user),
+        live=False,
+    )
+    response.set_status(status)
+    return response
+
+
+async def _queue_title(request: web.Request, name: str) -> str | None:
+    """The queue's display name; None when neither the configuration nor Asterisk (a queue
+    of queues.conf that Standardiste does not manage) knows it."""
+    try:
+        return (await request.app[CONFIG].store.queue(name)).display_name or name
+    except UnknownQueue:
+        pass
+    live = (await request.app[MIRROR].snapshot()).state.get("queue", {})
+    return name if name in live else None
+
+
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    """QD-1..QD-3: one queue, for a user whose role sees the overview and who supervises it
+    (an admin: any queue). The same 403 for a queue they do not supervise and for a name
+    that does not exist: the answer does not tell which queues exist."""
+    user = await user_or_login(request)
+    t = page_translator(request, user)
+    name = request.match_info["name"]
+    permissions = await granted_to(request, user.role)
+    if "overview.view" not in permissions:
+        text = t(
+            "qd.denied.permission",
+            role=t(f"role.{user.role}"),
+            permission=t("perm.overview.view"),
+        )
+        return await _message(request, t, user, 403, t("qd.denied.title"), text)
+    if not (user.is_admin or name in scope_of(user).supervised):
+        text = t("qd.denied.queue", queue=name)
+        return await _message(request, t, user, 403, t("qd.denied.title"), text)
+    title = await _queue_title(request, name) if is_queue(name) else None
+    if title is None:
+        text = t("qd.missing.text", queue=name)
+        return await _message(request, t, user, 404, t("qd.missing.title"), text)
+    reasons = await _reasons(request, t.lang)
+    roster = [a for a in await ui_data.roster(request.app[ACCOUNTS], user) if name in a["queues"]]
+    times = await ui_data.handle_times_for(request, user)
+    data = {
+        "csrf": await csrf_token(request),
+        "me": {"username": user.username, "devices": list(user.devices)},
+        "queue": name,
+        "permissions": sorted(permissions),
+        "pauseReasons": [code for code, _ in reasons],
+        # The users assigned to the queue as agents, logged in or not (QD-3 logs them in).
+        "roster": roster,
+        "handleTimes": {name: times[name]} if name in times else {},
+    }
+    return await render(
+        request,
+        "queue.html",
+        t,
+        user,
+        data,
+        reasons=reasons,
+        queue=name,
+        queue_title=title,
+        can=permissions.__contains__,
+    )
 
 
 async def agent_page(request: web.Request) -> web.StreamResponse:
@@ -219,6 +309,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/", index, name="index")
     app.router.add_get(LOGIN_PATH, login_page, name="login_page")
     app.router.add_get("/supervisor", supervisor_page, name="supervisor_page")
+    app.router.add_get(QUEUE_PAGE + "{name}", queue_page, name="queue_page")
     app.router.add_get("/agent", agent_page, name="agent_page")
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
 

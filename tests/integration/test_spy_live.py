@@ -84,6 +84,18 @@ async def test_listen_then_whisper_then_barge_from_the_product(
                 assert heard == HEARS, heard
                 await bridge.calls.act(CallRequest("spy_stop", SUE, session=session))
                 assert session not in bridge.model.spies.sessions
+                # A session also ends with the agent's call (ChanSpy E): the caller hangs up.
+                mark = len(ami.messages)
+                await bridge.calls.act(
+                    CallRequest("spy", SUE, mode="barge", device=SUP, target=ALICE_SCOPE)
+                )
+                second = (await ami.wait_event("ChanSpyStart", 15, mark))["SpyerUniqueid"]
+                await eventually(
+                    lambda: _spy(bridge, second), lambda s: s is not None, 5, "second session"
+                )
+                await ami.action("Hangup", Channel=caller_chan)
+                await ami.wait_event("ChanSpyStop", 10, mark, SpyerUniqueid=second)
+                await eventually(lambda: _spy(bridge, second), lambda s: s is None, 5, "ended")
     await bridge.history.flushed()
     rows = await sql_rows(
         bridge.settings.database.url,
@@ -94,6 +106,12 @@ async def test_listen_then_whisper_then_barge_from_the_product(
         ("start", "listen"), ("mode", "whisper"), ("mode", "barge"), ("end", "barge")
     ]  # fmt: skip
     assert {(r["supervisor"], r["agent"], r["queue"]) for r in rows} == {("sue", ALICE, "sales")}
+    rows = await sql_rows(
+        bridge.settings.database.url,
+        "select event, mode from spy_log where session = :s order by at",
+        s=second,
+    )
+    assert [(r["event"], r["mode"]) for r in rows] == [("start", "barge"), ("end", "barge")]
 
 
 async def _answered(bridge: Bridge, channel: str) -> bool:

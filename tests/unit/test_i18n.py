@@ -55,7 +55,8 @@ def test_french_is_french() -> None:
     # Nothing left in English by mistake (same text is fine for a few true cognates).
     same = {k for k in fr if fr[k] == catalog("en")[k]}
     assert same <= {"app.name", "agent.name", "sv.agents", "agent.actions", "caller.position",
-                    "role.agent", "date.long", "date.short"}, same  # fmt: skip
+                    "role.agent", "date.long", "date.short", "admin.spylog.agent",
+                    "admin.spylog.mode"}, same  # fmt: skip
 
 
 def _keys_used() -> set[str]:
@@ -81,6 +82,8 @@ def test_dynamic_key_families_are_complete() -> None:
         "outcome": [*QUEUE_OUTCOMES, "waiting"],  # the history's, and a caller still there
         "action": ["login", "logout", "pause", "resume"],
         "ag": ["login", "logout", "pause", "resume"],
+        "admin.spylog.events": ["start", "mode", "end"],
+        "admin.spylog.modes": ["listen", "whisper", "barge"],
     }.items():  # fmt: skip
         for name in names:
             assert f"{family}.{name}" in en, f"{family}.{name}"

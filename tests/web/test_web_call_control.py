@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from web_helpers import ALICE_DEV, Browser, FakeCalls, error_code
+from sqlalchemy.ext.asyncio import AsyncEngine
+from web_helpers import ALICE_DEV, T0, Browser, FakeCalls, error_code
 
+from standardiste.acd.records import SpyLogged
 from standardiste.errors import AsteriskRefused, CallGone
+from standardiste.history.writer import HistoryStore
 
 Login = Callable[[str], Awaitable[Browser]]
 
@@ -80,3 +83,26 @@ async def test_a_session_id_is_checked(logged_in: Login, calls: FakeCalls) -> No
     assert (await error_code(resp))[0] in (400, 404)
     resp = await sue.request("DELETE", "/api/v1/spy/1700000000.5", None)
     assert resp.status == 200 and calls.requests[-1].session == "1700000000.5"
+
+
+async def test_the_listening_sessions_are_in_the_audit(
+    logged_in: Login, engine: AsyncEngine
+) -> None:
+    def log(event: str, mode: str, at: float) -> SpyLogged:
+        return SpyLogged("200.1", event, "sue", "PJSIP/sup2001", ALICE_DEV,  # type: ignore[arg-type]
+                         f"{ALICE_DEV}-0000000a", "sales", mode, at)  # fmt: skip
+
+    await HistoryStore(engine).write(
+        [log("start", "listen", T0), log("mode", "barge", T0 + 5), log("end", "barge", T0 + 9)]
+    )
+    resp = await (await logged_in("ada")).get("/api/v1/admin/audit/spy")
+    assert resp.status == 200
+    entries = (await resp.json())["entries"]
+    assert [(e["event"], e["mode"], e["supervisor"], e["agent_name"]) for e in entries] == [
+        ("end", "barge", "sue", "alice"),
+        ("mode", "barge", "sue", "alice"),
+        ("start", "listen", "sue", "alice"),
+    ]
+    # The audit is the admin's (admin.audit.view): not the supervisor's who listened.
+    resp = await (await logged_in("sue")).get("/api/v1/admin/audit/spy")
+    assert (await error_code(resp))[0] == 403

@@ -115,3 +115,40 @@ more.addEventListener("click", () =>
 );
 
 load().catch((error) => showError(i18n, byId("audit-error"), error));
+
+// The listen / whisper / barge sessions: who, whom, in which queue, start, mode, end.
+const spyRows = byId("spylog-rows");
+const spyMore = byId("spylog-more");
+let spyOldest = null;
+
+function spyRow(entry) {
+  const who = entry.supervisor || `${entry.device} (${t("admin.spylog.phone")})`;
+  const whom = entry.agent_name ? `${entry.agent_name} (${entry.agent})` : entry.agent;
+  return h(
+    "tr",
+    { "data-id": String(entry.id), "data-session": entry.session },
+    h("td", {}, h("time", { datetime: entry.at }, i18n.dateTime(entry.at))),
+    h("td", {}, who),
+    h("td", {}, whom),
+    h("td", {}, entry.queue || "–"),
+    h("td", { "data-event": entry.event }, t(`admin.spylog.events.${entry.event}`)),
+    h("td", { "data-mode": entry.mode }, t(`admin.spylog.modes.${entry.mode}`)),
+  );
+}
+
+async function loadSpies() {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (spyOldest !== null) query.set("before_id", String(spyOldest));
+  const { entries } = await call("GET", `${adminPath("audit", "spy")}?${query}`);
+  spyRows.append(...entries.map(spyRow));
+  if (entries.length) spyOldest = entries[entries.length - 1].id;
+  setFlag(spyMore, "hidden", entries.length < PAGE);
+  setFlag(byId("spylog-empty"), "hidden", spyRows.children.length > 0);
+  setFlag(byId("spylog-table"), "hidden", spyRows.children.length === 0);
+}
+
+spyMore.addEventListener("click", () =>
+  running(spyMore, byId("spylog-error"), i18n, loadSpies),
+);
+
+loadSpies().catch((error) => showError(i18n, byId("spylog-error"), error));

@@ -2,16 +2,28 @@
 
 import { h, setText } from "./dom.js";
 
-/** A card with one <dt>/<dd> per field; card.values[name] is the <dd> to update. */
-export function makeCard(title, fields, i18n) {
+/**
+ * A card with one <dt>/<dd> per field; card.values[name] is the <dd> to update. With
+ * ``href``, its title is a link there and a click anywhere on the card follows it (the link
+ * is what the keyboard and screen readers use).
+ */
+export function makeCard(title, fields, i18n, href = null) {
   const list = h("dl", { class: "facts" });
   const values = {};
   for (const name of fields) {
     values[name] = h("dd", { "data-field": name }, "–");
     list.append(h("div", {}, h("dt", {}, i18n.t(`figure.${name}`)), values[name]));
   }
-  const heading = h("h3", {}, title);
-  const card = h("li", { class: "card" }, heading, list);
+  const link = href ? h("a", { href }, title) : null;
+  const heading = h("h3", {}, link ?? title);
+  const card = h("li", { class: href ? "card link" : "card" }, heading, list);
+  if (link) {
+    card.addEventListener("click", (event) => {
+      // Not when text is being selected, nor a click on the link itself (it navigates).
+      if (event.target.closest("a") || String(window.getSelection())) return;
+      link.click();
+    });
+  }
   card.values = values;
   return card;
 }

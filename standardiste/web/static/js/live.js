@@ -3,16 +3,24 @@
 // calls onUpdate after each message. It starts again from a fresh snapshot whenever the
 // server asks ("resync_required", close code 4000) or the connection drops: a batch missed
 // while disconnected can never be replayed, so only a snapshot is safe.
+//
+// With ``queues`` (a queue's page), each connection subscribes to those queues as soon as it
+// opens. The server first sends the connection's default, wider snapshot, then the one of the
+// subscription: messages are applied from the subscribed snapshot on (one whose figures are
+// all of the subscribed queues; a user who sees no other queue gets the same view anyway).
 
 const CLOSE_RESYNC = 4000;
 const CLOSE_SESSION_ENDED = 4001;
 // The entity names come from the server's snapshot (acd/entities.py is their one definition).
 
 export class LiveFeed {
-  constructor({ onUpdate, onStatus, onSessionEnded, path = "/api/v1/live" }) {
+  constructor({ onUpdate, onStatus, onSessionEnded, onError, queues = null, path = "/api/v1/live" }) {
     this.onUpdate = onUpdate;
     this.onStatus = onStatus;
     this.onSessionEnded = onSessionEnded;
+    this.onError = onError;
+    this.queues = queues;
+    this.accepting = false; // this connection's messages are of the view asked for
     this.url = new URL(path, location.href);
     this.url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     this.state = {};
@@ -44,6 +52,10 @@ export class LiveFeed {
     this.onStatus(this.synced ? "reconnecting" : "connecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    this.accepting = this.queues === null;
+    ws.addEventListener("open", () => {
+      if (this.queues !== null) ws.send(JSON.stringify({ type: "subscribe", queues: this.queues }));
+    });
     ws.addEventListener("message", (event) => this.receive(event.data));
     ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return; // replaced on purpose
@@ -85,18 +97,30 @@ export class LiveFeed {
     }
     switch (message.type) {
       case "snapshot":
+        if (!this.accepting && !this.isSubscribed(message)) return; // the wider one first
+        this.accepting = true;
         this.applySnapshot(message);
         break;
       case "changes":
+        if (!this.accepting) return; // of the wider view: the subscribed snapshot replaces it
         this.applyChanges(message);
         break;
       case "resync_required":
         this.reconnectNow();
         return;
+      case "error":
+        // It answers a refused subscribe (the queue is no longer the user's to see): say so.
+        this.onError?.(message.error ?? {});
+        return;
       default:
-        return; // "error" answers a bad subscribe; the page keeps its current view
+        return;
     }
     this.onUpdate(this);
+  }
+
+  isSubscribed(message) {
+    const wanted = new Set(this.queues);
+    return Object.keys(message.figures ?? {}).every((queue) => wanted.has(queue));
   }
 
   applySnapshot(message) {

@@ -14,6 +14,54 @@ export function presence(member, now) {
   return "ready";
 }
 
+/**
+ * When a member entered the presence it has ``now``. A wrap-up ends with the clock, not with
+ * a message: a member ready (or unavailable) after one is so since its wrap-up ended, not
+ * since the call ended (its ``since``).
+ */
+export function memberSince(member, presenceNow, now) {
+  const since = member.since || null;
+  const wrapupEnd = member.wrapup_until ?? 0;
+  const afterWrapup = presenceNow === "ready" || presenceNow === "unavailable";
+  if (afterWrapup && wrapupEnd > (since ?? 0) && wrapupEnd <= now) return wrapupEnd;
+  return since;
+}
+
+/** Seconds a call has spent on hold, the current hold included (it ticks). */
+export function holdTime(call, now) {
+  const current = call.on_hold_since ? Math.max(0, now - call.on_hold_since) : 0;
+  return (call.hold ?? 0) + current;
+}
+
+/** Seconds of talk: since the answer, without the time on hold (it stops while on hold). */
+export function talkTime(call, now) {
+  return Math.max(0, now - call.answered_at - holdTime(call, now));
+}
+
+/** Whether a call is on hold now. */
+export function onHold(call) {
+  return Boolean(call?.on_hold_since);
+}
+
+// Asterisk's device states of a phone busy with a call (of a queue, or not).
+const DEVICE_BUSY = new Set(["INUSE", "BUSY", "ONHOLD", "RINGINUSE"]);
+
+export function deviceBusy(device) {
+  return Boolean(device && DEVICE_BUSY.has(device.state));
+}
+
+/**
+ * The listen / whisper / barge sessions on any of ``devices`` (the live "spy" entities), each
+ * with its ``id``: the entity's key, the session the API's /spy/{session} paths name.
+ */
+export function spiesOn(live, devices) {
+  const wanted = new Set(devices);
+  return Object.entries(live.state.spy ?? {})
+    .map(([key, session]) => ({ ...session, id: key }))
+    .filter((s) => wanted.has(s.agent))
+    .sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0) || String(a.id).localeCompare(String(b.id)));
+}
+
 // An agent in several queues shows one status: in a call or ringing first (that is what they
 // are doing), then ready if ready in at least one queue (SV-9), then the rest.
 const PRECEDENCE = ["in_call", "ringing", "ready", "wrapup", "paused", "unavailable"];
@@ -71,8 +119,9 @@ function summarise(r, now) {
   // Time in status: since the earliest member entered it (ready in two queues since 10:00
   // and 10:30 is ready since 10:00); a call counts from its answer.
   const sinces = presences
-    .filter((x) => x.presence === status && x.member.since)
-    .map((x) => x.member.since);
+    .filter((x) => x.presence === status)
+    .map((x) => memberSince(x.member, x.presence, now))
+    .filter(Boolean);
   const since = call ? call.answered_at : sinces.length ? Math.min(...sinces) : null;
   const paused = presences.filter((x) => x.member.paused).map((x) => x.member);
   return {
@@ -81,7 +130,12 @@ function summarise(r, now) {
     since,
     call,
     queues: presences
-      .map((x) => ({ queue: x.member.queue, presence: x.presence }))
+      .map((x) => ({
+        queue: x.member.queue,
+        presence: x.presence,
+        since: memberSince(x.member, x.presence, now),
+        member: x.member,
+      }))
       .sort((a, b) => a.queue.localeCompare(b.queue)),
     loggedIn: presences.length > 0,
     paused: paused.length > 0,

@@ -7,11 +7,24 @@ import { api } from "./api.js";
 import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
 import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
-import { agentRows, indexRoster, nowFigures, todayTotals, waitingCallers } from "./model.js";
+import {
+  agentRows,
+  deviceBusy,
+  holdTime,
+  indexRoster,
+  nowFigures,
+  spiesOn,
+  talkTime,
+  todayTotals,
+  waitingCallers,
+} from "./model.js";
 import { agentPath, setEnabled, startPage } from "./shell.js";
+import { createSpyControls, myDeviceChoice, sessionsText } from "./spy.js";
 
 const { data, i18n, notify, onStatus, act, post } = startPage();
 const { t } = i18n;
+const me = data.me;
+const permissions = new Set(data.permissions);
 const roster = indexRoster(data.roster);
 let handleTimes = data.handleTimes;
 
@@ -63,6 +76,17 @@ function queueDisplay(queue, now) {
   };
 }
 
+/** The queue's detail page (QD), for a queue this user supervises (an admin: any). */
+function queuePage(queue) {
+  const mine = data.callQueues === null || data.callQueues.includes(queue);
+  return mine ? `/supervisor/queues/${encodeURIComponent(queue)}` : null;
+}
+
+function queueTitle(queue) {
+  const href = queuePage(queue);
+  return href ? h("a", { href }, queue) : queue;
+}
+
 function renderQueues(now) {
   const queues = Object.keys(live.figures).sort();
   setFlag(byId("queues-empty"), "hidden", queues.length > 0);
@@ -70,7 +94,7 @@ function renderQueues(now) {
     byId("queue-cards"),
     queues,
     (q) => q,
-    (q) => makeCard(q, CARD_FIELDS, i18n),
+    (q) => makeCard(q, CARD_FIELDS, i18n, queuePage(q)),
     (card, q) => setValues(card, queueDisplay(q, now)),
   );
   syncChildren(
@@ -78,7 +102,7 @@ function renderQueues(now) {
     queues,
     (q) => q,
     (q) => {
-      const row = h("tr", {}, h("th", { scope: "row" }, q));
+      const row = h("tr", {}, h("th", { scope: "row" }, queueTitle(q)));
       row.cells_ = CARD_FIELDS.map((name) => {
         const cell = h("td", { class: name === "last_update" ? "" : "num" });
         row.append(cell);
@@ -105,11 +129,38 @@ viewToggle.addEventListener("click", () => {
 if (localStorage.getItem("standardiste.queueView") === "table") viewToggle.click();
 
 // ------------------------------------------------------------------ SV-9 agents
+// A row per agent (one status: ready when ready in at least one queue), which expands into
+// its state in each queue and each of its conversations (a detail row right after it).
 const ACTIONS = ["pause", "resume", "login", "logout"];
+const COLUMNS = 8;
+const expanded = new Set(); // agent keys whose details are open
+const rowIds = new Map(); // agent key -> its row's id (its details: the same + "-detail")
+const rowId = (key) => {
+  if (!rowIds.has(key)) rowIds.set(key, `sv-agent-${rowIds.size}`);
+  return rowIds.get(key);
+};
+const maySpy = permissions.has("calls.spy");
+const myDevice = myDeviceChoice(me.devices, document.getElementById("my-device"));
+const sayAgents = (text) => setText(byId("sv-agents-status"), text);
 
 function createAgentRow(agent) {
+  const id = rowId(agent.key);
+  const expander = h("button", {
+    type: "button",
+    class: "expander",
+    "aria-expanded": "false",
+    "aria-controls": `${id}-detail`,
+  });
+  const name = h("span", { class: "name" });
+  expander.append(name);
+  expander.addEventListener("click", () => {
+    const key = row.dataset.agent;
+    if (expanded.has(key)) expanded.delete(key);
+    else expanded.add(key);
+    render();
+  });
   const cells = {
-    name: h("th", { scope: "row" }),
+    name: h("th", { scope: "row" }, expander),
     status: h("td"),
     time: h("td", { class: "num timer" }),
     customer: h("td"),
@@ -120,7 +171,8 @@ function createAgentRow(agent) {
   };
   const badge = h("span", { class: "badge" });
   const detail = h("span", { class: "detail" });
-  cells.status.append(badge, " ", detail);
+  const spying = h("span", { class: "spying" });
+  cells.status.append(badge, " ", detail, spying);
   const reason = h("select", { class: "reason" });
   reason.append(byId("reason-options").content.cloneNode(true));
   const buttons = {};
@@ -135,8 +187,12 @@ function createAgentRow(agent) {
   cells.actions.append(
     h("div", { class: "row-actions" }, reason, buttons.pause, buttons.resume, buttons.login, buttons.logout),
   );
-  const row = h("tr", { "data-agent": agent.key }, ...Object.values(cells));
-  Object.assign(row, { cells_: cells, badge, detail, reason, buttons });
+  const row = h("tr", { "data-agent": agent.key, id }, ...Object.values(cells));
+  Object.assign(row, { cells_: cells, badge, detail, spying, reason, buttons, expander, name });
+  if (maySpy) {
+    row.spy = createSpyControls({ i18n, act, csrf: data.csrf, myDevice, me, say: sayAgents });
+    cells.actions.append(row.spy.element);
+  }
   for (const action of ACTIONS) {
     buttons[action].addEventListener("click", () => runAgentAction(row, action));
   }
@@ -160,13 +216,22 @@ function updateAgentRow(row, agent) {
   const device = agent.members[0]?.interface;
   if (device) row.dataset.device = device;
   else delete row.dataset.device;
-  setText(c.name, agent.name);
+  setText(row.name, agent.name);
+  const open = expanded.has(agent.key);
+  if (row.expander.getAttribute("aria-expanded") !== String(open)) {
+    row.expander.setAttribute("aria-expanded", String(open));
+  }
+  ariaLabel(row.expander, t("agent.details_for", { name: agent.name }));
   row.badge.dataset.status = agent.status;
   setText(row.badge, t(`presence.${agent.status}`));
+  // The reason of a pause shows with the status it explains (ready in another queue: the
+  // per-queue details say where it is paused).
   const details = [];
-  if (agent.paused && agent.reason) details.push(i18n.label("reason", agent.reason));
-  if (agent.paused && agent.forced) details.push(t("agent.forced"));
+  if (agent.status === "paused" && agent.reason) details.push(i18n.label("reason", agent.reason));
+  if (agent.status === "paused" && agent.forced) details.push(t("agent.forced"));
   setText(row.detail, details.join(" · "));
+  const sessions = spiesOn(live, [...agent.devices]);
+  setText(row.spying, sessionsText(sessions, { i18n, live, me }));
   const now = live.now();
   setText(c.time, agent.since ? i18n.duration(now - agent.since) : "–");
   setText(c.customer, agent.call ? agent.call.caller_number || t("agent.unknown_number") : "");
@@ -187,18 +252,97 @@ function updateAgentRow(row, agent) {
   };
   for (const action of ACTIONS) {
     setEnabled(row.buttons[action], enabled[action]);
-    const label = t("action.for_agent", { action: t(`action.${action}`), name: agent.name });
-    if (row.buttons[action].getAttribute("aria-label") !== label) {
-      row.buttons[action].setAttribute("aria-label", label);
-    }
+    ariaLabel(row.buttons[action], t("action.for_agent", { action: t(`action.${action}`), name: agent.name }));
   }
   row.reason.setAttribute("aria-label", t("action.pause_reason_for", { name: agent.name }));
   setFlag(row.reason, "disabled", !canAct);
+  if (row.spy) {
+    const busy = [...agent.devices].some((d) => deviceBusy(live.state.device?.[d]));
+    const agentCall = { name: agent.name, username: agent.username, inCall: Boolean(agent.call) || busy, callId: agent.call?.uniqueid };
+    row.spy.update(agentCall, sessions);
+  }
+}
+
+function createDetailRow(agent) {
+  const cell = h("td", { colspan: COLUMNS });
+  const row = h("tr", { class: "agent-detail", id: `${rowId(agent.key)}-detail`, hidden: true }, cell);
+  const block = (labelKey) => {
+    const list = h("ul", { class: "names" });
+    cell.append(h("div", { class: "detail-block" }, h("h3", {}, t(labelKey)), list));
+    return list;
+  };
+  Object.assign(row, { queues: block("agent.by_queue"), calls: block("agent.conversations") });
+  return row;
+}
+
+function updateDetailRow(row, agent) {
+  const open = expanded.has(agent.key);
+  setFlag(row, "hidden", !open);
+  if (!open) return;
+  const now = live.now();
+  lines(
+    row.queues,
+    agent.queues.map((q) => {
+      let state = t(`presence.${q.presence}`);
+      if (q.presence === "paused" && q.member.paused_reason) {
+        state += ` · ${i18n.label("reason", q.member.paused_reason)}`;
+      }
+      if (q.presence === "paused" && q.member.forced) state += ` · ${t("agent.forced")}`;
+      const duration = q.since ? i18n.duration(now - q.since) : "–";
+      return t("agent.in_queue", { queue: q.queue, state, duration });
+    }),
+    t("presence.logged_out"),
+  );
+  lines(
+    row.calls,
+    [...agent.calls]
+      .sort((a, b) => a.answered_at - b.answered_at)
+      .map((call) => {
+        const values = {
+          number: call.caller_number || t("agent.unknown_number"),
+          queue: call.queue,
+          waited: i18n.duration(call.wait),
+          talk: i18n.duration(talkTime(call, now)),
+          hold: i18n.duration(holdTime(call, now)),
+        };
+        return holdTime(call, now) > 0
+          ? t("agent.conversation_hold", values)
+          : t("agent.conversation", values);
+      }),
+    t("agent.no_conversation"),
+  );
+}
+
+/** A list's items as text, or one line saying it is empty. */
+function lines(list, texts, empty) {
+  const shown = texts.length ? texts : [empty];
+  syncChildren(
+    list,
+    shown.map((text, i) => ({ text, i })),
+    (x) => String(x.i),
+    () => h("li"),
+    (li, x) => setText(li, x.text),
+  );
+  setFlag(list, "data-empty", texts.length === 0);
+}
+
+function ariaLabel(el, text) {
+  if (el.getAttribute("aria-label") !== text) el.setAttribute("aria-label", text);
 }
 
 function renderAgents(agents) {
   setFlag(byId("agents-empty"), "hidden", agents.length > 0);
-  syncChildren(byId("agent-rows"), agents, (a) => a.key, createAgentRow, updateAgentRow);
+  const items = agents.flatMap((agent) => [
+    { detail: false, key: agent.key, agent },
+    { detail: true, key: `${agent.key}#detail`, agent },
+  ]);
+  syncChildren(
+    byId("agent-rows"),
+    items,
+    (item) => item.key,
+    (item) => (item.detail ? createDetailRow(item.agent) : createAgentRow(item.agent)),
+    (row, item) => (item.detail ? updateDetailRow(row, item.agent) : updateAgentRow(row, item.agent)),
+  );
 }
 
 // ------------------------------------------------------------------ SV-10 waiting callers
