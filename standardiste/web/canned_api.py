@@ -20,15 +20,19 @@ from aiohttp import web
 
 from standardiste.call_control import CallRequest
 from standardiste.errors import InvalidInput, StandardisteError
+from standardiste.history.canned_log import canned_log
 from standardiste.pbx.canned_audio import CannedAudio
 from standardiste.pbx.sound import MAX_SECONDS, MAX_UPLOAD_BYTES, SoxMissing, convert
 from standardiste.permissions import scope_of
-from standardiste.web.appkeys import CANNED, CONFIG, DEPS
+from standardiste.web.admin_schemas import AuditQuery
+from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, DEPS
 from standardiste.web.canned_schemas import (
     CannedAudioOut,
     CannedAudios,
     CannedAudioUpdate,
     CannedAudioUpload,
+    CannedLog,
+    CannedLogEntryOut,
     CannedMessage,
     CannedMessages,
     CannedPlay,
@@ -113,6 +117,35 @@ async def audio(request: web.Request) -> web.Response:
     """The converted sound, as Asterisk plays it (an admin checks it in the browser)."""
     data = await request.app[CANNED].audio(_message_id(request))
     return web.Response(body=data, content_type=WAV)
+
+
+async def played(request: web.Request) -> web.Response:
+    """The audit of the messages played into calls: who, into whose call, who stopped it."""
+    query = read_query(request, AuditQuery)
+    engine = request.app[DEPS].engine
+    entries = await canned_log(engine, limit=query.limit, before_id=query.before_id)
+    owners = await request.app[ACCOUNTS].device_directory()
+    return respond(
+        request,
+        CannedLog(
+            entries=[
+                CannedLogEntryOut(
+                    id=e.id,
+                    at=e.at.isoformat(),
+                    session=e.session,
+                    event=e.event,  # type: ignore[arg-type]
+                    message=e.message,
+                    name=e.name,
+                    by=e.by,
+                    agent=e.agent,
+                    agent_name=owners.get(e.agent, {}).get("username", ""),
+                    queue=e.queue,
+                    stopped_by=e.stopped_by,
+                )
+                for e in entries
+            ]
+        ),
+    )
 
 
 # -------------------------------------------------------------------- agents

@@ -4,10 +4,12 @@ messages and the agents' playback."""
 from __future__ import annotations
 
 from standardiste.web import canned_api as api
+from standardiste.web.admin_schemas import AuditQuery
 from standardiste.web.canned_schemas import (
     CannedAudios,
     CannedAudioUpdate,
     CannedAudioUpload,
+    CannedLog,
     CannedMessages,
     CannedPlay,
     CannedPlaying,
@@ -86,6 +88,18 @@ CANNED_ROUTES: tuple[Route, ...] = (
         permission="admin.summary",
         replies=(Reply(200, "8 kHz mono 16-bit WAV", media_type=api.WAV),),
         errors=(400, 404),
+    ),
+    Route(
+        "GET",
+        "/api/v1/admin/audit/canned",
+        "admin_canned_log",
+        api.played,
+        "The canned audio messages played into calls: who, into whose call, start, end",
+        auth="session",
+        description="Newest first; each playback is a start and an end (who stopped it).",
+        permission="admin.audit.view",
+        query=AuditQuery,
+        replies=(Reply(200, "entries", CannedLog),),
     ),
     Route(
         "GET",

@@ -70,3 +70,23 @@ class CannedPlaying(Model):
 class CannedStopped(Model):
     session: str
     ended: bool
+
+
+class CannedLogEntryOut(Model):
+    id: int
+    at: str = Field(description="ISO 8601, UTC")
+    session: str = Field(description="the playback's id (the playing channel's uniqueid)")
+    event: Literal["start", "end"]
+    message: int
+    name: str = Field(description="the message's name when played (empty: unknown)")
+    by: str = Field(description="who played it (empty: unknown)")
+    agent: str = Field(description="into whose call: the agent's device")
+    agent_name: str = Field(description="the agent's user, if a user has that device")
+    queue: str
+    stopped_by: str = Field(
+        description="end: who stopped it (empty: the message or the call ended by itself)"
+    )
+
+
+class CannedLog(Model):
+    entries: list[CannedLogEntryOut]

@@ -175,6 +175,10 @@ async def test_a_canned_message_uploaded_then_played_is_heard_by_both_parties_un
     assert {(r["message"], r["name"], r["agent"], r["queue"]) for r in rows} == {
         (message["id"], "Tone", ALICE, "sales")
     }
+    audit = await ok(ada, "GET", "/api/v1/admin/audit/canned")
+    assert [(e["event"], e["name"], e["stopped_by"]) for e in audit["entries"]] == [
+        ("end", "Tone", "alice"), ("start", "Tone", "")
+    ]  # fmt: skip
     # Deleted, the message leaves Asterisk's sounds too.
     headers = {"Origin": ada.base, "X-CSRF-Token": ada.csrf}
     url = f"{ada.base}/api/v1/admin/canned-audio/{message['id']}"

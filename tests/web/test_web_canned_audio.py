@@ -10,9 +10,12 @@ import io
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from web_helpers import Browser, FakeCalls, FakeConfig, error_code, wav_bytes
+from sqlalchemy.ext.asyncio import AsyncEngine
+from web_helpers import ALICE_DEV, T0, Browser, FakeCalls, FakeConfig, error_code, wav_bytes
 
+from standardiste.acd.records import CannedLogged
 from standardiste.errors import CallGone
+from standardiste.history.writer import HistoryStore
 from standardiste.pbx.store import ConfigStore
 
 Login = Callable[[str], Awaitable[Browser]]
@@ -158,3 +161,28 @@ async def test_an_agent_plays_into_and_stops_their_own_call_through_the_bridge(
     resp = await alice.post("/api/v1/canned-audio/1/play", {})
     assert await error_code(resp) == (409, "call_gone")
     assert "no call" in (await resp.json())["error"]["message"]
+
+
+async def test_the_playbacks_are_in_the_audit_for_those_who_read_it(
+    logged_in: Login, engine: AsyncEngine
+) -> None:
+    await HistoryStore(engine).write(
+        [
+            CannedLogged("300.1", "start", 1, "Hold on", "alice", ALICE_DEV, "PJSIP/agent1001-1",
+                         "sales", "", T0),
+            CannedLogged("300.1", "end", 1, "Hold on", "alice", ALICE_DEV, "PJSIP/agent1001-1",
+                         "sales", "alice", T0 + 4),
+        ]
+    )  # fmt: skip
+    ada = await logged_in("ada")
+    resp = await ada.get("/api/v1/admin/audit/canned?limit=10")
+    assert resp.status == 200, await resp.text()
+    entries = (await resp.json())["entries"]
+    assert [(e["event"], e["by"], e["stopped_by"], e["agent_name"]) for e in entries] == [
+        ("end", "alice", "alice", "alice"), ("start", "alice", "", "alice")
+    ]  # fmt: skip
+    older = await ada.get(f"/api/v1/admin/audit/canned?limit=10&before_id={entries[1]['id']}")
+    assert (await older.json())["entries"] == []
+    alice = await logged_in("alice")  # an agent does not read the audit
+    resp = await alice.get("/api/v1/admin/audit/canned")
+    assert await error_code(resp) == (403, "forbidden")

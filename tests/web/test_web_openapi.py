@@ -227,6 +227,7 @@ CALLS: dict[str, Call] = {
     "admin_chat_tags_update": Call("ada", body={"tags": ["vip", "complaint"]}),
     "admin_audit": Call("ada", query="?limit=10"),
     "admin_spy_log": Call("ada", query="?limit=10"),
+    "admin_canned_log": Call("ada", query="?limit=10"),
 }
 
 
