@@ -10,6 +10,7 @@ tests/integration/test_canned_audio_live.py.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,7 @@ async def test_an_admin_uploads_a_message_an_agent_plays_and_stops_it_from_the_k
     assert bridge.canned_files.path(message).exists()  # where Asterisk plays it from
 
     await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+    sue = await log_in("sue")  # the supervisor of sales, on the real-time overview
     page = await log_in("alice")
     play = page.get_by_role("button", name="Play Please hold (0:20)")
     stop = page.get_by_role("button", name="Stop the message")
@@ -99,11 +101,17 @@ async def test_an_admin_uploads_a_message_an_agent_plays_and_stops_it_from_the_k
             await expect(stop).to_have_attribute("aria-disabled", "false")
             await expect(play).to_have_attribute("aria-disabled", "true")  # one at a time
             await shot(page, "playing")
+            # Her supervisor sees it on her row: a message, not a barge.
+            playing = sue.locator(".spying", has_text="Message playing")
+            await expect(playing).to_have_text(
+                re.compile(r"^Message playing: Please hold, 0:\d\d$"), timeout=LIVE_TIMEOUT
+            )
             await stop.focus()
             await page.keyboard.press("Enter")
             await expect(page.locator("#canned-status")).to_have_text("The message is over.")
             await expect(stop).to_have_attribute("aria-disabled", "true")
             await expect(stop).to_be_focused()  # focus stays where it was
+            await expect(playing).to_have_count(0)
             await eventually(
                 lambda: _none_playing(bridge), bool, 5, "the playback ended in the model"
             )

@@ -20,7 +20,7 @@ import {
   todayTotals,
 } from "./model.js";
 import { agentPath, setEnabled, startPage } from "./shell.js";
-import { createSpyControls, myDeviceChoice, sessionsText } from "./spy.js";
+import { activityText, createSpyControls, myDeviceChoice, sessionsText } from "./spy.js";
 
 const { data, i18n, notify, onStatus, act, post } = startPage();
 const { t } = i18n;
@@ -446,7 +446,7 @@ function updateAgentRow(row, agent) {
   if (agent.call && onHold(agent.call)) details.push(t("qd.on_hold"));
   if (agent.otherCalls.length && !agent.call) details.push(t("qd.busy_elsewhere"));
   setText(row.detail, details.join(" · "));
-  setText(row.spying, sessionsText(agent.spies, { i18n, live, me }));
+  setText(row.spying, activityText(agent.spies, agent.devices, { i18n, live, me }));
 
   setText(c.time, agent.since ? i18n.duration(now - agent.since) : "–");
   const call = agent.call;

@@ -102,6 +102,30 @@ export function sessionsText(sessions, { i18n, live, me }) {
     .join(" · ");
 }
 
+/**
+ * "Message playing: Please hold, 0:05" for a canned audio message an agent plays into their
+ * call (the live "canned" entities on ``devices``): not a supervisor's barge.
+ */
+export function playingText(live, devices, i18n) {
+  const wanted = new Set(devices);
+  const now = live.now();
+  return Object.values(live.state.canned ?? {})
+    .filter((c) => wanted.has(c.agent))
+    .map((c) =>
+      i18n.t("spy.canned", {
+        name: c.name || `#${c.message}`,
+        duration: i18n.duration(now - (c.started_at ?? now)),
+      }),
+    )
+    .join(" · ");
+}
+
+/** The sessions' and messages' texts of an agent's row, together. */
+export function activityText(sessions, devices, context) {
+  const texts = [sessionsText(sessions, context), playingText(context.live, devices, context.i18n)];
+  return texts.filter(Boolean).join(" · ");
+}
+
 function label(button, text) {
   if (button.getAttribute("aria-label") !== text) button.setAttribute("aria-label", text);
 }

@@ -19,7 +19,7 @@ import {
   waitingCallers,
 } from "./model.js";
 import { agentPath, setEnabled, startPage } from "./shell.js";
-import { createSpyControls, myDeviceChoice, sessionsText } from "./spy.js";
+import { activityText, createSpyControls, myDeviceChoice } from "./spy.js";
 
 const { data, i18n, notify, onStatus, act, post } = startPage();
 const { t } = i18n;
@@ -231,7 +231,7 @@ function updateAgentRow(row, agent) {
   if (agent.status === "paused" && agent.forced) details.push(t("agent.forced"));
   setText(row.detail, details.join(" · "));
   const sessions = spiesOn(live, [...agent.devices]);
-  setText(row.spying, sessionsText(sessions, { i18n, live, me }));
+  setText(row.spying, activityText(sessions, [...agent.devices], { i18n, live, me }));
   const now = live.now();
   setText(c.time, agent.since ? i18n.duration(now - agent.since) : "–");
   setText(c.customer, agent.call ? agent.call.caller_number || t("agent.unknown_number") : "");
