@@ -77,6 +77,9 @@ async def test_take_a_caller_then_listen_and_whisper_from_the_queue_page(
             await phone.wait_outcome("ANSWERED", timeout=15)  # my phone has the caller
             await expect(waiting).to_have_count(0, timeout=LIVE_TIMEOUT)
             assert not await waiting_in_asterisk(ami, "0611000077")
+            # Counted apart: transferred out, not abandoned.
+            await expect(page.locator("#qd-transferred")).to_have_text("1", timeout=LIVE_TIMEOUT)
+            await expect(page.locator("#qd-abandoned")).to_have_text("0")
             await shot(page, "1-taken")
         finally:
             await caller.close()

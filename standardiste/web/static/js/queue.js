@@ -132,6 +132,7 @@ function renderFigures(agents, now) {
   setText(byId("qd-handled"), i18n.number(totals.handled));
   setText(byId("qd-abandoned"), i18n.number(totals.abandoned));
   setText(byId("qd-timed-out"), i18n.number(totals.timed_out));
+  setText(byId("qd-transferred"), i18n.number(totals.transferred));
   setText(byId("qd-average-call"), averageOf(handleTimes, QUEUE, i18n));
 
   const view = { figures: {}, state: { caller: byKey(ofQueue("caller"), "uniqueid"), call: byKey(ofQueue("call"), "uniqueid") } };
