@@ -36,6 +36,8 @@ KINDS: tuple[EntityKind, ...] = (
     EntityKind("device", None, "device"),
     # Not the agent's own business: device_field None keeps it from the spied agent.
     EntityKind("spy", "queue", None),
+    # An agent's non-queue calls: theirs, and their queues' supervisors' to see.
+    EntityKind("direct", None, "device"),
 )
 
 BY_NAME: dict[str, EntityKind] = {k.name: k for k in KINDS}

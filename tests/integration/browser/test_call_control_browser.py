@@ -116,3 +116,35 @@ async def test_take_a_caller_then_listen_and_whisper_from_the_queue_page(
                 await expect(spying).to_have_text("", timeout=LIVE_TIMEOUT)
         finally:
             await caller.close()
+
+
+async def test_an_agents_direct_call_shows_on_their_row(
+    bridge: Bridge, ami: RawAMI, site: Site, log_in: LogIn, shot: Shot, tmp_path: Path
+) -> None:
+    """QD-3's "other calls": a call to Alice's own number (not through a queue) shows with
+    its number, direction and duration when her row is expanded."""
+    await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"), member_name="Alice")
+    page = await log_in("sue")
+    await page.goto(f"{site.base}/supervisor/queues/sales")
+    await expect(page.locator("#live-status")).to_have_attribute(
+        "data-state", "live", timeout=LIVE_TIMEOUT
+    )
+    alice = agent_row(page, "Alice")
+    expander = alice.get_by_role("button", name="Details: Alice")
+    await expander.focus()
+    await page.keyboard.press("Enter")
+    details = page.locator(f"#{await expander.get_attribute('aria-controls')}")
+    await expect(details).to_contain_text("No other call.")
+    async with AgentPhone("1001", 5071, answer_delay_s=0.5, log_dir=tmp_path):
+        # From the trunk straight to Alice's number (from-pstn _1XXX): a direct call.
+        caller = await place_call("1001", "0611000079", hangup_after_s=6, log_dir=tmp_path)
+        try:
+            await expect(details).to_contain_text(
+                re.compile(r"Direct call from 0611000079: talking for \d+:\d\d"),
+                timeout=LIVE_TIMEOUT,
+            )
+            await shot(page, "direct-call")
+            assert (await caller.wait_result(30)).ended_by == "local"  # the caller hung up
+        finally:
+            await caller.close()
+        await expect(details).to_contain_text("No other call.", timeout=LIVE_TIMEOUT)
