@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config bench-calls demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -30,6 +30,10 @@ bench-load: setup
 # How long an admin's change takes to be live in Asterisk (needs root: the sandbox).
 bench-config: setup
 	.venv/bin/python bench/config_live.py
+
+# How long a supervisor's call control takes (needs root: the sandbox, sipp phones).
+bench-calls: setup
+	.venv/bin/python bench/call_control_live.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up

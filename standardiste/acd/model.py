@@ -30,6 +30,7 @@ from standardiste.acd.state import (
     Change,
     Channel,
     Counters,
+    DirectCall,
     Entity,
     Member,
     Queue,
@@ -111,6 +112,7 @@ class ContactCenter:
         self.devices: dict[str, dict[str, Any]] = {}
         self.spies = SpyBook()
         self.canned = CannedBook()
+        self.direct: dict[str, DirectCall] = {}
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -371,23 +373,48 @@ class ContactCenter:
         return out
 
     def _channel_created(self, e: ev.ChannelCreated) -> Outcome:
-        self.channels[e.uniqueid] = Channel(
+        channel = self.channels[e.uniqueid] = Channel(
             e.uniqueid, e.linkedid, e.channel, e.caller_number, e.exten, e.at
         )
-        return Outcome()
+        return self._direct_changed(channel)
 
     def _channel_answered(self, e: ev.ChannelAnswered) -> Outcome:
         channel = self.channels.get(e.uniqueid)
-        if channel is not None and not channel.answered_at:
-            channel.answered_at = e.at
-            channel.connected_number = e.connected_number or channel.connected_number
-        return Outcome()
+        if channel is None or channel.answered_at:
+            return Outcome()
+        channel.answered_at = e.at
+        channel.connected_number = e.connected_number or channel.connected_number
+        return self._direct_changed(channel)
 
     def _channel_connected(self, e: ev.ChannelConnected) -> Outcome:
         channel = self.channels.get(e.uniqueid)
-        if channel is not None and e.connected_number:
-            channel.connected_number = e.connected_number
-        return Outcome()
+        if channel is None or not e.connected_number:
+            return Outcome()
+        channel.connected_number = e.connected_number
+        return self._direct_changed(channel)
+
+    def _direct_changed(self, channel: Channel) -> Outcome:
+        """Publish an agent's non-queue call as it starts, is answered, learns its peer."""
+        out = Outcome()
+        call = self._direct_call(channel)
+        if call is None or self.direct.get(channel.uniqueid) == call:
+            return out
+        self.direct[channel.uniqueid] = call
+        out.changes.append(Change("direct", call.uniqueid, call.to_dict()))
+        return out
+
+    def _direct_call(self, channel: Channel) -> DirectCall | None:
+        if channel.linkedid in self._queue_linkedids or not self._is_agent_device(channel.device):
+            return None
+        outbound = channel.linkedid == channel.uniqueid
+        return DirectCall(
+            channel.uniqueid,
+            channel.device,
+            "outbound" if outbound else "inbound",
+            self._peer(channel, outbound),
+            channel.created_at,
+            channel.answered_at,
+        )
 
     def _channel_hold(self, e: ev.ChannelHold) -> Outcome:
         """Hold/Unhold of either leg: Asterisk reports it on the channel whose phone put the
@@ -446,6 +473,8 @@ class ContactCenter:
         channel = self.channels.pop(e.uniqueid, None)
         if channel is None:
             return out
+        if self.direct.pop(e.uniqueid, None) is not None:
+            out.changes.append(Change("direct", e.uniqueid, None))
         if not any(c.linkedid == channel.linkedid for c in self.channels.values()):
             linked_to_queue = channel.linkedid in self._queue_linkedids
             self._queue_linkedids.discard(channel.linkedid)
@@ -614,6 +643,11 @@ class ContactCenter:
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
         self.spies.replace(snap.channels, self.queue_of_call, snap.at, out.records)
         self.canned.replace(snap.channels, self.queue_of_call, snap.at, out.records)
+        self.direct = {
+            u: direct
+            for u, channel in self.channels.items()
+            if (direct := self._direct_call(channel)) is not None
+        }
         in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
             member.in_call = member.in_call or member.key in in_calls
@@ -630,6 +664,7 @@ class ContactCenter:
             "device": dict(self.devices),
             "spy": self.spies.state(),
             "canned": self.canned.state(),
+            "direct": {k: v.to_dict() for k, v in self.direct.items()},
         }
 
     # ------------------------------------------------------------------ helpers

@@ -179,6 +179,22 @@ class Channel:
         return device_of(self.channel)
 
 
+@dataclass(slots=True)
+class DirectCall:
+    """A call on an agent's phone that did not come through a queue: a direct inbound call
+    or one the agent placed (QD-3's "other calls"). Ends in the history as a DeviceCall."""
+
+    uniqueid: str
+    device: str
+    direction: Literal["inbound", "outbound"]
+    peer_number: str
+    started_at: float
+    answered_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
 SpyMode = Literal["listen", "whisper", "barge"]
 
 
@@ -222,7 +238,7 @@ class Canned:
         return _plain(self)
 
 
-Entity = Literal["queue", "member", "caller", "call", "device", "spy", "canned"]
+Entity = Literal["queue", "member", "caller", "call", "device", "spy", "direct", "canned"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@
   (CANCEL if it was never answered).
 - Either can put the call on hold the way a phone's hold key does (:class:`Hold`): a re-INVITE
   with ``a=sendonly`` some time after the answer, then one with ``a=sendrecv``.
+- An agent's phone can press keys (:class:`Key`): an RFC 4733 event (sip-tester's
+  ``dtmf_2833_<digit>.pcap``) some time after the answer; its SDP offers telephone-event
+  (payload type 101) for that, as a real phone's does.
 
 Both can talk: ``talk=`` a pcap of RTP audio (:data:`SPEECH`, or ``tools.tone``'s tone and
 looped speech) that sipp plays once answered; silent otherwise (no RTP at all).
@@ -27,6 +30,7 @@ import shutil
 import signal
 import socket
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +45,12 @@ _SERVICE_RE = re.compile(r"^[0-9*#+]{1,32}$")
 _PCAP_RE = re.compile(r"/[A-Za-z0-9_./-]{1,250}\.pcap")  # nothing to escape in XML
 # sip-tester's sample of speech (G.711 A-law RTP, about 7 s), for a phone that talks.
 SPEECH = Path("/usr/share/sip-tester/g711a.pcap")
+# sip-tester's key presses: RFC 4733 events (payload type 101) of about 140 ms, one per key.
+DTMF_DIR = Path("/usr/share/sip-tester")
+_KEY_FILES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
+# How long a key press takes in the scenario: the event's packets (about 140 ms) are sent
+# before the phone's voice (its ``talk``) starts again.
+KEY_S = 0.3
 
 
 class SippError(RuntimeError):
@@ -64,6 +74,52 @@ class Hold:
             raise ValueError(f"hold: after_s >= 0 and for_s > 0: {self!r}")
 
 
+@dataclass(frozen=True)
+class Key:
+    """Press ``digit`` (0-9, * or #) ``after_s`` after the answer.
+
+    sipp plays one pcap at a time per call: a new one stops the one playing. So the key's
+    event stops the phone's voice (``talk``) and, :data:`KEY_S` later, the voice starts again
+    from its beginning, as a phone whose user speaks, presses a key and speaks again. The
+    scenario logs KEY (detail: the digit) as it sends the event. Like the hold, the presses
+    are timed steps: a BYE or re-INVITE from Asterisk before the last key fails the call.
+    """
+
+    after_s: float
+    digit: str
+
+    def __post_init__(self) -> None:
+        if self.digit not in _KEY_FILES or not self.after_s >= 0:
+            raise ValueError(f"key: a digit 0-9, * or # and after_s >= 0: {self!r}")
+
+    @property
+    def pcap(self) -> Path:
+        return DTMF_DIR / f"dtmf_2833_{_KEY_FILES[self.digit]}.pcap"
+
+
+def key_steps(keys: Sequence[Key], talk: Path | None, then: str) -> str:
+    """The scenario steps of ``keys`` (in time order, :data:`KEY_S` apart at least), ending
+    with a jump to label ``then``; "" without keys."""
+    if not keys:
+        return ""
+    steps: list[str] = []
+    at = 0.0
+    for key in keys:
+        if key.after_s < at:
+            raise ValueError(f"keys: in time order, {KEY_S} s apart at least: {keys!r}")
+        steps += [
+            f'  <pause milliseconds="{_ms(key.after_s - at)}"/>',
+            f'  <nop><action><exec play_pcap_audio="{key.pcap}"/>'
+            f'<log message="[call_id] KEY {key.digit}"/></action></nop>',
+            f'  <pause milliseconds="{_ms(KEY_S)}"/>',
+        ]
+        if talk is not None:
+            steps.append(f'  <nop><action><exec play_pcap_audio="{talk}"/></action></nop>')
+        at = key.after_s + KEY_S
+    steps.append(f'  <nop next="{then}"/>')
+    return "\n".join(steps)
+
+
 def hold_values(hold: Hold | None) -> dict[str, str]:
     """The scenario placeholders of a hold (none: go straight to the in-call wait)."""
     if hold is None:
@@ -80,8 +136,9 @@ class CallOutcome:
     """One ``<call_id> <OUTCOME> [detail]`` line written by a scenario."""
 
     call_id: str
-    outcome: str  # RINGING, CANCELLED, ANSWERED, HOLD, UNHOLD, REMOTE_BYE, LOCAL_BYE, REJECTED
-    detail: str = ""
+    # RINGING, CANCELLED, ANSWERED, KEY, HOLD, UNHOLD, REMOTE_BYE, LOCAL_BYE, REJECTED
+    outcome: str
+    detail: str = ""  # KEY: the digit
 
 
 @dataclass(frozen=True)
@@ -113,9 +170,10 @@ class CallResult:
 
 def render_scenario(name: str, dest: Path, **values: str) -> Path:
     """Copy scenario template ``name`` into ``dest`` with ``{{KEY}}`` placeholders filled
-    (``ON_ANSWER`` may be left out: no action once answered, a silent phone)."""
+    (``ON_ANSWER`` and ``KEYS`` may be left out: no action once answered, a silent phone
+    that presses no key)."""
     text = (SCENARIO_DIR / name).read_text(encoding="iso-8859-1")
-    for key, value in {"ON_ANSWER": "", **values}.items():
+    for key, value in {"ON_ANSWER": "", "KEYS": "", **values}.items():
         text = text.replace("{{" + key + "}}", value)
     left = re.findall(r"\{\{[A-Z_]+\}\}", text)
     if left:
@@ -303,6 +361,8 @@ class AgentPhone(SippProcess):
     G.711 A-law sample); None: a silent phone (no RTP at all, so a recording stays empty).
     ``hold``: the agent puts each answered call on hold (:class:`Hold`); ``hangup_after_s`` then
     counts from the end of the hold.
+    ``keys``: ``(after_s, digit)`` pairs (:class:`Key`), the keys pressed in each answered call,
+    in time order; a hold comes after the last key, and ``hangup_after_s`` counts from there.
     """
 
     def __init__(
@@ -316,9 +376,12 @@ class AgentPhone(SippProcess):
         log_dir: Path | None = None,
         talk: Path | None = None,
         hold: Hold | None = None,
+        keys: Sequence[tuple[float, str]] = (),
     ) -> None:
         if talk is not None and not _PCAP_RE.fullmatch(str(talk)):
             raise ValueError(f"talk: an absolute path of a .pcap file: {talk!r}")
+        self.keys = tuple(Key(after_s, digit) for after_s, digit in keys)
+        key_steps(self.keys, talk, "incall")  # checks their order before anything starts
         super().__init__(f"agent{number}", log_dir)
         self.talk = talk
         self.number = number
@@ -329,13 +392,17 @@ class AgentPhone(SippProcess):
         self.hold = hold
 
     async def start(self, timeout: float = 5.0) -> Self:
+        after = hold_values(self.hold)
+        if self.keys:  # the keys first, then the hold (or straight in call)
+            after["KEYS"] = key_steps(self.keys, self.talk, after["AFTER_ANSWER"])
+            after["AFTER_ANSWER"] = "keys"
         scenario = render_scenario(
             AGENT_SCENARIO,
             self.log_dir,
             ANSWER_MS=_ms(self.answer_delay_s),
             HANGUP_MS=_ms(self.hangup_after_s),
             ON_ANSWER="" if self.talk is None else f'<exec play_pcap_audio="{self.talk}"/>',
-            **hold_values(self.hold),
+            **after,
         )
         await self._spawn(
             [
@@ -478,10 +545,13 @@ __all__ = [
     "CallOutcome",
     "CallResult",
     "Hold",
+    "Key",
+    "KEY_S",
     "SippError",
     "SippProcess",
     "free_udp_port",
     "hold_values",
+    "key_steps",
     "place_call",
     "render_scenario",
     "SCENARIO_DIR",

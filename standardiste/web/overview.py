@@ -29,6 +29,8 @@ def _owners(
 ) -> dict[str, Mapping[str, str]]:
     devices = {m["interface"] for m in entities.get("member", {}).values()}
     devices |= {c["agent"] for c in entities.get("call", {}).values()}
+    devices |= {d["device"] for d in entities.get("direct", {}).values()}
+    devices |= {s["device"] for s in entities.get("spy", {}).values()}  # phone-started ones
     return {d: directory[d] for d in sorted(devices) if d in directory}
 
 
@@ -77,6 +79,7 @@ def changes_message(view: View, batch: Batch, directory: Directory) -> dict[str,
         return None
     devices = {c[2]["interface"] for c in changes if c[0] == "member" and c[2] is not None}
     devices |= {c[2]["agent"] for c in changes if c[0] == "call" and c[2] is not None}
+    devices |= {c[2]["device"] for c in changes if c[0] in ("direct", "spy") and c[2] is not None}
     return {
         "type": "changes",
         "seq": batch.seq,

@@ -380,6 +380,17 @@ class CannedRow(Row):
     started_at: float
 
 
+class DirectRow(Row):
+    """A call on an agent's phone that did not come through a queue (QD-3: other calls)."""
+
+    uniqueid: str
+    device: str = Field(description="the agent's device")
+    direction: Literal["inbound", "outbound"]
+    peer_number: str = Field(description="the other party's number, when known")
+    started_at: float
+    answered_at: float = Field(description="0: not answered yet")
+
+
 class LiveState(Model):
     """The entities the user may see, keyed as in the Redis mirror."""
 
@@ -390,6 +401,9 @@ class LiveState(Model):
     device: dict[str, DeviceRow] = Field(description="device -> its state")
     spy: dict[str, SpyRow] = Field(
         default_factory=dict, description="session id -> listen / whisper / barge session"
+    )
+    direct: dict[str, DirectRow] = Field(
+        default_factory=dict, description="uniqueid -> an agent's non-queue call"
     )
     canned: dict[str, CannedRow] = Field(
         default_factory=dict, description="playback id -> canned audio message playing"

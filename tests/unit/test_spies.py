@@ -171,3 +171,29 @@ def test_a_withdrawn_caller_counts_as_transferred_not_abandoned() -> None:
     ]
     today = cc.queues["sales"].today
     assert (today.transferred, today.abandoned, today.handled) == (1, 0, 0)
+
+
+def test_an_agents_direct_calls_are_live_and_queue_calls_are_not() -> None:
+    cc = ContactCenter()
+    cc.apply(ev.MemberAdded(_member()))
+    # Alice dials out from her phone: a direct outbound call, shown as it rings and answers.
+    out = cc.apply(
+        ev.ChannelCreated("300.1", "300.1", "PJSIP/agent1001-1", "1001", "", "0699", "agents", T0)
+    )
+    [change] = out.changes
+    assert change.entity == "direct" and change.value is not None
+    assert (change.value["direction"], change.value["peer_number"]) == ("outbound", "0699")
+    cc.apply(ev.ChannelAnswered("300.1", "0699", T0 + 3))
+    assert cc.state()["direct"]["300.1"]["answered_at"] == T0 + 3
+    # A queue call's agent leg is the queue call's, not a direct one.
+    answered_call(cc)
+    assert set(cc.state()["direct"]) == {"300.1"}
+    out = cc.apply(ev.ChannelHungUp("300.1", 16, T0 + 20))
+    assert [(c.entity, c.value) for c in out.changes if c.entity == "direct"] == [("direct", None)]
+
+
+def _member() -> ev.MemberState:
+    return ev.MemberState(
+        "sales", "PJSIP/agent1001", "Alice", "PJSIP/agent1001", True, False, "", 1, False, 0,
+        0.0, T0,
+    )  # fmt: skip

@@ -205,6 +205,17 @@ def base_state() -> dict[Entity, dict[str, dict[str, Any]]]:
         },
         # sue listens to alice's sales call: the supervisors of sales see it, alice does not.
         "spy": {"s1": spy("s1", "sales", ALICE_DEV)},
+        # alice's own call, not through a queue: hers, and her queues' supervisors', to see.
+        "direct": {
+            "d1": {
+                "uniqueid": "d1",
+                "device": ALICE_DEV,
+                "direction": "outbound",
+                "peer_number": "0699999999",
+                "started_at": T0 - 15,
+                "answered_at": T0 - 10,
+            }
+        },
         # alice plays a canned message into her sales call: she and sales' supervisors see it.
         "canned": {"p1": canned("p1", "sales", ALICE_DEV)},
     }

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import pytest
 from ami_raw import RawAMI
 from live import eventually
 from playwright.async_api import Locator, Page, Route, expect
@@ -34,7 +33,6 @@ from browser_support import (  # noqa: E402
     site_fixture,  # noqa: F401
 )
 
-from standardiste import role_permissions
 from standardiste.acd.state import Change
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
@@ -288,10 +286,11 @@ async def test_overview_agent_rows_expand_per_queue_and_conversation(
             await caller.close()
 
 
-# The APIs of these actions (take, transfer, listen/whisper/barge: web/call_routes.py) have
-# their own live tests against Asterisk (test_call_control_live.py, test_spy_live.py); here the
-# browser's requests are answered by the test, which checks what the page sends and shows.
-COMING_API = re.compile(
+# The APIs of these actions (take, transfer, listen/whisper/barge: web/call_routes.py) are
+# tested end to end from the page in test_call_control_browser.py; here the browser's requests
+# are answered by the test, which checks what the page sends and how it shows each answer
+# (errors included) without needing Asterisk to produce them.
+CALL_API = re.compile(
     r"/api/v1/(queues/[^/]+/callers/[^/]+/(take|transfer)|agents/[^/]+/spy|spy/[^/]+(/mode)?)$"
 )
 SUP_PHONES = ("PJSIP/sup2001", "PJSIP/sup2002")
@@ -304,12 +303,7 @@ async def test_take_transfer_and_listen_send_what_their_apis_document(
     log_in: LogIn,
     shot: Shot,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The permissions of those APIs, for the admin role (it holds every permission), also
-    # where role_permissions does not list them yet.
-    coming = {"callers.transfer", "calls.spy"}
-    monkeypatch.setattr(role_permissions, "ALL", role_permissions.ALL | coming)
     await site.app[ACCOUNTS].create_user(
         "ada", PASSWORD, display_name="Ada", role="admin", devices=SUP_PHONES
     )
@@ -329,7 +323,7 @@ async def test_take_transfer_and_listen_send_what_their_apis_document(
                 status=status, content_type="application/json", body=json.dumps(body)
             )
 
-    await page.route(COMING_API, answer)
+    await page.route(CALL_API, answer)
     await page.goto(f"{site.base}/supervisor/queues/sales")
     # Two phones: the one chosen is remembered for the page.
     await page.get_by_label("My phone").select_option(SUP_PHONES[1])

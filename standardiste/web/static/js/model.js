@@ -147,7 +147,7 @@ function summarise(r, now) {
 
 /** SV-1: today's outcomes over the queues shown. */
 export function todayTotals(figures) {
-  const totals = { handled: 0, abandoned: 0, timed_out: 0 };
+  const totals = { handled: 0, abandoned: 0, timed_out: 0, transferred: 0 };
   for (const f of Object.values(figures)) {
     for (const name of Object.keys(totals)) totals[name] += f[name] ?? 0;
   }

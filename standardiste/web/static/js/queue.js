@@ -108,8 +108,18 @@ function summarise(r, now) {
   }
   const devices = [...r.devices].sort();
   const deviceRows = devices.map((d) => ({ device: d, state: live.state.device?.[d] ?? null }));
-  // Busy phones with no call of this queue on them: direct calls, or another queue's.
-  const otherCalls = deviceRows.filter((d) => deviceBusy(d.state) && d.device !== r.call?.agent);
+  // The agent's direct calls (in or out, the live "direct" entity), and busy phones with no
+  // call of this queue nor a direct one on them: another queue's call.
+  const direct = Object.values(live.state.direct ?? {})
+    .filter((d) => r.devices.has(d.device))
+    .sort((a, b) => a.started_at - b.started_at);
+  const withDirect = new Set(direct.map((d) => d.device));
+  const otherCalls = [
+    ...direct.map((d) => ({ direct: d, device: d.device })),
+    ...deviceRows.filter(
+      (d) => deviceBusy(d.state) && d.device !== r.call?.agent && !withDirect.has(d.device),
+    ),
+  ];
   return {
     ...r,
     devices,
@@ -132,6 +142,7 @@ function renderFigures(agents, now) {
   setText(byId("qd-handled"), i18n.number(totals.handled));
   setText(byId("qd-abandoned"), i18n.number(totals.abandoned));
   setText(byId("qd-timed-out"), i18n.number(totals.timed_out));
+  setText(byId("qd-transferred"), i18n.number(totals.transferred));
   setText(byId("qd-average-call"), averageOf(handleTimes, QUEUE, i18n));
 
   const view = { figures: {}, state: { caller: byKey(ofQueue("caller"), "uniqueid"), call: byKey(ofQueue("call"), "uniqueid") } };
@@ -566,7 +577,13 @@ function updateDetailRow(row, agent) {
   lines(
     row.calls,
     agent.otherCalls.map((d) =>
-      t("qd.other_call", { device: d.device, state: deviceLabel(d.state), duration: i18n.duration(now - d.state.since) }),
+      d.direct
+        ? t(`qd.direct_${d.direct.direction}`, {
+            number: d.direct.peer_number || t("qd.unknown_number"),
+            duration: i18n.duration(now - (d.direct.answered_at || d.direct.started_at)),
+            state: t(d.direct.answered_at ? "qd.direct_talking" : "qd.direct_ringing"),
+          })
+        : t("qd.other_call", { device: d.device, state: deviceLabel(d.state), duration: i18n.duration(now - d.state.since) }),
     ),
     t("qd.no_other_calls"),
   );

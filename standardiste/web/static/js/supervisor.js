@@ -40,6 +40,7 @@ function renderSummary(agents, now) {
   setText(byId("sv-handled"), i18n.number(totals.handled));
   setText(byId("sv-abandoned"), i18n.number(totals.abandoned));
   setText(byId("sv-timed-out"), i18n.number(totals.timed_out));
+  setText(byId("sv-transferred"), i18n.number(totals.transferred));
 
   const f = nowFigures(live, agents, now);
   setText(byId("sv-waiting"), i18n.number(f.waiting));
