@@ -50,7 +50,9 @@ WaitFor = Callable[[Callable[[], bool], float], Awaitable[bool]]
 TRANSFER_CONTEXT = "standardiste-transfer"
 MODES: tuple[SpyMode, ...] = ("listen", "whisper", "barge")
 _OPTIONS: dict[SpyMode, str] = {"listen": "qEdu", "whisper": "qEduw", "barge": "qEduB"}
-CallOp = Literal["spy", "spy_mode", "spy_stop", "take", "transfer"]
+CallOp = Literal["spy", "spy_mode", "spy_stop", "take", "transfer", "canned_play", "canned_stop"]
+# Run by standardiste.canned_play (the agent's own call), not by CallControl.
+CANNED_OPS = frozenset({"canned_play", "canned_stop"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +65,12 @@ class CallRequest:
     device: str = ""  # the actor's device (spy, take)
     target: Scope | None = None  # the agent spied on, or transferred to
     target_device: str = ""  # that agent's device
-    call: str = ""  # spy: the agent's call (a channel uniqueid); "" the agent's current one
-    session: str = ""  # spy_mode / spy_stop: the session's id
+    call: str = ""  # spy, canned_play: the agent's call (a channel uniqueid); "" current one
+    session: str = ""  # spy_mode / spy_stop / canned_stop: the session's id
     queue: str = ""
     caller: str = ""  # take / transfer: the waiting caller's uniqueid
     extension: str = ""  # transfer to an extension
+    message: str = ""  # canned_play: the canned audio message's id
 
     def to_wire(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -82,6 +85,7 @@ class CallRequest:
             "queue": self.queue,
             "caller": self.caller,
             "extension": self.extension,
+            "message": self.message,
         }
         return data
 
@@ -89,7 +93,7 @@ class CallRequest:
     def from_wire(cls, data: Mapping[str, Any]) -> CallRequest:
         try:
             op = data["op"]
-            if op not in ("spy", "spy_mode", "spy_stop", "take", "transfer"):
+            if op not in ("spy", "spy_mode", "spy_stop", "take", "transfer", *CANNED_OPS):
                 raise InvalidInput(f"unknown call control operation {op!r}")
             target = data.get("target")
             return cls(
@@ -104,6 +108,7 @@ class CallRequest:
                 queue=str(data.get("queue", "")),
                 caller=str(data.get("caller", "")),
                 extension=str(data.get("extension", "")),
+                message=str(data.get("message", "")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput(f"malformed call control request: {exc!r}") from exc
@@ -143,6 +148,8 @@ class CallControl:
                 return await self.spy_stop(request)
             case "take" | "transfer":
                 return await self.withdraw(request)
+            case "canned_play" | "canned_stop":
+                raise InvalidInput(f"{request.op} is not call control's (canned_play runs it)")
 
     # ------------------------------------------------------------------ spy
     async def spy(self, request: CallRequest) -> dict[str, Any]:
@@ -226,23 +233,7 @@ class CallControl:
         raise Forbidden(f"{target.username} is not an agent of a queue you supervise")
 
     def _agent_channel(self, target: Scope, call: str) -> Channel:
-        """The agent's answered channel: the one of ``call`` (a channel uniqueid of theirs,
-        or the caller's uniqueid of their queue call), else their only/queue call's."""
-        mine = [
-            c for c in self._model.channels.values() if c.device in target.devices and c.answered_at
-        ]
-        if call:
-            queue_call = self._model.calls.get(call)
-            wanted = queue_call.agent_uniqueid if queue_call is not None else call
-            chosen = [c for c in mine if c.uniqueid == wanted]
-            if not chosen:
-                raise UnknownAgent(f"{target.username} has no call {call!r}")
-            return chosen[0]
-        if not mine:
-            raise UnknownAgent(f"{target.username} is not in a call")
-        in_queue = {c.agent_uniqueid for c in self._model.calls.values()}
-        mine.sort(key=lambda c: (c.uniqueid not in in_queue, -c.answered_at))
-        return mine[0]
+        return agent_channel(self._model, target, call)
 
     # ------------------------------------------------------------------ waiting callers
     async def withdraw(self, request: CallRequest) -> dict[str, Any]:
@@ -286,18 +277,47 @@ class CallControl:
 
     # ------------------------------------------------------------------ helpers
     async def _run(self, name: str, command: Awaitable[Any]) -> Any:
-        try:
-            return await command
-        except ValueError as exc:  # an ami_bridge allow-list said no
-            raise InvalidInput(str(exc)) from exc
-        except AmiActionError as exc:
-            raise AsteriskRefused(f"Asterisk refused {name}: {exc}") from exc
-        except (AmiNotConnected, AmiConnectionLost, AmiTimeout) as exc:
-            raise PbxUnavailable(f"{name} not done: the PBX is not reachable ({exc})") from exc
+        return await run_ami(name, command)
 
     async def _confirm(self, predicate: Callable[[], bool], what: str) -> None:
         if not await self._wait_for(predicate, self._timeout):
             raise NotConfirmed(f"Asterisk accepted the request but never confirmed: {what}")
+
+
+async def run_ami(name: str, command: Awaitable[Any]) -> Any:
+    """Await an AMI command; its failures as the domain errors the web maps."""
+    try:
+        return await command
+    except ValueError as exc:  # an ami_bridge allow-list said no
+        raise InvalidInput(str(exc)) from exc
+    except AmiActionError as exc:
+        raise AsteriskRefused(f"Asterisk refused {name}: {exc}") from exc
+    except (AmiNotConnected, AmiConnectionLost, AmiTimeout) as exc:
+        raise PbxUnavailable(f"{name} not done: the PBX is not reachable ({exc})") from exc
+
+
+def agent_channel(model: ContactCenter, target: Scope, call: str) -> Channel:
+    """The agent's answered channel: the one of ``call`` (a channel uniqueid of theirs,
+    or the caller's uniqueid of their queue call), else their only/queue call's. Their
+    device's own ChanSpy channels (a supervisor listening) are no call of theirs."""
+    spying = set(model.spies.sessions)
+    mine = [
+        c
+        for c in model.channels.values()
+        if c.device in target.devices and c.answered_at and c.uniqueid not in spying
+    ]
+    if call:
+        queue_call = model.calls.get(call)
+        wanted = queue_call.agent_uniqueid if queue_call is not None else call
+        chosen = [c for c in mine if c.uniqueid == wanted]
+        if not chosen:
+            raise UnknownAgent(f"{target.username} has no call {call!r}")
+        return chosen[0]
+    if not mine:
+        raise UnknownAgent(f"{target.username} is not in a call")
+    in_queue = {c.agent_uniqueid for c in model.calls.values()}
+    mine.sort(key=lambda c: (c.uniqueid not in in_queue, -c.answered_at))
+    return mine[0]
 
 
 def _mode(mode: str) -> SpyMode:

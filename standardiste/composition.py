@@ -2,7 +2,8 @@
 
 ``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
 the resync owner, the agent use cases and their command journal, the supervisors' call
-control (listen / whisper / barge, waiting callers taken or transferred), the command server that
+control (listen / whisper / barge, waiting callers taken or transferred), the canned audio
+messages (their files where Asterisk plays them, an agent's playback), the command server that
 takes the web's requests from Redis, the status publisher, the Redis mirror writer, the
 SQL history sink and the recordings' retention. The long-lived tasks belong to one
 :class:`~standardiste.supervisor.Supervisor`. The web process has its own root: ``web.process``.
@@ -33,7 +34,8 @@ from standardiste.ami_bridge.connection import AmiConnection
 from standardiste.ami_bridge.translate import EVENT_CLASSES
 from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
-from standardiste.call_control import CallControl, CallRequest
+from standardiste.call_control import CANNED_OPS, CallControl, CallRequest
+from standardiste.canned_play import CannedPlayer
 from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
 from standardiste.errors import InvalidInput, PbxUnavailable
@@ -45,6 +47,7 @@ from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
 from standardiste.pbx.applier import ConfigApplier
+from standardiste.pbx.canned_audio import CannedAudioFiles, CannedAudioStore
 from standardiste.pbx.store import ConfigStore
 from standardiste.recordings import purge_every
 from standardiste.redis_keys import RedisKeys
@@ -83,6 +86,9 @@ class BridgeProcess:
     # Applies the admin's configuration to Asterisk (None: a bridge without SQL history,
     # the benchmarks').
     config: ConfigApplier | None = None
+    # Canned audio: the files where Asterisk plays them, the agents' playbacks (None: no SQL).
+    canned_files: CannedAudioFiles | None = None
+    canned: CannedPlayer | None = None
 
     @property
     def synced(self) -> asyncio.Event:
@@ -127,9 +133,12 @@ class BridgeProcess:
         }
 
 
-async def run_config_command(config: ConfigApplier, args: Mapping[str, Any]) -> Any:
+async def run_config_command(
+    config: ConfigApplier, args: Mapping[str, Any], canned: CannedAudioFiles | None = None
+) -> Any:
     """The web's configuration commands (``kind: config``), run by the bridge: the changes
-    that Asterisk must take before they are stored."""
+    that Asterisk must take before they are stored, and the canned audio files to write
+    where Asterisk plays them from after a change (``canned_audio.sync``)."""
     op, actor = args.get("op"), str(args.get("actor", ""))
     if not actor:
         raise InvalidInput("a configuration command needs its actor")
@@ -149,6 +158,10 @@ async def run_config_command(config: ConfigApplier, args: Mapping[str, Any]) -> 
         return {"penalties": await config.set_user_skills(str(args.get("username")), levels, actor)}
     if op == "reconcile":
         return (await config.reconcile()).to_dict()
+    if op == "canned_audio.sync":
+        if canned is None:
+            raise PbxUnavailable("this bridge does not manage canned audio (no SQL store)")
+        return (await canned.sync()).to_dict()
     raise InvalidInput(f"unknown configuration command {op!r}")
 
 
@@ -177,6 +190,15 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     seeded |= {q: (c.handled, c.abandoned, c.timed_out, c.transferred) for q, c in counts.items()}
     process.pump.publish(model.seed_counters(today, seeded))
     return True
+
+
+async def sync_canned_files(files: CannedAudioFiles) -> None:
+    """At start-up: the canned audio files as stored. A failure (the database, the folder's
+    rights) does not stop the bridge: each playback writes its own file first anyway."""
+    try:
+        await files.sync()
+    except Exception as exc:
+        log.warning("bridge.canned_audio_not_synced", error=str(exc), folder=str(files.directory))
 
 
 class _LateSender:
@@ -270,9 +292,24 @@ async def bridge_from_settings(
         return await agents.act(AgentRequest.from_wire(args))
 
     calls = CallControl(model, AmiCommands(ami), pump.wait_for, journal=journal)
+    canned_files = (
+        CannedAudioFiles(CannedAudioStore(store.engine), settings.asterisk.sounds(settings.sandbox))
+        if store is not None
+        else None
+    )
+    canned = (
+        CannedPlayer(model, AmiCommands(ami), pump.wait_for, journal=journal, files=canned_files)
+        if canned_files is not None
+        else None
+    )
 
     async def calls_command(args: Mapping[str, Any]) -> Any:
-        return await calls.act(CallRequest.from_wire(args))
+        request = CallRequest.from_wire(args)
+        if request.op in CANNED_OPS:
+            if canned is None:
+                raise PbxUnavailable("this bridge does not play canned audio (no SQL store)")
+            return await canned.act(request)
+        return await calls.act(request)
 
     config: ConfigApplier | None = None
     if config_store is not None:
@@ -289,7 +326,7 @@ async def bridge_from_settings(
     async def config_command(args: Mapping[str, Any]) -> Any:
         if config is None:
             raise PbxUnavailable("this bridge does not manage the configuration (no SQL store)")
-        return await run_config_command(config, args)
+        return await run_config_command(config, args, canned_files)
 
     commands = CommandServer(
         client,
@@ -314,6 +351,8 @@ async def bridge_from_settings(
         history=history,
         supervisor=supervisor,
         config=config,
+        canned_files=canned_files,
+        canned=canned,
     )
     status = StatusPublisher(client, keys, process.figures)
     try:
@@ -330,6 +369,8 @@ async def bridge_from_settings(
             reseed=lambda: seed_counters(process, quiet=True),
         )
         await seed_counters(process)
+        if canned_files is not None:
+            await sync_canned_files(canned_files)
         await mirror.start()
         supervisor.start("ami", ami.run)
         supervisor.start("resync", resyncer.run)

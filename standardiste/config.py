@@ -78,9 +78,16 @@ class AsteriskSettings:
     # product's files are in its standardiste/ folder. None: the sandbox root's.
     recordings_dir: Path | None = None
     recording_retention_days: int = 90  # recordings older than this are deleted (0: never)
+    # Asterisk's sounds directory (its astdatadir's sounds/): the bridge writes the canned
+    # audio messages into its standardiste/canned/ folder, which our dialplan plays from.
+    # None: the sandbox root's (a Debian deployment: /usr/share/asterisk/sounds).
+    sounds_dir: Path | None = None
 
     def generated(self, sandbox: SandboxSettings) -> Path:
         return self.generated_dir or sandbox.root / "etc/asterisk/standardiste"
+
+    def sounds(self, sandbox: SandboxSettings) -> Path:
+        return self.sounds_dir or sandbox.root / "usr/share/asterisk/sounds"
 
     def recordings(self, sandbox: SandboxSettings) -> Path:
         return self.recordings_dir or sandbox.root / "var/spool/asterisk/monitor"

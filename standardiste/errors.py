@@ -60,6 +60,12 @@ class UnknownUser(StandardisteError):
     code = "unknown_user"
 
 
+class UnknownMessage(StandardisteError):
+    """No canned audio message of that id (deleted, or never was)."""
+
+    code = "unknown_message"
+
+
 class Conflict(StandardisteError):
     """The request clashes with what exists (a user name already taken, ...)."""
 

@@ -48,17 +48,29 @@ class SpyEntry:
     mode: str
     queue: str
     expires_at: float
+    label: str = ""  # a canned message's name
+
+
+@dataclass(frozen=True, slots=True)
+class StopEntry:
+    """The end of a ChanSpy session (a canned message) asked by ``by``, until it comes."""
+
+    session: str
+    by: str
+    expires_at: float
 
 
 class CommandJournal:
     """Pending attributions keyed by (action, queue, interface); the newest entry wins.
-    Spy sessions are keyed by (supervisor device, spied channel)."""
+    Spy sessions (and canned messages, whose playing channel spies too) are keyed by (the
+    spying device, spied channel); asked ends by the session's id."""
 
     def __init__(self, *, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._clock = clock
         self._entries: dict[_Key, Entry] = {}
         self._spies: dict[tuple[str, str], SpyEntry] = {}
+        self._stops: dict[str, StopEntry] = {}
 
     def expect_spy(self, device: str, target: str, *, by: str, mode: str, queue: str) -> SpyEntry:
         """Before the Originate: the supervisor's phone still has to ring and be answered,
@@ -70,6 +82,25 @@ class CommandJournal:
     def cancel_spy(self, entry: SpyEntry) -> None:
         if self._spies.get((entry.device, entry.target)) is entry:
             del self._spies[(entry.device, entry.target)]
+
+    def expect_canned(
+        self, device: str, target: str, *, by: str, name: str, queue: str
+    ) -> SpyEntry:
+        """Before the Originate of a canned message: ``device`` is the Local channel's
+        (``acd.canned.local_device``), ``name`` the message's. It answers at once."""
+        entry = SpyEntry(device, target, by, "", queue, self._clock() + self._ttl, label=name)
+        self._spies[(device, target)] = entry
+        return entry
+
+    def expect_stop(self, session: str, *, by: str) -> StopEntry:
+        """Before the Hangup that ends ``session``: its ChanSpyStop says who ended it."""
+        entry = StopEntry(session, by, self._clock() + self._ttl)
+        self._stops[session] = entry
+        return entry
+
+    def cancel_stop(self, entry: StopEntry) -> None:
+        if self._stops.get(entry.session) is entry:
+            del self._stops[entry.session]
 
     def expect(
         self,
@@ -95,6 +126,11 @@ class CommandJournal:
         """``event`` with ``by``/``forced`` of the pending entry it confirms, if any."""
         if isinstance(event, ev.SpyStarted):
             return self._attribute_spy(event)
+        if isinstance(event, ev.SpyStopped):
+            stop = self._stops.pop(event.spyer_uniqueid, None)
+            if stop is None or stop.expires_at < self._clock():
+                return event
+            return dataclasses.replace(event, by=stop.by)
         key = _key_of(event)
         if key is None:
             return event
@@ -111,11 +147,13 @@ class CommandJournal:
         spy = self._spies.pop((device_of(event.spyer_channel), event.spyee_channel), None)
         if spy is None or spy.expires_at < self._clock():
             return event
-        return dataclasses.replace(event, supervisor=spy.by, mode=spy.mode, queue=spy.queue)
+        return dataclasses.replace(
+            event, supervisor=spy.by, mode=spy.mode, queue=spy.queue, label=spy.label
+        )
 
     def __len__(self) -> int:
         self._purge()
-        return len(self._entries) + len(self._spies)
+        return len(self._entries) + len(self._spies) + len(self._stops)
 
     def _purge(self) -> None:
         now = self._clock()
@@ -123,6 +161,8 @@ class CommandJournal:
             del self._entries[key]
         for spy_key in [k for k, e in self._spies.items() if e.expires_at < now]:
             del self._spies[spy_key]
+        for session in [k for k, e in self._stops.items() if e.expires_at < now]:
+            del self._stops[session]
 
 
 def _key_of(event: ev.Event) -> _Key | None:

@@ -28,7 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "admin.queues.edit": "Create, change and delete call queues",
     "admin.users.view": "See users, their devices, queues, skills and permissions",
     "admin.users.edit": "Create, change and disable users; assign devices, queues and skills",
-    "admin.settings.edit": "Edit skills, pause reasons, canned texts and chat tags",
+    "admin.settings.edit": "Edit skills, pause reasons, canned texts and audio messages, chat tags",
     "admin.permissions.edit": "Edit this matrix",
     "admin.audit.view": "Read the configuration audit log",
 }

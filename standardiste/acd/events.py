@@ -244,7 +244,9 @@ class SpyStarted:
     """ChanSpyStart: ``spyer`` (a supervisor's channel running ChanSpy) listens to ``spyee``.
 
     ``supervisor`` and ``mode`` are what the command journal knows of the request that
-    started it (the event does not say); a session started from a phone has neither."""
+    started it (the event does not say); a session started from a phone has neither. A
+    canned audio message playing (``acd.canned``) is a ChanSpy session too: ``supervisor``
+    is then the user who played it and ``label`` the message's name."""
 
     spyer_uniqueid: str
     spyer_channel: str
@@ -254,14 +256,19 @@ class SpyStarted:
     supervisor: str = ""
     mode: str = ""  # listen | whisper | barge; "" unknown: listen
     queue: str = ""  # the supervised queue that allowed it ("" then: the spied call's)
+    label: str = ""  # a canned message's name
 
 
 @dataclass(frozen=True, slots=True)
 class SpyStopped:
-    """ChanSpyStop: the spy channel stopped listening (it hung up, or the spied call ended)."""
+    """ChanSpyStop: the spy channel stopped listening (it hung up, or the spied call ended).
+
+    ``by``: the user who asked for the end, when the command journal knows (a canned
+    message stopped from the browser)."""
 
     spyer_uniqueid: str
     at: float
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standardiste.acd import events as ev
+from standardiste.acd.canned import CannedBook, message_of
 from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
@@ -111,6 +112,7 @@ class ContactCenter:
         self.devices: dict[str, dict[str, Any]] = {}
         self.spies = SpyBook()
         self.direct: dict[str, DirectCall] = {}
+        self.canned = CannedBook()
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -438,12 +440,16 @@ class ContactCenter:
 
     def _spy_started(self, e: ev.SpyStarted) -> Outcome:
         out = Outcome()
-        self.spies.start(e, self._queue_of_call, out.changes, out.records)
+        if message_of(e.spyer_channel) is not None:  # a canned message, not a supervisor
+            self.canned.start(e, self.queue_of_call, out.changes, out.records)
+        else:
+            self.spies.start(e, self.queue_of_call, out.changes, out.records)
         return out
 
     def _spy_stopped(self, e: ev.SpyStopped) -> Outcome:
         out = Outcome()
         self.spies.stop(e.spyer_uniqueid, e.at, out.changes, out.records)
+        self.canned.stop(e.spyer_uniqueid, e.at, out.changes, out.records, by=e.by)
         return out
 
     def _digit_received(self, e: ev.DigitReceived) -> Outcome:
@@ -451,7 +457,7 @@ class ContactCenter:
         self.spies.digit(e, out.changes, out.records)
         return out
 
-    def _queue_of_call(self, uniqueid: str) -> str:
+    def queue_of_call(self, uniqueid: str) -> str:
         """The queue of the queue call a channel (caller's or agent's) belongs to, or ""."""
         for call in self.calls.values():
             if uniqueid in (call.uniqueid, call.agent_uniqueid):
@@ -461,6 +467,7 @@ class ContactCenter:
     def _channel_hung_up(self, e: ev.ChannelHungUp) -> Outcome:
         out = Outcome()
         self.spies.stop(e.uniqueid, e.at, out.changes, out.records)
+        self.canned.stop(e.uniqueid, e.at, out.changes, out.records)
         self._finish_left(e.uniqueid, None, out)
         self._hangup_requested.discard(e.uniqueid)
         channel = self.channels.pop(e.uniqueid, None)
@@ -634,12 +641,13 @@ class ContactCenter:
                 prev = old_devices.get(d.device)
                 since = prev["since"] if prev and prev["state"] == d.state else snap.at
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
-        self.spies.replace(snap.channels, self._queue_of_call, snap.at, out.records)
         self.direct = {
             u: direct
             for u, channel in self.channels.items()
             if (direct := self._direct_call(channel)) is not None
         }
+        self.spies.replace(snap.channels, self.queue_of_call, snap.at, out.records)
+        self.canned.replace(snap.channels, self.queue_of_call, snap.at, out.records)
         in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
             member.in_call = member.in_call or member.key in in_calls
@@ -656,6 +664,7 @@ class ContactCenter:
             "device": dict(self.devices),
             "spy": self.spies.state(),
             "direct": {k: v.to_dict() for k, v in self.direct.items()},
+            "canned": self.canned.state(),
         }
 
     # ------------------------------------------------------------------ helpers

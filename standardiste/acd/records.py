@@ -158,6 +158,28 @@ class SpyLogged(Record):
         return f"{self.session}|{self.event}|{self.at:.6f}"
 
 
+@dataclass(frozen=True, slots=True)
+class CannedLogged(Record):
+    """The audit of a canned audio message played into a call (AG-3): its start and its
+    end, who played it, into whose call, and who stopped it."""
+
+    kind: ClassVar[str] = "canned_logged"
+    session: str  # the playing Local channel's uniqueid
+    event: Literal["start", "end"]
+    message: int
+    name: str
+    by: str  # who played it
+    agent: str  # the agent's device
+    target_channel: str
+    queue: str
+    stopped_by: str  # end: who stopped it ("" the message or the call ended by itself)
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.session}|{self.event}"
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -168,6 +190,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         AgentEvent,
         DeviceCall,
         SpyLogged,
+        CannedLogged,
     )
 }
 
@@ -185,6 +208,7 @@ def record_from_dict(data: dict[str, Any]) -> Record:
 
 __all__ = [
     "AgentEvent",
+    "CannedLogged",
     "DeviceCall",
     "QueueCallAnswered",
     "QueueCallCompleted",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from standardiste.acd import events as ev
+from standardiste.acd.canned import message_of
 from standardiste.acd.records import Record, SpyLogged
 from standardiste.acd.state import Change, Reset, Spy, SpyMode, device_of
 
@@ -101,8 +102,8 @@ class SpyBook:
         by_name = {c.channel: c for c in listed}
         old, self.sessions = self.sessions, {}
         for c in listed:
-            if c.application.lower() != "chanspy":
-                continue
+            if c.application.lower() != "chanspy" or message_of(c.channel) is not None:
+                continue  # not a ChanSpy, or a canned message playing (acd.canned)
             target, mode = parse_chanspy_data(c.application_data)
             spied = by_name.get(target)
             if spied is None:

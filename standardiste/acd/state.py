@@ -218,7 +218,27 @@ class Spy:
         return _plain(self)
 
 
-Entity = Literal["queue", "member", "caller", "call", "device", "spy", "direct"]
+@dataclass(slots=True)
+class Canned:
+    """A canned audio message an agent plays into their own call (AG-3): both parties hear
+    it. The playing channel is a Local channel that barges into the agent's channel."""
+
+    uniqueid: str  # the Local channel's ";1" half (ChanSpy's spy channel): the playback's id
+    channel: str
+    message: int  # the canned audio message's id
+    name: str  # its name when it was played ("" if the bridge did not start it)
+    by: str  # the user who played it ("" unknown: found by a resync)
+    agent: str  # the agent's device
+    target_channel: str
+    target_uniqueid: str
+    queue: str  # the queue of the call ("" a non-queue call)
+    started_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+Entity = Literal["queue", "member", "caller", "call", "device", "spy", "direct", "canned"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from standardiste.acd.canned import CANNED_CONTEXT
 from standardiste.acd.names import (
     CALLER_ID_RE,
     DIALPLAN_RE,
@@ -166,6 +167,27 @@ class AmiCommands:
             idempotent=False,
         )
 
+    async def play_into(self, message: int, target_channel: str) -> None:
+        """Play canned message ``message`` into the call of ``target_channel`` (an agent's
+        exact channel), heard by both parties: a Local channel whose ``;2`` half runs our
+        dialplan's ``[standardiste-canned]`` (Answer, Playback of the message's file,
+        Hangup) and whose ``;1`` half runs ``ChanSpy(<channel>,qBEu)``: barge (both legs
+        hear), quiet, exact channel, ends with the call. Class ``originate`` only; the
+        message is a number and the channel allow-listed, the options fixed."""
+        if isinstance(message, bool) or not isinstance(message, int) or not 0 < message < 10**18:
+            raise ValueError(f"canned message id {message!r} is not allowed")
+        await self._conn.send(
+            "Originate",
+            {
+                "Channel": f"Local/{message}@{CANNED_CONTEXT}",
+                "Application": "ChanSpy",
+                "Data": f"{_check('channel', target_channel, CHANNEL_RE)},{CANNED_SPY_OPTIONS}",
+                "Async": "true",
+                "Timeout": "10000",
+            },
+            idempotent=False,
+        )
+
     async def receive_digit(self, channel: str, digit: str) -> None:
         """As if ``channel`` had received ``digit`` from its phone (PlayDTMF Receive): how
         the browser switches a ChanSpy session's mode (its ``d`` option: 4, 5, 6)."""
@@ -218,6 +240,8 @@ class AmiCommands:
 
 # A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
 CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")
+# A canned message barges into both legs: quiet, barge, end with the call, exact channel.
+CANNED_SPY_OPTIONS = "qBEu"
 # ChanSpy options the product uses: q quiet, E end with the spied channel, d DTMF 4/5/6
 # switch modes, u exact channel name, w whisper, B barge. Nothing that takes an argument.
 _SPY_OPTIONS_RE = re.compile(r"^[qEduwB]{1,8}$")

@@ -88,6 +88,7 @@ QUEUE_OUTCOMES = ("answered", "abandoned", "timed_out", "exited", "transferred")
 AGENT_ACTIONS = ("login", "logout", "pause", "resume")
 SPY_EVENTS = ("start", "mode", "end")
 SPY_MODES = ("listen", "whisper", "barge")
+CANNED_EVENTS = ("start", "end")
 CALL_DIRECTIONS = ("inbound", "outbound")
 
 
@@ -178,6 +179,32 @@ class SpyLogRow(Base):
     __table_args__ = (
         CheckConstraint(_in("event", SPY_EVENTS), name="event"),
         CheckConstraint(_in("mode", SPY_MODES), name="mode"),
+        Index(None, "at"),
+        Index(None, "session"),
+    )
+
+
+class CannedLogRow(Base):
+    """The audit of canned audio messages played into calls: start and end, who played
+    it, into whose call, who stopped it (insert-only; ``key`` makes a replay a no-op)."""
+
+    __tablename__ = "canned_log"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    session: Mapped[str]
+    event: Mapped[str]
+    message: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str]
+    by: Mapped[str]
+    agent: Mapped[str]
+    target_channel: Mapped[str]
+    queue: Mapped[str]
+    stopped_by: Mapped[str]
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("event", CANNED_EVENTS), name="event"),
         Index(None, "at"),
         Index(None, "session"),
     )

@@ -44,6 +44,7 @@ from sqlalchemy.sql.dml import Insert
 
 from standardiste.acd.records import (
     AgentEvent,
+    CannedLogged,
     DeviceCall,
     QueueCallAnswered,
     QueueCallCompleted,
@@ -52,7 +53,13 @@ from standardiste.acd.records import (
     Record,
     SpyLogged,
 )
-from standardiste.history.models import AgentEventRow, DeviceCallRow, QueueCall, SpyLogRow
+from standardiste.history.models import (
+    AgentEventRow,
+    CannedLogRow,
+    DeviceCallRow,
+    QueueCall,
+    SpyLogRow,
+)
 from standardiste.history.urls import async_url
 
 _QC = QueueCall.__table__.c
@@ -136,6 +143,20 @@ def _row(record: Record) -> dict[str, Any]:
                 "mode": record.mode,
                 "at": _ts(record.at),
             }
+        case CannedLogged():
+            return {
+                "key": record.key,
+                "session": record.session,
+                "event": record.event,
+                "message": record.message,
+                "name": record.name,
+                "by": record.by,
+                "agent": record.agent,
+                "target_channel": record.target_channel,
+                "queue": record.queue,
+                "stopped_by": record.stopped_by,
+                "at": _ts(record.at),
+            }
         case DeviceCall():
             return {
                 "uniqueid": record.uniqueid,
@@ -198,6 +219,9 @@ class _Statements:
             index_elements=["key"]
         )
         self.by_kind[SpyLogged] = insert(SpyLogRow).on_conflict_do_nothing(index_elements=["key"])
+        self.by_kind[CannedLogged] = insert(CannedLogRow).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
         self.by_kind[DeviceCall] = insert(DeviceCallRow).on_conflict_do_nothing(
             index_elements=["uniqueid"]
         )

@@ -55,6 +55,18 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def audit_row(actor: str, action: str, subject: str, before: Any, after: Any) -> ConfigAuditRow:
+    """An audit entry, to add to the session of the change it records (one transaction)."""
+    return ConfigAuditRow(
+        at=datetime.now(UTC),
+        actor=actor,
+        action=action,
+        subject=subject,
+        before=_json(before),
+        after=_json(after),
+    )
+
+
 def _queue(row: QueueConfigRow) -> QueueDef:
     return QueueDef.from_mapping(json.loads(row.settings))
 
@@ -68,16 +80,7 @@ class ConfigStore:
     def _audit(
         session: AsyncSession, actor: str, action: str, subject: str, before: Any, after: Any
     ) -> None:
-        session.add(
-            ConfigAuditRow(
-                at=datetime.now(UTC),
-                actor=actor,
-                action=action,
-                subject=subject,
-                before=_json(before),
-                after=_json(after),
-            )
-        )
+        session.add(audit_row(actor, action, subject, before, after))
 
     async def record(self, actor: str, action: str, subject: str, before: Any, after: Any) -> None:
         """An audit entry for a change made elsewhere (the accounts)."""
@@ -440,4 +443,4 @@ async def _set_managed(session: AsyncSession) -> None:
         session.add(ConfigMetaRow(key=MANAGED, value="true"))
 
 
-__all__ = ["AuditEntry", "ConfigStore"]
+__all__ = ["AuditEntry", "ConfigStore", "audit_row"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, true
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from standardiste.history.models import Base, BigIntId, UTCDateTime
@@ -80,6 +80,23 @@ class CannedTextRow(Base):
     title: Mapped[str] = mapped_column(unique=True)
     body: Mapped[str] = mapped_column(Text)
     language: Mapped[str]
+
+
+class CannedAudioRow(Base):
+    """A canned audio message (AG-3) as Asterisk plays it: 8 kHz mono 16-bit WAV, converted
+    from the admin's upload (``pbx.sound``). The bridge writes it where Asterisk finds it
+    (``pbx.canned_audio``); ``sha256`` tells it whether the file there is this one."""
+
+    __tablename__ = "canned_audio"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(unique=True)
+    language: Mapped[str]
+    audio: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str]
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ChatTagRow(Base):

@@ -12,10 +12,12 @@ from aiohttp import web
 
 from standardiste.accounts import Accounts
 from standardiste.mirror import MirrorReader
+from standardiste.pbx.canned_audio import CannedAudioStore
 from standardiste.pbx.store import ConfigStore
 from standardiste.web.admin_pages import setup_admin_pages
 from standardiste.web.appkeys import (
     ACCOUNTS,
+    CANNED,
     CONFIG,
     DEPS,
     HUB,
@@ -49,6 +51,7 @@ def init_app(deps: WebDeps) -> web.Application:
     app[SETTINGS] = settings
     app[ACCOUNTS] = Accounts(deps.engine, deps.hasher)
     app[CONFIG] = ConfigView(ConfigStore(deps.engine), deps.redis, deps.keys)
+    app[CANNED] = CannedAudioStore(deps.engine)
     app[LIMITER] = LoginLimiter(
         deps.redis,
         deps.keys,

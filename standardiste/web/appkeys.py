@@ -10,6 +10,7 @@ from aiohttp import web
 from standardiste.accounts import Accounts
 from standardiste.config import WebSettings
 from standardiste.mirror import MirrorReader
+from standardiste.pbx.canned_audio import CannedAudioStore
 from standardiste.web.config_view import ConfigView
 from standardiste.web.deps import WebDeps
 from standardiste.web.ratelimit import LoginLimiter
@@ -26,3 +27,4 @@ MIRROR = web.AppKey("mirror_reader", MirrorReader)
 SESSIONS = web.AppKey("sessions", SessionStore)
 HUB: web.AppKey[LiveHub] = web.AppKey("live_hub")
 CONFIG = web.AppKey("config_view", ConfigView)
+CANNED = web.AppKey("canned_audio", CannedAudioStore)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from standardiste.role_permissions import PERMISSIONS, granted, require
 from standardiste.web.appkeys import CONFIG
-from standardiste.web.errors import Handler
+from standardiste.web.errors import Handler, PayloadTooLarge, UnsupportedMediaType
 from standardiste.web.inputs import read_body
 from standardiste.web.schemas import validate
 from standardiste.web.security import current_user
@@ -73,8 +73,13 @@ class Route:
     # The permission of the role matrix (standardiste.role_permissions) the caller's role must
     # hold, checked before the handler runs (403 forbidden); None: any logged-in user.
     permission: str | None = None
+    # A body that is a file, not fields (media types, e.g. ("audio/*",)): the handler reads
+    # it itself, with its own size limit (read_upload).
+    raw_body: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.raw_body and self.body is not None:
+            raise ValueError(f"route {self.name}: a body is either a model or a file")
         if self.permission is not None and self.permission not in PERMISSIONS:
             raise ValueError(f"route {self.name}: unknown permission {self.permission!r}")
         if self.permission is not None and self.auth not in ("session", "csrf"):
@@ -95,7 +100,7 @@ class Route:
             or self.permission is not None
         ):
             implied.add(403)  # CSRF token or Origin (every state-changing request), token
-        if self.body is not None:
+        if self.body is not None or self.raw_body:
             implied |= {400, 413, 415}
         if self.query is not None:
             implied.add(400)
@@ -155,6 +160,27 @@ def read_query(request: web.Request, model: type[M]) -> M:
     return validate(model, {k: v for k, v in reversed(list(request.query.items()))})
 
 
+async def read_upload(request: web.Request, max_bytes: int) -> bytes:
+    """The body of a route that documents a file body (``raw_body``), at most ``max_bytes``
+    (413 beyond: read as a stream, so the app's small ``client_max_size`` does not apply)."""
+    route = request[ROUTE]
+    if not route.raw_body:
+        raise RuntimeError(f"route {route.name} reads a file body it does not document")
+    media = request.content_type
+    if not any(media == m or (m[-1] == "*" and media.startswith(m[:-1])) for m in route.raw_body):
+        raise UnsupportedMediaType(f"send the file as the body: {', '.join(route.raw_body)}")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def respond(request: web.Request, value: BaseModel, status: int = 200) -> web.Response:
     """``value`` as the JSON body, if the route documents it for ``status``."""
     route = request[ROUTE]
@@ -174,5 +200,6 @@ __all__ = [
     "read_model",
     "require_permission",
     "read_query",
+    "read_upload",
     "respond",
 ]

@@ -29,6 +29,7 @@ from standardiste.errors import (
     PbxUnavailable,
     StandardisteError,
     UnknownAgent,
+    UnknownMessage,
     UnknownQueue,
     UnknownUser,
 )
@@ -59,6 +60,12 @@ class UnsupportedMediaType(StandardisteError):
     code = "unsupported_media_type"
 
 
+class PayloadTooLarge(StandardisteError):
+    """A file body over its route's own limit (aiohttp's client_max_size: the same code)."""
+
+    code = "payload_too_large"
+
+
 class RateLimited(StandardisteError):
     code = "rate_limited"
 
@@ -86,9 +93,11 @@ STATUS_BY_CLASS: dict[type[StandardisteError], int] = {
     UnknownUser: 404,
     UnknownQueue: 404,
     UnknownAgent: 404,
+    UnknownMessage: 404,
     Conflict: 409,
     AsteriskRefused: 409,  # Asterisk said no to this request in the current state
     CallGone: 409,  # the caller / call / session is no longer there
+    PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     RateLimited: 429,
     PbxUnavailable: 503,
@@ -99,7 +108,7 @@ STATUS_BY_CLASS: dict[type[StandardisteError], int] = {
 }
 
 # Codes that have no class (aiohttp's own HTTP errors on API paths).
-_STATUS_BY_BARE_CODE = {"method_not_allowed": 405, "payload_too_large": 413}
+_STATUS_BY_BARE_CODE = {"method_not_allowed": 405}
 
 STATUS_BY_CODE: dict[str, int] = {
     **{cls.code: status for cls, status in STATUS_BY_CLASS.items()},

@@ -101,6 +101,12 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
             "required": route.body_required,
             "content": {media: {"schema": schema} for media in (JSON, FORM, MULTIPART)},
         }
+    elif route.raw_body:
+        binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+        op["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": binary} for media in route.raw_body},
+        }
     if route.auth != "public":
         op["security"] = _SECURITY[route.auth]
     responses = {str(reply.status): _reply(reply, refs) for reply in route.replies}

@@ -29,7 +29,7 @@ from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
 from standardiste.web.admin_nav import admin_home, is_admin_path
-from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS, MIRROR
+from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, DEPS, MIRROR
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from standardiste.web.security import csrf_token, current_user
@@ -261,6 +261,15 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
     t = page_translator(request, user)
     reasons = await _reasons(request, t.lang)
     activity = await ui_data.activity_for(request, user, t.tz, now=time.time())
+    # The canned audio messages (AG-3) for a role that may play them, else None.
+    canned = (
+        [
+            {"id": m.id, "name": m.name, "language": m.language, "seconds": m.seconds}
+            for m in await request.app[CANNED].messages()
+        ]
+        if "canned.play" in await granted_to(request, user.role)
+        else None
+    )
     data = {
         "csrf": await csrf_token(request),
         "me": {
@@ -270,6 +279,7 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
         },
         "pauseReasons": [code for code, _ in reasons],
         "activity": activity,
+        "canned": canned,
     }
     return await render(
         request,
@@ -277,6 +287,7 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
         t,
         user,
         data,
+        canned=canned,
         reasons=reasons,
         queues=sorted(scope_of(user).assigned),
         activity=activity,

@@ -376,6 +376,21 @@ class DirectRow(Row):
     answered_at: float = Field(description="0: not answered yet")
 
 
+class CannedRow(Row):
+    """A canned audio message playing into an agent's call (AG-3): both parties hear it."""
+
+    uniqueid: str = Field(description="the playing channel's uniqueid: the playback's id")
+    channel: str
+    message: int = Field(description="the canned audio message's id")
+    name: str = Field(description="its name when played (empty: unknown)")
+    by: str = Field(description="the user who played it (empty: unknown)")
+    agent: str = Field(description="the agent's device")
+    target_channel: str
+    target_uniqueid: str
+    queue: str = Field(description="the queue of the call (empty: a non-queue call)")
+    started_at: float
+
+
 class LiveState(Model):
     """The entities the user may see, keyed as in the Redis mirror."""
 
@@ -389,6 +404,9 @@ class LiveState(Model):
     )
     direct: dict[str, DirectRow] = Field(
         default_factory=dict, description="uniqueid -> an agent's non-queue call"
+    )
+    canned: dict[str, CannedRow] = Field(
+        default_factory=dict, description="playback id -> canned audio message playing"
     )
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 from standardiste.tools import sandbox as sb
 
 BASE_SUITE = "bookworm"
-BASE_PACKAGES = ("ca-certificates", "python3", "python3-venv", "redis-server", "postgresql")
+BASE_PACKAGES = (
+    "ca-certificates", "python3", "python3-venv", "redis-server", "postgresql", "sox"
+)  # fmt: skip
 BASE_MARKER = "standardiste-compose-base"
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"

@@ -56,6 +56,7 @@ def test_the_settings_example_loads_and_names_debians_paths(example: Settings) -
     assert example.asterisk.generated_dir == Path("/etc/asterisk/standardiste")
     assert example.asterisk.queue_log_path == Path("/var/log/asterisk/queue_log")
     assert example.asterisk.recordings_dir == Path("/var/spool/asterisk/monitor")
+    assert example.asterisk.sounds_dir == Path("/usr/share/asterisk/sounds")
     assert example.database.buffer_path.is_absolute()
     assert example.database.url.startswith("postgresql+asyncpg://standardiste:CHANGE-ME@")
     assert example.ami.secret == "CHANGE-ME", "the README's step replaces this exact value"
@@ -86,9 +87,11 @@ def test_the_units_run_the_readmes_install_with_the_example(example: Settings) -
         assert values["NoNewPrivileges"] == ["yes"] and values["ProtectSystem"] == ["strict"]
     writable = unit("standardiste-bridge.service")["ReadWritePaths"][0].split()
     assert example.asterisk.generated_dir is not None and example.asterisk.recordings_dir
+    assert example.asterisk.sounds_dir is not None
     assert writable == [
         str(example.asterisk.generated_dir),
         str(example.asterisk.recordings_dir / "standardiste"),
+        str(example.asterisk.sounds_dir / "standardiste" / "canned"),
     ]
     state = Path("/var/lib") / unit("standardiste-bridge.service")["StateDirectory"][0]
     assert example.database.buffer_path.parent == state
@@ -118,7 +121,7 @@ MODULES = {
     "Playback": "app_playback", "UserEvent": "app_userevent",
     "MixMonitor": "app_mixmonitor", "AST_CONFIG": "func_config", "REGEX": "func_strings",
     "IF": "func_logic", "CHANNEL": "func_channel", "Dial": "app_dial",
-    "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "",
+    "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "", "Wait": "",
 }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ from web_helpers import (  # noqa: E402
     Knobs,
     Mirror,
     base_state,
+    wav_bytes,
     write_wav,
 )
 
@@ -48,6 +49,8 @@ from standardiste.config import Settings, WebSettings  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.history.writer import HistoryStore  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
+from standardiste.pbx.canned_audio import CannedAudioStore  # noqa: E402
+from standardiste.pbx.sound import Converted  # noqa: E402
 from standardiste.pbx.store import ConfigStore  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from standardiste.tools.demo_config import DEMO_QUEUES  # noqa: E402
@@ -107,6 +110,10 @@ async def configuration(engine: AsyncEngine, accounts: Accounts) -> ConfigStore:
     for name in ("french", "german"):
         await store.save_skill(name, name.capitalize(), "test")
     await store.save_canned_text("Welcome", "Hello, how can I help?", "en", "test")
+    # A canned audio message (id 1), as converted for Asterisk: two seconds of silence.
+    await CannedAudioStore(engine).add(
+        "Hold on", "en", Converted(wav_bytes(seconds=2.0), 2.0), "test"
+    )
     return store
 
 

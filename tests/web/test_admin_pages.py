@@ -167,7 +167,9 @@ async def test_edit_controls_only_for_roles_that_may_edit(logged_in: Login) -> N
 
     general_a = await (await page(ada, "/admin/general")).text()
     general_s = await (await page(sue, "/admin/general")).text()
-    for control in ("perms-save", "skill-form", "reason-form", "text-form", "tags-save"):
+    for control in (
+        "perms-save", "skill-form", "reason-form", "text-form", "audio-form", "tags-save"
+    ):  # fmt: skip
         assert has_id(general_a, control) and not has_id(general_s, control), control
     # The matrix: the admin column always checked and read-only; the others editable by ada.
     box = re.compile(r'<input type="checkbox" id="perm-(\w+)-\d+"[^>]*?>', re.S)
@@ -342,7 +344,7 @@ def test_every_label_the_admin_modules_build_exists_in_both_languages() -> None:
         "user.skills", "skill.create", "skill.update", "skill.delete", "pause_reason.create",
         "pause_reason.update", "permissions.update", "canned_text.create",
         "canned_text.update", "canned_text.delete", "chat_tags.update", "config.reconcile",
-        "recording.play",
+        "recording.play", "canned_audio.create", "canned_audio.update", "canned_audio.delete",
     }  # fmt: skip
     keys = (
         [f"perm.{p}" for p in PERMISSIONS]
@@ -362,7 +364,13 @@ def test_every_label_the_admin_modules_build_exists_in_both_languages() -> None:
     package = Path(__file__).resolve().parents[2] / "standardiste"
     source = "\n".join(
         (package / p).read_text(encoding="utf-8")
-        for p in ("pbx/store.py", "web/admin_api.py", "pbx/applier.py", "web/recordings.py")
+        for p in (
+            "pbx/store.py",
+            "web/admin_api.py",
+            "pbx/applier.py",
+            "web/recordings.py",
+            "pbx/canned_audio.py",
+        )  # fmt: skip
     )
     recorded = set(re.findall(r'"([a-z_]+\.(?:create|update|delete|skills|reconcile|play))"',
                               source))  # fmt: skip

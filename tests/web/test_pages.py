@@ -159,6 +159,26 @@ async def test_agent_page_in_the_users_own_language(
     ]  # fmt: skip
 
 
+async def test_agent_page_offers_the_canned_messages_to_a_role_that_may_play_them(
+    visitor: Callable[[], Browser],
+) -> None:
+    b = visitor()
+    await b.login("alice")
+    text = await (await page(b, "/agent")).text()
+    assert 'id="canned-list"' in text and 'id="canned-stop"' in text
+    assert page_data(text)["canned"] == [
+        {"id": 1, "name": "Hold on", "language": "en", "seconds": 2.0}
+    ]
+    admin = visitor()
+    await admin.login("ada")
+    resp = await admin.request(
+        "PUT", "/api/v1/admin/permissions/agent", {"permissions": ["live.view", "workspace.use"]}
+    )
+    assert resp.status == 200
+    text = await (await page(b, "/agent")).text()
+    assert 'id="canned"' not in text and page_data(text)["canned"] is None
+
+
 async def test_data_in_pages_is_escaped(visitor: Callable[[], Browser], accounts: Accounts) -> None:
     evil = "</script><script>alert(1)</script>"
     await accounts.update_user("sue", display_name="Sue <b>&")

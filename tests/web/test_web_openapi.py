@@ -28,6 +28,7 @@ from web_helpers import (
     Mirror,
     caller,
     error_code,
+    wav_bytes,
 )
 
 from standardiste.account_tables import LANGUAGES, QUEUE_ROLES, ROLES
@@ -46,6 +47,7 @@ from standardiste.web.admin_schemas import (
     UserUpdate,
 )
 from standardiste.web.call_schemas import SpyModeChange, SpyStart, TakeCaller, TransferCaller
+from standardiste.web.canned_schemas import CannedAudioUpdate, CannedPlay
 from standardiste.web.deps import Health
 from standardiste.web.endpoint import Reply, Route, add_routes, read_model, respond
 from standardiste.web.errors import error_middleware
@@ -142,6 +144,8 @@ class Call:
     body: Any = None
     query: str = ""
     status: int = 200
+    file: bytes | None = None  # a file body (with its media type)
+    media_type: str = "audio/wav"
 
 
 # One call per route, as a user allowed to make it. A route added to the registry without
@@ -167,6 +171,9 @@ CALLS: dict[str, Call] = {
     "caller_transfer": Call(
         "sue", "/api/v1/queues/sales/callers/c1/transfer", {"extension": "1002"}
     ),
+    "canned_audio": Call("alice"),
+    "canned_audio_play": Call("alice", "/api/v1/canned-audio/1/play", {}),
+    "canned_audio_stop": Call("alice", "/api/v1/canned-audio/playing/1700000000.77"),
     "live": Call("sue"),  # the websocket: test_websocket_messages_follow_the_document
     "openapi": Call(None),
     "healthz": Call(None),
@@ -209,10 +216,18 @@ CALLS: dict[str, Call] = {
         "ada", "/api/v1/admin/canned-texts/1", {"title": "Hi", "body": "Hi there!"}
     ),
     "admin_canned_text_delete": Call("ada", "/api/v1/admin/canned-texts/1", status=204),
+    "admin_canned_audio": Call("sue"),
+    "admin_canned_audio_upload": Call(
+        "ada", query="?name=Goodbye&language=fr", file=wav_bytes(seconds=1.0), status=201
+    ),
+    "admin_canned_audio_update": Call("ada", "/api/v1/admin/canned-audio/1", {"name": "Wait"}),
+    "admin_canned_audio_delete": Call("ada", "/api/v1/admin/canned-audio/1", status=204),
+    "admin_canned_audio_sound": Call("sue", "/api/v1/admin/canned-audio/1/audio"),
     "admin_chat_tags": Call("ada"),
     "admin_chat_tags_update": Call("ada", body={"tags": ["vip", "complaint"]}),
     "admin_audit": Call("ada", query="?limit=10"),
     "admin_spy_log": Call("ada", query="?limit=10"),
+    "admin_canned_log": Call("ada", query="?limit=10"),
 }
 
 
@@ -222,6 +237,9 @@ def test_every_route_has_a_contract_call() -> None:
 
 async def _call(b: Browser, route: Route, call: Call) -> Any:
     path = (call.path or route.path) + call.query
+    if call.file is not None:
+        headers = {"Content-Type": call.media_type}
+        return await b.request(route.method, path, data=call.file, headers=headers)
     return await b.request(route.method, path, call.body)
 
 
@@ -341,6 +359,8 @@ VALID: dict[type[BaseModel], tuple[str, str, dict[str, Any]]] = {
     SpyModeChange: ("sue", "/api/v1/spy/1700000000.9/mode", {"mode": "barge"}),
     TakeCaller: ("sue", "/api/v1/queues/sales/callers/c1/take", {"device": "PJSIP/sup2001"}),
     TransferCaller: ("sue", "/api/v1/queues/sales/callers/c1/transfer", {"extension": "1002"}),
+    CannedAudioUpdate: ("ada", "/api/v1/admin/canned-audio/1", {"name": "Wait"}),
+    CannedPlay: ("alice", "/api/v1/canned-audio/1/play", {"call": "1700000000.5"}),
 }
 FIELDS = [
     (model, name)

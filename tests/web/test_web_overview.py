@@ -32,6 +32,7 @@ async def test_admin_sees_everything(logged_in: Login) -> None:
         "device": {ALICE_DEV, BOB_DEV, CAROL_DEV, "PJSIP/stranger"},
         "spy": {"s1"},
         "direct": {"d1"},
+        "canned": {"p1"},
     }  # fmt: skip
     assert set(body["figures"]) == {"sales", "support"}
 
@@ -46,6 +47,7 @@ async def test_supervisor_sees_the_queues_they_supervise_in_full(logged_in: Logi
         "device": {ALICE_DEV, CAROL_DEV},  # the phones of the agents of sales
         "spy": {"s1"},  # who listens to their agents
         "direct": {"d1"},  # their agents' other calls
+        "canned": {"p1"},  # a message an agent of theirs plays into a sales call
     }
     assert body["users"] == {
         ALICE_DEV: {"username": "alice", "display_name": "Alice"},
@@ -100,6 +102,7 @@ async def test_agent_sees_queue_cards_and_only_their_own_rows(logged_in: Login) 
         "device": {ALICE_DEV},
         "spy": set(),  # an agent is not told who listens to them
         "direct": {"d1"},  # her own
+        "canned": {"p1"},  # but sees the message she plays (to stop it)
     }
     assert body["figures"]["sales"]["waiting"] == 2  # ...how many wait is
     assert body["figures"]["sales"]["agents_logged_in"] == 2
@@ -115,6 +118,7 @@ async def test_agent_in_two_queues(logged_in: Login) -> None:
         "device": {CAROL_DEV},
         "spy": set(),
         "direct": set(),  # another agent's
+        "canned": set(),  # another agent's call
     }
 
 
@@ -128,6 +132,7 @@ async def test_supervisor_of_one_queue_and_agent_of_another(logged_in: Login) ->
         "device": {BOB_DEV, CAROL_DEV},
         "spy": set(),  # a session on a sales call: not sam's queue
         "direct": set(),  # alice is not an agent of sam's queue
+        "canned": set(),  # sam is an agent of sales, not its supervisor
     }
 
 

@@ -4,6 +4,7 @@ a fake of the agent state service, the demo-like people and state used throughou
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import wave
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,17 @@ def write_wav(path: Path, *, seconds: float) -> None:
         out.setsampwidth(2)
         out.setframerate(8000)
         out.writeframes(b"\0\0" * int(8000 * seconds))
+
+
+def wav_bytes(*, seconds: float, rate: int = 8000, channels: int = 1) -> bytes:
+    """A WAV file (silence) in memory: what an admin uploads, or what sox makes of it."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(channels)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(b"\0\0" * channels * int(rate * seconds))
+    return out.getvalue()
 
 
 def member(queue: str, interface: str, **values: Any) -> dict[str, Any]:
@@ -143,6 +155,22 @@ def spy(uniqueid: str, queue_name: str, agent: str, supervisor: str = "sue") -> 
     }
 
 
+def canned(uniqueid: str, queue_name: str, agent: str, by: str = "alice") -> dict[str, Any]:
+    """A canned audio message playing into ``agent``'s call."""
+    return {
+        "uniqueid": uniqueid,
+        "channel": "Local/1@standardiste-canned-0000000b;1",
+        "message": 1,
+        "name": "Hold on",
+        "by": by,
+        "agent": agent,
+        "target_channel": f"{agent}-0000000a",
+        "target_uniqueid": "1700000000.10",
+        "queue": queue_name,
+        "started_at": T0 - 3,
+    }
+
+
 def device(name: str, state: str = "NOT_INUSE") -> dict[str, Any]:
     return {"device": name, "state": state, "since": T0 - 100}
 
@@ -188,6 +216,8 @@ def base_state() -> dict[Entity, dict[str, dict[str, Any]]]:
                 "answered_at": T0 - 10,
             }
         },
+        # alice plays a canned message into her sales call: she and sales' supervisors see it.
+        "canned": {"p1": canned("p1", "sales", ALICE_DEV)},
     }
 
 
@@ -258,6 +288,18 @@ class FakeCalls:
         if request.op == "spy_mode":
             return {"session": request.session, "mode": request.mode}
         if request.op == "spy_stop":
+            return {"session": request.session, "ended": True}
+        if request.op == "canned_play":
+            agent = request.actor.devices[0] if request.actor.devices else ""
+            return {
+                "session": "1700000000.77",
+                "message": int(request.message),
+                "name": "Hold on",
+                "seconds": 2.0,
+                "target_channel": f"{agent}-0000000a",
+                "queue": "sales",
+            }
+        if request.op == "canned_stop":
             return {"session": request.session, "ended": True}
         to = request.device or request.target_device or request.extension
         return {"caller": request.caller, "queue": request.queue, "to": to}
@@ -419,4 +461,6 @@ class FakeConfig:
             return {"penalties": []}
         if op == "reconcile":
             return {"differences": [], "fixed": []}
+        if op == "canned_audio.sync":
+            return {"written": [], "removed": []}
         raise AssertionError(f"unexpected op {op}")

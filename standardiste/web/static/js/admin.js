@@ -10,7 +10,8 @@ export function startAdmin() {
   const page = startPage();
   const permissions = new Set(page.data.permissions);
   const call = (method, path, body) => api(method, path, { body, csrf: page.data.csrf });
-  return { ...page, can: (permission) => permissions.has(permission), call };
+  const send = (method, path, file) => api(method, path, { file, csrf: page.data.csrf });
+  return { ...page, can: (permission) => permissions.has(permission), call, send };
 }
 
 export const adminPath = (...parts) =>

@@ -152,3 +152,44 @@ spyMore.addEventListener("click", () =>
 );
 
 loadSpies().catch((error) => showError(i18n, byId("spylog-error"), error));
+
+// The canned audio messages played into calls: which, who played it, into whose call, who
+// stopped it.
+const cannedRows = byId("cannedlog-rows");
+const cannedMore = byId("cannedlog-more");
+let cannedOldest = null;
+
+function cannedRow(entry) {
+  const whom = entry.agent_name ? `${entry.agent_name} (${entry.agent})` : entry.agent;
+  let event = t(`admin.cannedlog.events.${entry.event}`);
+  if (entry.event === "end" && entry.stopped_by) {
+    event = t("admin.cannedlog.stopped_by", { name: entry.stopped_by });
+  }
+  return h(
+    "tr",
+    { "data-id": String(entry.id), "data-session": entry.session },
+    h("td", {}, h("time", { datetime: entry.at }, i18n.dateTime(entry.at))),
+    h("td", {}, entry.name || `#${entry.message}`),
+    h("td", {}, entry.by || "–"),
+    h("td", {}, whom),
+    h("td", {}, entry.queue || "–"),
+    h("td", { "data-event": entry.event }, event),
+  );
+}
+
+async function loadCanned() {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (cannedOldest !== null) query.set("before_id", String(cannedOldest));
+  const { entries } = await call("GET", `${adminPath("audit", "canned")}?${query}`);
+  cannedRows.append(...entries.map(cannedRow));
+  if (entries.length) cannedOldest = entries[entries.length - 1].id;
+  setFlag(cannedMore, "hidden", entries.length < PAGE);
+  setFlag(byId("cannedlog-empty"), "hidden", cannedRows.children.length > 0);
+  setFlag(byId("cannedlog-table"), "hidden", cannedRows.children.length === 0);
+}
+
+cannedMore.addEventListener("click", () =>
+  running(cannedMore, byId("cannedlog-error"), i18n, loadCanned),
+);
+
+loadCanned().catch((error) => showError(i18n, byId("cannedlog-error"), error));

@@ -1,18 +1,21 @@
-// CF-6: the role permission matrix, skills, pause reasons, canned texts and chat tags. Each
-// section saves on its own, shows its own errors next to it and keeps what was typed.
+// CF-6: the role permission matrix, skills, pause reasons, canned texts, canned audio messages
+// and chat tags. Each section saves on its own, shows its own errors next to it and keeps
+// what was typed.
 
 import { byId, h, setFlag, setText } from "./dom.js";
 import {
   adminPath,
   clearError,
   confirmingButton,
+  labelOf,
   running,
   say,
   showError,
+  showProblem,
   startAdmin,
 } from "./admin.js";
 
-const { i18n, call, can } = startAdmin();
+const { i18n, call, send, can } = startAdmin();
 const { t } = i18n;
 const editSettings = can("admin.settings.edit");
 
@@ -326,6 +329,124 @@ if (textForm) {
   });
 }
 
+// ------------------------------------------------------------------ canned audio messages
+const audioRows = byId("audio-rows");
+const audioForm = document.getElementById("audio-form");
+const LANGUAGE_NAMES = { en: "English", fr: "Français" };
+let audioLimits = { max_bytes: 5 * 1024 * 1024 };
+
+function audioRow(message) {
+  const listen = h("audio", {
+    controls: true,
+    preload: "none",
+    src: adminPath("canned-audio", String(message.id), "audio"),
+    "aria-label": t("admin.audio.listen_to", { name: message.name }),
+  });
+  const length = h("td", { class: "num" }, i18n.duration(message.seconds));
+  const tr = h("tr", { "data-message": String(message.id) });
+  if (!editSettings) {
+    tr.append(
+      h("th", { scope: "row" }, message.name),
+      h("td", { lang: message.language }, LANGUAGE_NAMES[message.language]),
+      length,
+      h("td", {}, listen),
+    );
+    return tr;
+  }
+  const nameId = `audio-${message.id}-name`;
+  const languageId = `audio-${message.id}-language`;
+  const name = h("input", { id: nameId, type: "text", maxlength: 64, value: message.name });
+  const language = h(
+    "select",
+    { id: languageId },
+    ...Object.entries(LANGUAGE_NAMES).map(([code, label]) =>
+      h("option", { value: code, lang: code, selected: code === message.language }, label),
+    ),
+  );
+  const errorEl = byId("audio-error");
+  const save = h("button", { type: "button", class: "secondary" }, t("admin.audio.save", { name: message.name }));
+  save.addEventListener("click", oneAtATime(tr, () =>
+    running(save, errorEl, i18n, async () => {
+      say(byId("audio-status"), "");
+      const saved = name.value.trim();
+      showAudio(
+        await call("PATCH", adminPath("canned-audio", String(message.id)), {
+          name: saved,
+          language: language.value,
+        }),
+      );
+      say(byId("audio-status"), t("admin.audio.saved", { name: saved }));
+    })),
+  );
+  const remove = confirmingButton(
+    t("admin.delete_item", { name: message.name }),
+    t("admin.delete_confirm", { name: message.name }),
+    (button) =>
+      running(button, errorEl, i18n, async () => {
+        await call("DELETE", adminPath("canned-audio", String(message.id)));
+        await loadAudio();
+        byId("audio-heading").focus();
+      }),
+  );
+  tr.append(
+    h("th", { scope: "row" }, hiddenLabel(nameId, t("admin.audio.name_of", { name: message.name })), name),
+    h("td", {}, hiddenLabel(languageId, t("admin.audio.language_of", { name: message.name })), language),
+    length,
+    h("td", {}, listen),
+    h("td", {}, h("div", { class: "row-buttons" }, save, remove)),
+  );
+  return tr;
+}
+
+function showAudio(list) {
+  audioLimits = list;
+  audioRows.replaceChildren(...list.messages.map(audioRow));
+  setFlag(byId("audio-empty"), "hidden", list.messages.length > 0);
+  setFlag(byId("audio-table"), "hidden", list.messages.length === 0);
+}
+
+async function loadAudio() {
+  try {
+    showAudio(await call("GET", adminPath("canned-audio")));
+  } catch (error) {
+    showError(i18n, byId("audio-error"), error);
+  }
+}
+
+audioForm?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const fileInput = audioForm.elements.namedItem("file");
+  const nameInput = audioForm.elements.namedItem("name");
+  const errorEl = byId("audio-form-error");
+  const file = fileInput.files?.[0];
+  if (!file) {
+    showProblem(errorEl, t("admin.audio.choose_file", { field: labelOf(fileInput) }), fileInput, audioForm);
+    return;
+  }
+  if (file.size > audioLimits.max_bytes) {
+    const mb = Math.round(audioLimits.max_bytes / (1024 * 1024));
+    showProblem(errorEl, t("admin.audio.too_large", { field: labelOf(fileInput), mb }), fileInput, audioForm);
+    return;
+  }
+  // The file's own name, without its extension, when no name was typed.
+  const name = nameInput.value.trim() || file.name.replace(/\.[^.]*$/, "").slice(0, 64);
+  const language = audioForm.elements.namedItem("language").value;
+  const query = new URLSearchParams({ name, language });
+  running(
+    byId("audio-upload"),
+    errorEl,
+    i18n,
+    async () => {
+      say(byId("audio-status"), "");
+      showAudio(await send("POST", `${adminPath("canned-audio")}?${query}`, file));
+      say(byId("audio-status"), t("admin.audio.uploaded", { name }));
+      audioForm.reset();
+      fileInput.focus();
+    },
+    audioForm,
+  );
+});
+
 // ------------------------------------------------------------------ chat tags
 const tagsForm = byId("tags-form");
 tagsForm.addEventListener("submit", (event) => {
@@ -354,3 +475,4 @@ tagsForm.addEventListener("submit", (event) => {
 loadSkills();
 loadReasons();
 loadTexts();
+loadAudio();

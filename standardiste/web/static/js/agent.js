@@ -1,6 +1,6 @@
-// The agent's workspace: my state (AG-1), the queues I log into (AG-2), my queue cards
-// (AG-4) from the live feed; today and this week (AG-5, AG-6) from the history, fetched
-// again whenever one of my calls ends.
+// The agent's workspace: my state (AG-1), the queues I log into (AG-2), the canned audio
+// messages I play into my call (AG-3), my queue cards (AG-4) from the live feed; today and
+// this week (AG-5, AG-6) from the history, fetched again whenever one of my calls ends.
 
 import { api } from "./api.js";
 import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
@@ -31,6 +31,8 @@ function mine() {
     state: {
       member: pick(live.state.member ?? {}, "interface"),
       call: pick(live.state.call ?? {}, "agent"),
+      canned: pick(live.state.canned ?? {}, "agent"),
+      device: pick(live.state.device ?? {}, "device"),
     },
   };
 }
@@ -98,6 +100,58 @@ function renderState(row, now) {
   setEnabled(buttons.logout, row.loggedIn);
   setEnabled(buttons.pause, row.loggedIn && !row.allPaused);
   setEnabled(buttons.resume, row.paused);
+}
+
+// ------------------------------------------------------------------ AG-3 canned messages
+// The messages the page was rendered with (null: my role may not play them). Buttons stay
+// in place and focusable (aria-disabled) whether or not I am in a call.
+const canned = data.canned;
+const IN_USE = new Set(["INUSE", "BUSY", "ONHOLD", "RINGINUSE"]);
+const cannedButtons = [];
+const stopButton = document.getElementById("canned-stop");
+let playingNow = null;
+
+function setupCanned() {
+  const list = document.getElementById("canned-list");
+  if (!canned || !list) return;
+  for (const message of canned) {
+    const label = t("ag.canned_play", { name: message.name, length: i18n.duration(message.seconds) });
+    const button = h("button", { type: "button", class: "secondary", "aria-disabled": "true" }, label);
+    button.addEventListener("click", () =>
+      act(button, () => post(`/api/v1/canned-audio/${message.id}/play`, {})),
+    );
+    list.append(h("li", { lang: message.language }, button));
+    cannedButtons.push(button);
+  }
+}
+
+stopButton?.addEventListener("click", () =>
+  act(stopButton, async () => {
+    if (!playingNow) return;
+    const path = `/api/v1/canned-audio/playing/${encodeURIComponent(playingNow.uniqueid)}`;
+    await api("DELETE", path, { csrf: data.csrf });
+  }),
+);
+
+function cannedName(playing) {
+  return playing.name || canned?.find((m) => m.id === playing.message)?.name || "";
+}
+
+function renderCanned(view, row, now) {
+  if (!canned || !stopButton) return;
+  const playing = Object.values(view.state.canned)[0] ?? null;
+  const devices = Object.values(view.state.device);
+  const inCall = Boolean(row.call) || devices.some((d) => IN_USE.has(d.state));
+  const status = byId("canned-status");
+  if (playing) setText(status, t("ag.canned_playing", { name: cannedName(playing) }));
+  else if (playingNow) setText(status, t("ag.canned_ended"));
+  else if (!inCall) setText(status, "");
+  playingNow = playing;
+  setText(byId("canned-elapsed"), playing ? i18n.duration(now - playing.started_at) : "");
+  setEnabled(stopButton, Boolean(playing));
+  for (const button of cannedButtons) setEnabled(button, inCall && !playing);
+  const hint = document.getElementById("canned-hint");
+  if (hint) setFlag(hint, "hidden", inCall);
 }
 
 // ------------------------------------------------------------------ AG-4 my queue cards
@@ -223,10 +277,12 @@ function render() {
   const [row] = agentRows(view, myRoster, now);
   myDevice = row.members[0]?.interface ?? null;
   renderState(row, now);
+  renderCanned(view, row, now);
   renderCards(view, now);
   watchMyCalls(row);
 }
 
+setupCanned();
 renderActivity();
 setInterval(render, 1000);
 setInterval(() => refreshActivity(0), 5 * 60 * 1000); // outbound calls are not in the feed

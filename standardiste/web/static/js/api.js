@@ -9,16 +9,18 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, { body, csrf } = {}) {
+/** ``body``: sent as JSON; ``file``: a File or Blob sent as is (an upload). */
+export async function api(method, path, { body, csrf, file } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (file !== undefined) headers["Content-Type"] = file.type || "application/octet-stream";
   if (csrf) headers["X-CSRF-Token"] = csrf;
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file ?? (body === undefined ? undefined : JSON.stringify(body)),
       credentials: "same-origin",
     });
   } catch {
