@@ -36,11 +36,11 @@ KINDS: tuple[EntityKind, ...] = (
     EntityKind("device", None, "device"),
     # Not the agent's own business: device_field None keeps it from the spied agent.
     EntityKind("spy", "queue", None),
+    # An agent's non-queue calls: theirs, and their queues' supervisors' to see.
+    EntityKind("direct", None, "device"),
     # A canned message playing into an agent's call: the agent sees their own (to stop it),
     # the supervisors of the call's queue see it too.
     EntityKind("canned", "queue", "agent"),
-    # An agent's non-queue calls: theirs, and their queues' supervisors' to see.
-    EntityKind("direct", None, "device"),
 )
 
 BY_NAME: dict[str, EntityKind] = {k.name: k for k in KINDS}

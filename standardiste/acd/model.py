@@ -111,8 +111,8 @@ class ContactCenter:
         self.channels: dict[str, Channel] = {}
         self.devices: dict[str, dict[str, Any]] = {}
         self.spies = SpyBook()
-        self.canned = CannedBook()
         self.direct: dict[str, DirectCall] = {}
+        self.canned = CannedBook()
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -641,13 +641,13 @@ class ContactCenter:
                 prev = old_devices.get(d.device)
                 since = prev["since"] if prev and prev["state"] == d.state else snap.at
                 self.devices[d.device] = {"device": d.device, "state": d.state, "since": since}
-        self.spies.replace(snap.channels, self.queue_of_call, snap.at, out.records)
-        self.canned.replace(snap.channels, self.queue_of_call, snap.at, out.records)
         self.direct = {
             u: direct
             for u, channel in self.channels.items()
             if (direct := self._direct_call(channel)) is not None
         }
+        self.spies.replace(snap.channels, self.queue_of_call, snap.at, out.records)
+        self.canned.replace(snap.channels, self.queue_of_call, snap.at, out.records)
         in_calls = {member_key(c.queue, c.agent) for c in self.calls.values()}
         for member in self.members.values():
             member.in_call = member.in_call or member.key in in_calls
@@ -663,8 +663,8 @@ class ContactCenter:
             "call": {k: v.to_dict() for k, v in self.calls.items()},
             "device": dict(self.devices),
             "spy": self.spies.state(),
-            "canned": self.canned.state(),
             "direct": {k: v.to_dict() for k, v in self.direct.items()},
+            "canned": self.canned.state(),
         }
 
     # ------------------------------------------------------------------ helpers

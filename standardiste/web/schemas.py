@@ -365,6 +365,17 @@ class SpyRow(Row):
     mode_since: float
 
 
+class DirectRow(Row):
+    """A call on an agent's phone that did not come through a queue (QD-3: other calls)."""
+
+    uniqueid: str
+    device: str = Field(description="the agent's device")
+    direction: Literal["inbound", "outbound"]
+    peer_number: str = Field(description="the other party's number, when known")
+    started_at: float
+    answered_at: float = Field(description="0: not answered yet")
+
+
 class CannedRow(Row):
     """A canned audio message playing into an agent's call (AG-3): both parties hear it."""
 
@@ -378,17 +389,6 @@ class CannedRow(Row):
     target_uniqueid: str
     queue: str = Field(description="the queue of the call (empty: a non-queue call)")
     started_at: float
-
-
-class DirectRow(Row):
-    """A call on an agent's phone that did not come through a queue (QD-3: other calls)."""
-
-    uniqueid: str
-    device: str = Field(description="the agent's device")
-    direction: Literal["inbound", "outbound"]
-    peer_number: str = Field(description="the other party's number, when known")
-    started_at: float
-    answered_at: float = Field(description="0: not answered yet")
 
 
 class LiveState(Model):
