@@ -62,6 +62,24 @@ export function syncChildren(container, items, keyOf, create, update) {
 }
 
 /** The JSON a page was rendered with (<script type="application/json">: data, not code). */
+/** A list's items as text, or one line saying it is empty. */
+export function lines(list, texts, empty) {
+  const shown = texts.length ? texts : [empty];
+  syncChildren(
+    list,
+    shown.map((text, i) => ({ text, i })),
+    (x) => String(x.i),
+    () => h("li"),
+    (li, x) => setText(li, x.text),
+  );
+  setFlag(list, "data-empty", texts.length === 0);
+}
+
+/** Set an element's accessible name, touching the DOM only when it changes. */
+export function ariaLabel(el, text) {
+  if (el.getAttribute("aria-label") !== text) el.setAttribute("aria-label", text);
+}
+
 export function pageData() {
   return JSON.parse(byId("page-data").textContent);
 }

@@ -5,7 +5,7 @@
 
 import { ApiError, api, errorText } from "./api.js";
 import { averageOf } from "./cards.js";
-import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
+import { ariaLabel, byId, h, lines, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import {
   deviceBusy,
@@ -594,19 +594,6 @@ function updateDetailRow(row, agent) {
   );
 }
 
-/** A list's items as text, or one line saying it is empty. */
-function lines(list, texts, empty) {
-  const shown = texts.length ? texts : [empty];
-  syncChildren(
-    list,
-    shown.map((text, i) => ({ text, i })),
-    (x) => String(x.i),
-    () => h("li"),
-    (li, x) => setText(li, x.text),
-  );
-  setFlag(list, "data-empty", texts.length === 0);
-}
-
 function renderAgents(agents) {
   const items = agentItems(agents);
   const anyAgent = items.some((item) => item.kind === "agent");
@@ -712,10 +699,6 @@ function watchEndedCalls() {
       // Keep the figure we have; the next ended call tries again.
     }
   }, 1500);
-}
-
-function ariaLabel(el, text) {
-  if (el.getAttribute("aria-label") !== text) el.setAttribute("aria-label", text);
 }
 
 // ------------------------------------------------------------------ main loop

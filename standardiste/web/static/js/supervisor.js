@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
-import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
+import { ariaLabel, byId, h, lines, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import {
   agentRows,
@@ -312,23 +312,6 @@ function updateDetailRow(row, agent) {
       }),
     t("agent.no_conversation"),
   );
-}
-
-/** A list's items as text, or one line saying it is empty. */
-function lines(list, texts, empty) {
-  const shown = texts.length ? texts : [empty];
-  syncChildren(
-    list,
-    shown.map((text, i) => ({ text, i })),
-    (x) => String(x.i),
-    () => h("li"),
-    (li, x) => setText(li, x.text),
-  );
-  setFlag(list, "data-empty", texts.length === 0);
-}
-
-function ariaLabel(el, text) {
-  if (el.getAttribute("aria-label") !== text) el.setAttribute("aria-label", text);
 }
 
 function renderAgents(agents) {
