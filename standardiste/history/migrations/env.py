@@ -22,8 +22,8 @@ from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import standardiste.account_tables  # noqa: F401  - the accounts tables live on the same metadata
-import standardiste.pbx.tables  # noqa: F401  - and the admin's configuration
 import standardiste.outbound.tables  # noqa: F401  - and outbound dialing
+import standardiste.pbx.tables  # noqa: F401  - and the admin's configuration
 from standardiste.history.migrate import VERSION_TABLE
 from standardiste.history.models import Base
 from standardiste.history.urls import async_url
