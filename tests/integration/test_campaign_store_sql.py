@@ -1,0 +1,186 @@
+"""The campaign store on SQLite and PostgreSQL: the transactions that make dialing safe.
+
+What an operator would notice if they broke: a contact dialled twice, an attempt lost or
+counted twice, a DNC number dialled, the same number twice in a campaign, a supervisor's
+pause or agent change without an audit entry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from standardiste.accounts import Accounts
+from standardiste.dialer.campaign import CampaignDef
+from standardiste.dialer.contacts import Outcome
+from standardiste.errors import Conflict
+from standardiste.history.migrate import upgrade
+from standardiste.outbound.store import CampaignStore, NewContact, UnknownCampaign
+from standardiste.pbx.store import ConfigStore
+
+HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade(db_url)
+    engine = create_async_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def store(engine: AsyncEngine) -> CampaignStore:
+    s = CampaignStore(engine)
+    await s.create(
+        "ann",
+        CampaignDef.parse(
+            {"name": "winter", "queue": "sales", "retry": {"max_attempts": 2, "busy_delay": 60}}
+        ),
+    )
+    return s
+
+
+def contact(number: str, name: str = "Jo") -> NewContact:
+    return NewContact(name=name, number=number, timezone="Europe/Paris", source="csv")
+
+
+async def test_a_campaign_and_its_agents_are_audited(
+    engine: AsyncEngine, store: CampaignStore
+) -> None:
+    accounts = Accounts(engine, HASHER)
+    await accounts.create_user("alice", "pw-alice-123456")
+    c = await store.set_agents("ann", "winter", ["alice"])
+    assert c.agents == ("alice",)
+    c = await store.set_paused("sue", "winter", True)
+    assert c.paused and c.paused_by == "sue"
+    with pytest.raises(Conflict):
+        await store.create("ann", CampaignDef.parse({"name": "winter", "queue": "sales"}))
+    with pytest.raises(UnknownCampaign):
+        await store.campaign("summer")
+    actions = [(e.actor, e.action) for e in await ConfigStore(engine).audit()]
+    assert ("ann", "campaign.create") in actions
+    assert ("ann", "campaign.agents") in actions
+    assert ("sue", "campaign.pause") in actions
+    assert any(
+        e["event"] == "paused" and e["actor"] == "sue" for e in await store.audit_log("winter")
+    )
+
+
+async def test_one_open_contact_per_number_and_dnc_refused(store: CampaignStore) -> None:
+    await store.add_dnc("ann", ["+33612345603"])
+    result = await store.add_contacts(
+        "ann",
+        "winter",
+        [
+            contact("+33612345601"),
+            contact("+33612345601"),
+            contact("+33612345603"),
+            contact("+33612345602"),
+        ],
+    )
+    assert len(result.added) == 2
+    assert result.duplicates == ["+33612345601"]
+    assert result.dnc == ["+33612345603"]
+    again = await store.add_contacts("ann", "winter", [contact("+33612345602")])
+    assert again.added == [] and again.duplicates == ["+33612345602"]
+    assert {c.number for c in await store.contacts("winter")} == {"+33612345601", "+33612345602"}
+
+
+async def test_an_attempt_takes_its_contact_once_even_when_raced(store: CampaignStore) -> None:
+    camp = await store.campaign("winter")
+    [cid] = (await store.add_contacts("ann", "winter", [contact("+33612345601")])).added
+    results = await asyncio.gather(
+        *(
+            store.begin_attempt(
+                camp.id,
+                cid,
+                mode="progressive",
+                agent="alice",
+                device="PJSIP/a",
+                decided_by="dialer",
+                reason="progressive",
+            )
+            for _ in range(5)
+        )
+    )
+    taken = [r for r in results if r is not None]
+    assert len(taken) == 1
+    assert [c.status for c in await store.contacts("winter")] == ["dialing"]
+    assert await store.due_contacts(camp.id, datetime.now(UTC), 10) == []
+    audit = await store.audit_log("winter")
+    assert [e["event"] for e in audit].count("decided") == 1
+
+
+async def test_settling_is_idempotent_and_follows_the_retry_rules(store: CampaignStore) -> None:
+    camp = await store.campaign("winter")
+    [cid] = (await store.add_contacts("ann", "winter", [contact("+33612345601")])).added
+    t0 = datetime.now(UTC)
+    a = await store.begin_attempt(
+        camp.id,
+        cid,
+        mode="progressive",
+        agent=None,
+        device=None,
+        decided_by="dialer",
+        reason="progressive",
+    )
+    assert a is not None
+    assert await store.settle(a.id, Outcome.BUSY, t0, settled_by="event", dialstatus="BUSY")
+    assert not await store.settle(a.id, Outcome.ANSWERED, t0, settled_by="restart")
+    [c] = await store.contacts("winter")
+    assert (c.status, c.attempts, c.last_outcome) == ("pending", 1, "busy")
+    assert c.next_at == t0 + timedelta(seconds=60)
+    assert await store.due_contacts(camp.id, t0 + timedelta(seconds=59), 10) == []
+    assert len(await store.due_contacts(camp.id, t0 + timedelta(seconds=60), 10)) == 1
+    b = await store.begin_attempt(
+        camp.id,
+        cid,
+        mode="progressive",
+        agent=None,
+        device=None,
+        decided_by="dialer",
+        reason="progressive",
+    )
+    assert b is not None
+    await store.settle(b.id, Outcome.NO_ANSWER, t0, settled_by="event")
+    [c] = await store.contacts("winter")
+    assert (c.status, c.attempts) == ("exhausted", 2)  # max_attempts 2
+    f = await store.figures("winter", t0 - timedelta(hours=1))
+    assert (f.handled, f.incomplete, f.in_flight, f.contacts_dialled, f.contacts_left) == (
+        0,
+        2,
+        0,
+        1,
+        0,
+    )
+    assert [e["event"] for e in reversed(await store.audit_log("winter"))][-4:] == [
+        "decided",
+        "ended",
+        "decided",
+        "ended",
+    ]
+
+
+async def test_a_number_put_on_dnc_after_import_is_not_dialled(store: CampaignStore) -> None:
+    camp = await store.campaign("winter")
+    [cid] = (await store.add_contacts("ann", "winter", [contact("+33612345601")])).added
+    await store.add_dnc("ann", ["+33612345601"], scope="winter")
+    assert (
+        await store.begin_attempt(
+            camp.id,
+            cid,
+            mode="progressive",
+            agent=None,
+            device=None,
+            decided_by="dialer",
+            reason="progressive",
+        )
+        is None
+    )
+    [c] = await store.contacts("winter")
+    assert c.status == "dnc"
