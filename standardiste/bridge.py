@@ -18,7 +18,7 @@ from typing import Protocol
 
 import structlog
 
-from standardiste.acd.events import Snapshot
+from standardiste.acd.events import Event, Snapshot
 from standardiste.acd.model import ContactCenter, Outcome
 from standardiste.acd.records import Record
 from standardiste.acd.state import Change, Reset
@@ -118,6 +118,11 @@ class Bridge:
         if at is not None and at != now:  # the event carried Asterisk's own Timestamp
             self.lag.observe(now - at)
         return self.model.apply(self.journal.attribute(event))
+
+    def apply_local(self, event: Event) -> None:
+        """An event from inside this process, not from AMI (the dialer's OutboundChanged)."""
+        self.publish(self.model.apply(event))
+        self._notify()
 
     def publish(self, outcome: Outcome) -> None:
         if outcome.changes:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +315,17 @@ class ActiveChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundChanged:
+    """The dialer's live view changed: a campaign's card or a dial in flight (``value``
+    None: gone). Not from AMI: the dialer (core) reports what it decided and what its
+    attempts became; the model only keeps it, so the mirror and its resets carry it."""
+
+    entity: Literal["campaign", "dial"]
+    key: str
+    value: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole PBX state at one instant: QueueStatus + CoreShowChannels.
 
@@ -351,4 +363,5 @@ Event = (
     | SpyStarted
     | SpyStopped
     | DigitReceived
+    | OutboundChanged
 )

@@ -113,6 +113,8 @@ class ContactCenter:
         self.spies = SpyBook()
         self.direct: dict[str, DirectCall] = {}
         self.canned = CannedBook()
+        # The dialer's entities ("campaign", "dial"), kept as given (see OutboundChanged).
+        self.outbound: dict[str, dict[str, dict[str, Any]]] = {"campaign": {}, "dial": {}}
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -665,6 +667,8 @@ class ContactCenter:
             "spy": self.spies.state(),
             "direct": {k: v.to_dict() for k, v in self.direct.items()},
             "canned": self.canned.state(),
+            "campaign": dict(self.outbound["campaign"]),
+            "dial": dict(self.outbound["dial"]),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -781,6 +785,17 @@ class ContactCenter:
                     return other, self._member_from(m)
         return None
 
+    def _outbound_changed(self, e: ev.OutboundChanged) -> Outcome:
+        book = self.outbound[e.entity]
+        if e.value is None:
+            if book.pop(e.key, None) is None:
+                return Outcome()
+        else:
+            if book.get(e.key) == e.value:
+                return Outcome()
+            book[e.key] = dict(e.value)
+        return Outcome(changes=[Change(e.entity, e.key, e.value)])
+
     _handlers: dict[type, Callable[[ContactCenter, Any], Outcome]] = {
         ev.CallerJoined: _caller_joined,
         ev.CallerLeft: _caller_left,
@@ -804,4 +819,5 @@ class ContactCenter:
         ev.SpyStarted: _spy_started,
         ev.SpyStopped: _spy_stopped,
         ev.DigitReceived: _digit_received,
+        ev.OutboundChanged: _outbound_changed,
     }
