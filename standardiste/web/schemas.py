@@ -429,7 +429,13 @@ class DialRow(Row):
     number: str = Field(description="E.164")
     agent: str = Field(description="the agent's user name (empty: none yet)")
     device: str = Field(description="the agent's device (empty: none yet)")
-    state: Literal["ringing_agent", "ringing_contact", "talking", "queued", "message"]
+    state: Literal[
+        "preview", "ringing_agent", "ringing_contact", "talking", "queued", "message"
+    ] = Field(
+        description="preview: offered to the agent, who dials or skips it; then ringing the agent"
+        " (agent-first), ringing the contact, talking, queued (predictive: answered, waiting for"
+        " an agent), message (dropped: the recorded message plays)"
+    )
     started_at: float
     since: float = Field(description="when the current state began")
 
