@@ -325,6 +325,23 @@ class OutboundChanged:
     value: dict[str, Any] | None
 
 
+DIAL_STAGES = ("agent_answered", "answered", "queued", "connected", "dropped", "ended")
+
+
+@dataclass(frozen=True, slots=True)
+class DialProgress:
+    """The dialplan's ``UserEvent(StdDial)`` for a campaign attempt: the agent answered
+    (agent-first), the contact answered, was queued / connected to an agent / dropped
+    (predictive), the attempt ended (with Dial()'s DIALSTATUS and ANSWEREDTIME)."""
+
+    attempt: str
+    stage: str  # one of DIAL_STAGES
+    dialstatus: str
+    answered_seconds: float
+    uniqueid: str
+    at: float
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole PBX state at one instant: QueueStatus + CoreShowChannels.
@@ -364,4 +381,5 @@ Event = (
     | SpyStopped
     | DigitReceived
     | OutboundChanged
+    | DialProgress
 )

@@ -796,6 +796,26 @@ class ContactCenter:
             book[e.key] = dict(e.value)
         return Outcome(changes=[Change(e.entity, e.key, e.value)])
 
+    def _dial_progress(self, e: ev.DialProgress) -> Outcome:
+        dial = self.outbound["dial"].get(e.attempt)
+        if dial is None:
+            return Outcome()
+        if e.stage == "ended":
+            del self.outbound["dial"][e.attempt]
+            return Outcome(changes=[Change("dial", e.attempt, None)])
+        state = {
+            "agent_answered": "ringing_contact",
+            "answered": "queued" if dial.get("mode") == "predictive" else "talking",
+            "queued": "queued",
+            "connected": "talking",
+            "dropped": "message",
+        }.get(e.stage)
+        if state is None or dial.get("state") == state:
+            return Outcome()
+        dial = {**dial, "state": state, "since": e.at}
+        self.outbound["dial"][e.attempt] = dial
+        return Outcome(changes=[Change("dial", e.attempt, dial)])
+
     _handlers: dict[type, Callable[[ContactCenter, Any], Outcome]] = {
         ev.CallerJoined: _caller_joined,
         ev.CallerLeft: _caller_left,
@@ -820,4 +840,5 @@ class ContactCenter:
         ev.SpyStopped: _spy_stopped,
         ev.DigitReceived: _digit_received,
         ev.OutboundChanged: _outbound_changed,
+        ev.DialProgress: _dial_progress,
     }
