@@ -1,0 +1,166 @@
+"""A progressive (agent-first) campaign on the real Asterisk, with sipp contacts that answer,
+never answer or are busy, and a sipp agent: every contact inside its window is reached,
+exactly once per attempt, retried as the campaign's rules say; DNC numbers and contacts
+outside their call window are never dialled. "Dialled" is counted on what Asterisk did (each
+Local channel into the dial-out route, from the AMI), not on the product's own records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from ami_raw import RawAMI
+from live import eventually, sql_rows
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from standardiste.accounts import Accounts
+from standardiste.agent_state import Actor
+from standardiste.composition import BridgeProcess as Bridge
+from standardiste.dialer.campaign import CampaignDef
+from standardiste.outbound.store import CampaignStore, NewContact
+from standardiste.tools.sipp import AgentPhone, BusyPhone
+
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+ALICE = "PJSIP/agent1001"
+# The demo's dial-out route (config/asterisk/extensions.conf) by the number's last digit:
+ANSWERS_1, ANSWERS_2 = "+33612345601", "+33612345611"  # 127.0.0.2:5090 answers
+NEVER = "+33612345607"  # :5091 never answers
+BUSY = "+33612345608"  # :5092 is busy
+DNC = "+33612345602"  # would answer, but is on the do-not-call list
+ALWAYS = {
+    d: [{"start": "00:00", "end": "00:00"}]
+    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
+
+
+def window_around_now() -> tuple[dict[str, str], str]:
+    """A two-hour call window around now in Paris, and a time zone where it is closed now."""
+    paris = datetime.now(ZoneInfo("Europe/Paris"))
+    start = (paris - timedelta(hours=1)).strftime("%H:00")
+    end = (paris + timedelta(hours=1)).strftime("%H:00")
+    if end <= start:  # around midnight: keep it simple
+        start, end = "00:00", "00:00"
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kolkata", "America/New_York"):
+        local = datetime.now(ZoneInfo(zone)).strftime("%H:%M")
+        if end != "00:00" and not start <= local < end:
+            return {"start": start, "end": end}, zone
+    pytest.skip("no time zone outside the window right now")
+
+
+def dialled(ami: RawAMI) -> Counter[str]:
+    """Numbers Asterisk dialled through the dial-out route, as the AMI reported them."""
+    return Counter(
+        m["Channel"].split("/", 1)[1].split("@", 1)[0]
+        for m in ami.messages
+        if m.get("Event") == "Newchannel"
+        and "@standardiste-dial-out" in m.get("Channel", "")
+        and m["Channel"].endswith(";1")
+    )
+
+
+@sqlite_only
+async def test_a_progressive_campaign_reaches_every_contact_once_per_attempt(
+    bridge: Bridge, ami: RawAMI, tmp_path: Path
+) -> None:
+    engine = create_async_engine(bridge.settings.database.url)
+    try:
+        await Accounts(engine).create_user(
+            "alice", "pw-alice-123456", devices=[ALICE], queues={"sales": "agent"}
+        )
+        store = CampaignStore(engine)
+        window, elsewhere = window_around_now()
+        campaign = CampaignDef.parse(
+            {
+                "name": "winter",
+                "queue": "sales",
+                "mode": "progressive",
+                "schedule": {"timezone": "Europe/Paris", "hours": ALWAYS},
+                "call_window": window,
+                "ring_timeout": 15,
+                "agent_ring_timeout": 10,
+                "retry": {"max_attempts": 2, "no_answer_delay": 2, "busy_delay": 2},
+            }
+        )
+        await store.create("ann", campaign)
+        result = await store.add_contacts(
+            "ann",
+            "winter",
+            [
+                NewContact("Ann Swer", ANSWERS_1, "Europe/Paris", "csv"),
+                NewContact("Al Sosweres", ANSWERS_2, "Europe/Paris", "csv"),
+                NewContact("Nev Er", NEVER, "Europe/Paris", "csv"),
+                NewContact("Bu Sy", BUSY, "Europe/Paris", "csv"),
+                NewContact("Do Not", DNC, "Europe/Paris", "csv"),
+                NewContact("Far Away", "+33612345621", elsewhere, "csv"),
+            ],
+        )
+        assert len(result.added) == 6
+        await store.add_dnc("ann", [DNC], scope="winter")  # after the import: checked again
+
+        async with (
+            AgentPhone("contacts", 5090, answer_delay_s=1.0, hangup_after_s=2, host="127.0.0.2",
+                       log_dir=tmp_path) as answering,
+            AgentPhone("never", 5091, answer_delay_s=600, host="127.0.0.2", log_dir=tmp_path),
+            BusyPhone("busy", 5092, host="127.0.0.2", log_dir=tmp_path) as busy,
+            AgentPhone("1001", 5071, answer_delay_s=0.5, log_dir=tmp_path) as alice,
+        ):  # fmt: skip
+            await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+
+            async def settled() -> list[dict[str, object]]:
+                return await sql_rows(
+                    bridge.settings.database.url,
+                    "select number, status, attempts from campaign_contacts order by number",
+                )
+
+            def finished(rows: list[dict[str, object]]) -> bool:
+                return all(r["status"] not in ("pending", "dialing") for r in rows
+                           if r["number"] != "+33612345621")  # fmt: skip
+
+            rows = await eventually(settled, finished, 150, "every contact reached or exhausted")
+            await answering.wait_outcome("ANSWERED", count=2, timeout=5)
+            assert busy.count("BUSY") == 2
+            assert alice.count("ANSWERED") == 6  # the agent's phone rang first each time
+
+        # What Asterisk dialled: each reachable contact once per attempt, retries as the
+        # rules say (2 attempts), never the DNC number nor the contact outside its window.
+        assert dialled(ami) == Counter(
+            {ANSWERS_1[1:]: 1, ANSWERS_2[1:]: 1, NEVER[1:]: 2, BUSY[1:]: 2}
+        )
+        by_number = {r["number"]: (r["status"], r["attempts"]) for r in rows}
+        assert by_number == {
+            ANSWERS_1: ("done", 1),
+            ANSWERS_2: ("done", 1),
+            NEVER: ("exhausted", 2),
+            BUSY: ("exhausted", 2),
+            DNC: ("dnc", 0),
+            "+33612345621": ("pending", 0),
+        }
+        attempts = await sql_rows(
+            bridge.settings.database.url,
+            "select number, outcome, settled_by, agent, device from dial_attempts",
+        )
+        assert Counter((a["number"], a["outcome"]) for a in attempts) == Counter(
+            {(ANSWERS_1, "answered"): 1, (ANSWERS_2, "answered"): 1,
+             (NEVER, "no_answer"): 2, (BUSY, "busy"): 2}
+        )  # fmt: skip
+        assert {(a["agent"], a["device"], a["settled_by"]) for a in attempts} == {
+            ("alice", ALICE, "event")
+        }
+        # The append-only audit: each dial decided (who, why) and ended.
+        audit = await sql_rows(
+            bridge.settings.database.url,
+            "select event, actor, reason from dial_audit where attempt_id is not null",
+        )
+        events = Counter(a["event"] for a in audit)
+        assert events["decided"] == events["ended"] == 6
+        assert {a["actor"] for a in audit if a["event"] == "decided"} == {"dialer"}
+        # The live card (SV-7) says the same.
+        card = bridge.model.outbound["campaign"]["winter"]
+        assert (card["handled"], card["incomplete"], card["contacts_left"]) == (2, 4, 1)
+        assert card["status"] == "active" and bridge.model.outbound["dial"] == {}
+    finally:
+        await engine.dispose()
