@@ -164,3 +164,63 @@ async def test_a_progressive_campaign_reaches_every_contact_once_per_attempt(
         assert card["status"] == "active" and bridge.model.outbound["dial"] == {}
     finally:
         await engine.dispose()
+
+
+@sqlite_only
+async def test_missed_callers_fill_the_campaign_and_are_called_back(
+    bridge: Bridge, ami: RawAMI, tmp_path: Path
+) -> None:
+    """SV-10's per-queue rule: a caller who gives up in sales becomes a contact of the
+    campaign (once, whatever how often they call) and is called back, agent first."""
+    from standardiste.tools.sipp import place_call
+
+    engine = create_async_engine(bridge.settings.database.url)
+    try:
+        store = CampaignStore(engine)
+        await store.create(
+            "ann",
+            CampaignDef.parse(
+                {
+                    "name": "missed",
+                    "queue": "sales",
+                    "schedule": {"timezone": "Europe/Paris", "hours": ALWAYS},
+                    "call_window": {"start": "00:00", "end": "00:00"},
+                    "missed_queues": ["sales"],
+                    "ring_timeout": 15,
+                }
+            ),
+        )
+        # Alice is logged in but paused: callers wait, give up, and are missed twice.
+        await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+        await bridge.agents.pause(ALICE, "lunch", ["sales"], by=Actor("alice"))
+        for _ in range(2):
+            async with await place_call("5000", "0633333333", 2, log_dir=tmp_path) as caller:
+                await caller.wait()
+        async with await place_call("5000", "0644444443", 2, log_dir=tmp_path) as caller:
+            await caller.wait()
+
+        async def contacts() -> list[dict[str, object]]:
+            return await sql_rows(
+                bridge.settings.database.url,
+                "select number, source, queue, original_wait, status from campaign_contacts",
+            )
+
+        rows = await eventually(contacts, lambda r: len(r) == 2, 30, "two missed callers added")
+        assert {(r["number"], r["source"], r["queue"]) for r in rows} == {
+            ("+33633333333", "missed", "sales"),
+            ("+33644444443", "missed", "sales"),
+        }
+        assert all(float(r["original_wait"] or 0) > 1 for r in rows)  # their wait is kept
+        async with (
+            AgentPhone("contacts", 5090, answer_delay_s=0.5, hangup_after_s=1, host="127.0.0.2",
+                       log_dir=tmp_path) as answering,
+            AgentPhone("1001", 5071, answer_delay_s=0.3, log_dir=tmp_path),
+        ):  # fmt: skip
+            await bridge.agents.resume(ALICE, by=Actor("alice"))
+            await eventually(
+                contacts, lambda r: {x["status"] for x in r} == {"done"}, 60, "both called back"
+            )
+            assert answering.count("ANSWERED") == 2
+        assert dialled(ami) == Counter({"33633333333": 1, "33644444443": 1})
+    finally:
+        await engine.dispose()
