@@ -488,6 +488,8 @@ class DialerEngine:
         }
         if d.caller_id:
             variables["STD_CALLERID"] = dial_digits(d.caller_id)
+        if d.drop_message:
+            variables["STD_DROP_MSG"] = str(d.drop_message)
         return variables
 
     # ------------------------------------------------------------------ preview

@@ -8,7 +8,7 @@ Local channel into the dial-out route, from the AMI), not on the product's own r
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -224,3 +224,77 @@ async def test_missed_callers_fill_the_campaign_and_are_called_back(
         assert dialled(ami) == Counter({"33633333333": 1, "33644444443": 1})
     finally:
         await engine.dispose()
+
+
+@sqlite_only
+async def test_predictive_connects_an_answered_contact_or_drops_it_with_the_message(
+    bridge: Bridge, ami: RawAMI, tmp_path: Path
+) -> None:
+    """Contact first: an answered contact reaches a free agent through the campaign's queue;
+    one answered when no agent is free hears the recorded message within 2 s, counts as a
+    drop, and their number is locked out (72 h) instead of redialled."""
+    engine = create_async_engine(bridge.settings.database.url)
+    try:
+        store = CampaignStore(engine)
+        await store.create(
+            "ann",
+            CampaignDef.parse(
+                {
+                    "name": "blitz",
+                    "queue": "sales",
+                    "mode": "predictive",
+                    "schedule": {"timezone": "Europe/Paris", "hours": ALWAYS},
+                    "call_window": {"start": "00:00", "end": "00:00"},
+                    "ring_timeout": 15,
+                }
+            ),
+        )
+        await store.add_contacts(
+            "ann", "blitz", [NewContact("First", ANSWERS_1, "Europe/Paris", "csv")]
+        )
+
+        async def attempts() -> list[dict[str, object]]:
+            return await sql_rows(
+                bridge.settings.database.url,
+                "select number, outcome, answered_at, connected_at from dial_attempts",
+            )
+
+        async with (
+            AgentPhone("contacts", 5090, answer_delay_s=3.0, hangup_after_s=3, host="127.0.0.2",
+                       log_dir=tmp_path) as contact,
+            AgentPhone("1001", 5071, answer_delay_s=0.2, log_dir=tmp_path) as alice,
+        ):  # fmt: skip
+            await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+            # The contact rings first; the agent goes on a break before they answer.
+            await eventually(lambda: _ringing(ami), bool, 15, "the contact's phone rings")
+            await bridge.agents.pause(ALICE, "lunch", ["sales"], by=Actor("alice"))
+            rows = await eventually(attempts, lambda r: bool(r and r[0]["outcome"]), 30, "the end")
+            assert rows[0]["outcome"] == "dropped" and rows[0]["answered_at"] is not None
+            assert alice.count("RINGING") == 0  # no agent was ever offered the call
+            [c] = await sql_rows(
+                bridge.settings.database.url,
+                "select status, attempts, next_at from campaign_contacts",
+            )
+            assert (c["status"], c["attempts"]) == ("pending", 1)
+            assert str(c["next_at"]) > str(datetime.now(UTC) + timedelta(hours=71))[:19]
+            # The second contact: the agent is back; the answered contact reaches her.
+            await store.add_contacts(
+                "ann", "blitz", [NewContact("Second", ANSWERS_2, "Europe/Paris", "csv")]
+            )
+            await bridge.agents.resume(ALICE, by=Actor("alice"))
+            rows = await eventually(
+                attempts, lambda r: len(r) == 2 and all(x["outcome"] for x in r), 40, "second"
+            )
+            second = next(r for r in rows if r["number"] == ANSWERS_2)
+            assert second["outcome"] == "answered" and second["connected_at"] is not None
+            await alice.wait_outcome("ANSWERED", timeout=5)
+            assert contact.count("ANSWERED") == 2
+        audit = await store.audit_log("blitz")
+        assert [a["reason"] for a in audit if a["event"] == "ended"] == ["answered", "dropped"]
+    finally:
+        await engine.dispose()
+
+
+async def _ringing(ami: RawAMI) -> bool:
+    listed = await ami.action_list("CoreShowChannels")
+    return any("@standardiste-dial-out" in c.get("Channel", "") for c in listed)
