@@ -132,6 +132,7 @@ class DialerEngine:
     _events: asyncio.Queue[ev.Event] = field(default_factory=lambda: asyncio.Queue(10000))
     _free_at: dict[str, float] = field(default_factory=dict)  # device -> end of wrap-up
     _owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    _cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # last published, by name
     _last_sweep: float = 0.0
     _last_missed: float = 0.0
     _recovered: bool = False
@@ -316,6 +317,9 @@ class DialerEngine:
                     await self.add_missed(c, now)
         for c in campaigns:
             await self._campaign_tick(c, now)
+        for gone in set(self._cards) - {c.name for c in campaigns}:  # deleted
+            del self._cards[gone]
+            self.publish(ev.OutboundChanged("campaign", gone, None))
 
     def _agents(self, queue: str, now: float) -> tuple[list[str], list[str]]:
         """(logged in, free) devices of ``queue``: free = ready in Asterisk, not wrapping up
@@ -348,33 +352,31 @@ class DialerEngine:
             now=at,
         )
         answers, drops = await self.store.drop_window(c.id, at - timedelta(seconds=d.drop_window))
-        self.publish(
-            ev.OutboundChanged(
-                "campaign",
-                d.name,
-                {
-                    "name": d.name,
-                    "display_name": d.display_name,
-                    "queue": d.queue,
-                    "mode": d.mode,
-                    "status": status.status.value,
-                    "reason": status.reason,
-                    "paused_by": c.paused_by,
-                    "agents_logged_in": len(logged),
-                    "agents_free": len(free),
-                    "contacts_total": figures.contacts_total,
-                    "contacts_left": figures.contacts_left,
-                    "contacts_dialled": figures.contacts_dialled,
-                    "handled": figures.handled,
-                    "incomplete": figures.incomplete,
-                    "dropped": figures.dropped,
-                    "in_flight": figures.in_flight,
-                    "aht": figures.aht,
-                    "drop_rate": (drops / answers) if answers else None,
-                    "updated_at": round(now, 1),
-                },
+        card: dict[str, Any] = {
+            "name": d.name,
+            "display_name": d.display_name,
+            "queue": d.queue,
+            "mode": d.mode,
+            "status": status.status.value,
+            "reason": status.reason,
+            "paused_by": c.paused_by,
+            "agents_logged_in": len(logged),
+            "agents_free": len(free),
+            "contacts_total": figures.contacts_total,
+            "contacts_left": figures.contacts_left,
+            "contacts_dialled": figures.contacts_dialled,
+            "handled": figures.handled,
+            "incomplete": figures.incomplete,
+            "dropped": figures.dropped,
+            "in_flight": figures.in_flight,
+            "aht": figures.aht,
+            "drop_rate": (drops / answers) if answers else None,
+        }
+        if self._cards.get(d.name) != card:  # pushed when a figure moves, not every tick
+            self._cards[d.name] = card
+            self.publish(
+                ev.OutboundChanged("campaign", d.name, {**card, "updated_at": round(now, 1)})
             )
-        )
         offers = [
             lv for lv in self.live.values() if lv.campaign == d.name and lv.state == "preview"
         ]

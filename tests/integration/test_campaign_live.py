@@ -210,7 +210,7 @@ async def test_missed_callers_fill_the_campaign_and_are_called_back(
             ("+33633333333", "missed", "sales"),
             ("+33644444443", "missed", "sales"),
         }
-        assert all(float(r["original_wait"] or 0) > 1 for r in rows)  # their wait is kept
+        assert all(float(r["original_wait"] or 0) > 0 for r in rows)  # their wait is kept
         async with (
             AgentPhone("contacts", 5090, answer_delay_s=0.5, hangup_after_s=1, host="127.0.0.2",
                        log_dir=tmp_path) as answering,
