@@ -78,6 +78,7 @@ class Live:
     answered: bool = False
     connected: bool = False
     dropped: bool = False
+    seen: bool = False  # its channel has been in the model (so its absence means gone)
     gone_at: float | None = None
 
     @property
@@ -300,11 +301,18 @@ class DialerEngine:
             return
         ends = parse_stddial(await self.queue_log(), {lv.id for lv in gone})
         for lv in gone:
-            await self._settle_lost(lv.attempt, ends.get(lv.id), now, "sweep")
+            fresh = await self.store.attempt(lv.id)  # the in-memory copy predates its stamps
+            await self._settle_lost(fresh or lv.attempt, ends.get(lv.id), now, "sweep")
 
     # ------------------------------------------------------------------ the tick
     async def tick(self) -> None:
         now = self.clock()
+        for lv in self.live.values():  # a resync (Asterisk restarted) drops channels silently
+            up = lv.id in self.model.channels or f"{lv.id}-2" in self.model.channels
+            if up:
+                lv.seen = True
+            elif lv.seen and lv.gone_at is None:
+                lv.gone_at = now
         if now - self._last_sweep > SWEEP_S:
             self._last_sweep = now
             await self.sweep()

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from test_bridge_restart import BridgeProcess
 from test_campaign_live import ALWAYS, dialled
 
+from standardiste.agent_state import Actor
+from standardiste.composition import BridgeProcess as Bridge
 from standardiste.dialer.campaign import CampaignDef
 from standardiste.history.migrate import upgrade
 from standardiste.outbound.store import CampaignStore, NewContact
@@ -122,3 +124,59 @@ async def test_a_bridge_killed_mid_campaign_dials_no_contact_twice(
     assert {(c["status"], c["attempts"]) for c in contacts} == {("done", 1)}
     ended = await sql_rows(db_url, "select attempt_id from dial_audit where event = 'ended'")
     assert len(ended) == 4 == len({e["attempt_id"] for e in ended})  # each settled once
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_asterisk_killed_mid_call_settles_the_attempt_as_unknown_without_redialling(
+    sandbox: sb.SandboxInfo, ami: RawAMI, bridge: Bridge, tmp_path: Path
+) -> None:
+    """Asterisk dies during a campaign call: it wrote no end, so the attempt is settled
+    ``unknown`` (counted, retried by the rules after their delay), never re-dialled at once."""
+    engine = create_async_engine(bridge.settings.database.url)
+    try:
+        store = CampaignStore(engine)
+        await store.create(
+            "ann",
+            CampaignDef.parse(
+                {
+                    "name": "crash",
+                    "queue": "sales",
+                    "schedule": {"timezone": "Europe/Paris", "hours": ALWAYS},
+                    "call_window": {"start": "00:00", "end": "00:00"},
+                    "retry": {"unknown_delay": 3600},
+                }
+            ),
+        )
+        await store.add_contacts(
+            "ann", "crash", [NewContact("C", NUMBERS[0], "Europe/Paris", "csv")]
+        )
+        async with (
+            AgentPhone("contacts", 5090, answer_delay_s=0.5, hangup_after_s=30, host="127.0.0.2",
+                       log_dir=tmp_path),
+            AgentPhone("1001", 5071, answer_delay_s=0.3, log_dir=tmp_path),
+        ):  # fmt: skip
+            await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+            await eventually(
+                lambda: sql_rows(bridge.settings.database.url,
+                                 "select answered_at from dial_attempts"),
+                lambda r: bool(r and r[0]["answered_at"]), 20, "the contact answered",
+            )  # fmt: skip
+            await asyncio.to_thread(sb.kill9, sandbox.root)
+            await asyncio.to_thread(sb.start, sandbox.root)
+            rows = await eventually(
+                lambda: sql_rows(bridge.settings.database.url,
+                                 "select outcome, settled_by from dial_attempts"),
+                lambda r: bool(r and r[0]["outcome"]), 60, "the attempt settled",
+            )  # fmt: skip
+            assert [(r["outcome"], r["settled_by"]) for r in rows] == [("unknown", "sweep")]
+            await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+            await asyncio.sleep(5)  # the dialer ticks every second: it would have redialled
+        [contact] = await sql_rows(
+            bridge.settings.database.url, "select status, attempts, next_at from campaign_contacts"
+        )
+        assert (contact["status"], contact["attempts"]) == ("pending", 1)
+        assert (
+            len(await sql_rows(bridge.settings.database.url, "select id from dial_attempts")) == 1
+        )
+    finally:
+        await engine.dispose()
