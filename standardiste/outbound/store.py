@@ -729,7 +729,7 @@ class CampaignStore:
             assert row is not None
             session.add(
                 audit(
-                    "pbx",
+                    detail.pop("by", "pbx"),
                     field_name.removesuffix("_at"),
                     detail.pop("reason", ""),
                     campaign_id=row.campaign_id,

@@ -298,3 +298,93 @@ async def test_predictive_connects_an_answered_contact_or_drops_it_with_the_mess
 async def _ringing(ami: RawAMI) -> bool:
     listed = await ami.action_list("CoreShowChannels")
     return any("@standardiste-dial-out" in c.get("Channel", "") for c in listed)
+
+
+@sqlite_only
+async def test_preview_offers_the_contact_to_the_agent_who_dials_or_skips_it(
+    bridge: Bridge, ami: RawAMI, tmp_path: Path
+) -> None:
+    from standardiste.errors import Forbidden
+
+    engine = create_async_engine(bridge.settings.database.url)
+    try:
+        await Accounts(engine).create_user(
+            "alice", "pw-alice-123456", devices=[ALICE], queues={"sales": "agent"}
+        )
+        store = CampaignStore(engine)
+        await store.create(
+            "ann",
+            CampaignDef.parse(
+                {
+                    "name": "look",
+                    "queue": "sales",
+                    "mode": "preview",
+                    "schedule": {"timezone": "Europe/Paris", "hours": ALWAYS},
+                    "call_window": {"start": "00:00", "end": "00:00"},
+                    "retry": {"agent_no_answer_delay": 3600},
+                }
+            ),
+        )
+        await store.add_contacts(
+            "ann", "look", [NewContact("Jo Martin", ANSWERS_1, "Europe/Paris", "csv")]
+        )
+        assert bridge.dialer is not None
+        dialer = bridge.dialer
+
+        def offer() -> dict[str, object] | None:
+            dials = list(bridge.model.outbound["dial"].values())
+            return dials[0] if dials and dials[0]["state"] == "preview" else None
+
+        async with (
+            AgentPhone("contacts", 5090, answer_delay_s=0.5, hangup_after_s=1, host="127.0.0.2",
+                       log_dir=tmp_path) as contact,
+            AgentPhone("1001", 5071, answer_delay_s=0.3, log_dir=tmp_path) as alice,
+        ):  # fmt: skip
+            await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+            first = await eventually(_async(offer), bool, 15, "an offer to alice")
+            assert first is not None
+            assert (first["contact_name"], first["number"], first["device"], first["agent"]) == (
+                "Jo Martin", ANSWERS_1, ALICE, "alice",
+            )  # fmt: skip
+            assert not dialled(ami) and alice.count("RINGING") == 0  # nothing dialled yet
+            with pytest.raises(Forbidden):
+                await dialer.act({"action": "preview_dial", "attempt": first["id"], "user": "bob"})
+            await dialer.act({"action": "preview_skip", "attempt": first["id"], "user": "alice"})
+            [c] = await store.contacts("look")
+            assert (c.status, c.attempts, c.last_outcome) == ("pending", 0, "skipped")
+            # Skipped contacts wait (the agent-no-answer delay): put it back to be offered.
+            await sql_exec(
+                bridge.settings.database.url, "update campaign_contacts set next_at = null"
+            )
+            second = await eventually(_async(offer), bool, 15, "offered again")
+            assert second is not None and second["id"] != first["id"]
+            await dialer.act({"action": "preview_dial", "attempt": second["id"], "user": "alice"})
+            await contact.wait_outcome("ANSWERED", timeout=15)
+            await eventually(
+                lambda: store.contacts("look"), lambda r: r[0].status == "done", 20, "done"
+            )
+        assert dialled(ami) == Counter({ANSWERS_1[1:]: 1})
+        originated = [a for a in await store.audit_log("look") if a["event"] == "originated"]
+        assert [(a["actor"], a["reason"]) for a in originated] == [
+            ("user:alice", "preview: dialled by the agent")
+        ]
+    finally:
+        await engine.dispose()
+
+
+def _async(fn):  # type: ignore[no-untyped-def]
+    async def call():  # type: ignore[no-untyped-def]
+        return fn()
+
+    return call
+
+
+async def sql_exec(url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
