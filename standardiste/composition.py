@@ -135,6 +135,8 @@ class BridgeProcess:
             "commands_in_flight": self.commands.in_flight,
             "journal_pending": len(self.journal),
             "task_restarts": self.supervisor.restarts(),
+            "dialer_in_flight": len(self.dialer.live) if self.dialer else 0,
+            "dialer_decisions": self.dialer.decisions if self.dialer else 0,
         }
 
 
