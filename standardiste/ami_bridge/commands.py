@@ -28,8 +28,6 @@ from standardiste.acd.names import (
 # Variables an Originate may set: the dialer's own, never functions such as FILE() or SHELL().
 ORIGINATE_VARIABLES = frozenset(
     {
-        "DIALER_CAMPAIGN",
-        "DIALER_CONTACT",
         "QUEUE_MAXWAIT",
         "STD_ATTEMPT",
         "STD_RING",
