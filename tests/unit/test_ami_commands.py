@@ -64,7 +64,7 @@ async def test_originate_is_async_and_never_marked_idempotent() -> None:
         lambda a: a.queue_pause("sales", "PJSIP/agent1001", True, "x\r\nAction: Command"),
         lambda a: a.originate("PJSIP/a", "agents", "${SHELL(id)}"),
         lambda a: a.originate("PJSIP/a", "agents", "100", variables={"FILE(/etc/x)": "1"}),
-        lambda a: a.originate("PJSIP/a", "agents", "100", variables={"DIALER_CAMPAIGN": "a,b"}),
+        lambda a: a.originate("PJSIP/a", "agents", "100", variables={"STD_QUEUE": "a,b"}),
         lambda a: a.originate("System/echo", "agents", "100"),
     ],
 )
