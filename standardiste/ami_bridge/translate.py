@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from standardiste.acd import events as ev
+from standardiste.acd.callbacks import REQUEST_ID_RE, STEPS
 from standardiste.acd.names import display_name
 
 
@@ -283,9 +284,21 @@ def _dtmf_end(m: Headers, at: float) -> ev.Event | None:
 
 
 def _user_event(m: Headers, at: float) -> ev.Event | None:
-    if m.get("UserEvent", "") != "QueueExit":
+    name = m.get("UserEvent", "")
+    if name == "Callback":
+        return _callback_step(m, at)
+    if name != "QueueExit":
         return None
     return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+
+
+def _callback_step(m: Headers, at: float) -> ev.Event:
+    request, step = _req(m, "Id"), _req(m, "Step")
+    if not REQUEST_ID_RE.fullmatch(request):
+        raise BadMessage(f"UserEvent Callback: Id={request[:40]!r} is not a request id")
+    if step not in STEPS:
+        raise BadMessage(f"UserEvent Callback: Step={step[:40]!r} is not a step")
+    return ev.CallbackStep(_req(m, "Queue"), request, step, m.get("Status", ""), at)
 
 
 _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {
