@@ -144,7 +144,7 @@ class QueueDef:
             callback=_bool("callback", self.callback),
             callback_key=_digit("callback_key", self.callback_key),
             callback_threshold=_int("callback_threshold", self.callback_threshold, 0, 86400),
-            callback_expiry=_int("callback_expiry", self.callback_expiry, 60, 86400),
+            callback_expiry=_int("callback_expiry", self.callback_expiry, 10, 86400),
         )
 
     def to_dict(self) -> dict[str, Any]:
