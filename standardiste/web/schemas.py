@@ -278,9 +278,7 @@ class Counters(Row):
     callbacks_requested: int = Field(default=0, description="callback requests made (BY-1)")
     callbacks_connected: int = Field(default=0, description="callbacks the customer answered")
     callbacks_expired: int = Field(default=0, description="callback requests that expired")
-    callbacks_failed: int = Field(
-        default=0, description="callbacks whose customer was not reached"
-    )
+    callbacks_failed: int = Field(default=0, description="callbacks whose customer was not reached")
 
 
 class QueueRow(Row):
@@ -447,9 +445,7 @@ class QueueFigures(Model):
     callbacks_requested: int = Field(default=0, description="callback requests made today")
     callbacks_connected: int = Field(default=0, description="callbacks the customer answered")
     callbacks_expired: int = Field(default=0, description="callback requests that expired")
-    callbacks_failed: int = Field(
-        default=0, description="callbacks whose customer was not reached"
-    )
+    callbacks_failed: int = Field(default=0, description="callbacks whose customer was not reached")
     total: int
     pct_handled: float | None
     pct_abandoned: float | None
