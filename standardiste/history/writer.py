@@ -330,6 +330,7 @@ def _callback_update() -> Any:
     rank = case(RANK, value=c.status, else_=-1)
     new_rank = bindparam("b_rank", type_=Integer())
     detail = bindparam("b_detail", type_=Text())
+    ended = bindparam("b_ended", type_=UTCDateTime())
     # A status the service guessed (the placeholder vanished unseen) gives way to a fact.
     guessed = (c.detail == OUTCOME_UNKNOWN) & (new_rank >= RANK["connected"])
     return (
@@ -342,7 +343,9 @@ def _callback_update() -> Any:
             ),
             agent=func.coalesce(c.agent, bindparam("b_agent", type_=Text())),
             answered_at=func.coalesce(c.answered_at, bindparam("b_answered", type_=UTCDateTime())),
-            ended_at=func.coalesce(c.ended_at, bindparam("b_ended", type_=UTCDateTime())),
+            ended_at=case(
+                (guessed, func.coalesce(ended, c.ended_at)), else_=func.coalesce(c.ended_at, ended)
+            ),
             detail=case(
                 (guessed, func.coalesce(detail, "")),
                 ((c.detail == "") & detail.is_not(None), detail),
