@@ -212,6 +212,71 @@ async def test_a_key_pressed_without_an_offer_keeps_the_caller_in_line(
 
 
 @sqlite_only
+async def test_a_request_expires_after_the_queues_setting_and_is_not_placed_again(
+    bridge: Bridge, ami: RawAMI, callbacks_on: None, sandbox: sb.SandboxInfo, tmp_path: Path
+) -> None:
+    assert bridge.config is not None
+    await bridge.config.save_queue({"name": "sales", "callback_expiry": 12}, "test", create=False)
+    await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+    await bridge.agents.pause(ALICE, "lunch", ["sales"], by=Actor("alice"))
+    began = int(time.time())
+    request = await ask_for_a_callback(ami, tmp_path)
+    # Nobody answers: after its 12 s the placeholder leaves the queue, and stays gone.
+    await eventually(lambda: placeholders(ami), lambda p: p == [], 20, "placeholder expired")
+
+    async def status() -> str:
+        await bridge.history.flushed()
+        return str((await request_rows(bridge.settings.database.url))[0]["status"])
+
+    assert await eventually(status, lambda s: s == "expired", 10, "request expired") == "expired"
+    await asyncio.sleep(4)  # two more reconciliation passes
+    assert await placeholders(ami) == []
+    today = bridge.model.queues["sales"].today
+    counted = (today.callbacks_requested, today.callbacks_expired, today.callbacks_connected)
+    assert counted == (1, 1, 0)
+    assert (today.abandoned, today.timed_out) == (0, 0)
+    info = [c[5] for c in queue_log_lines(sandbox.root, began) if c[4] == "INFO"]
+    assert info == ["CALLBACK_REQUESTED", "CALLBACK_EXPIRED"]
+    entered = [
+        c for c in queue_log_lines(sandbox.root, began)
+        if c[1] == f"cb-{request}" and c[4] in ("ENTERQUEUE", "EXITWITHTIMEOUT")
+    ]  # fmt: skip
+    assert [c[4] for c in entered] == ["ENTERQUEUE", "EXITWITHTIMEOUT"]
+
+
+@sqlite_only
+async def test_a_customer_who_does_not_answer_ends_the_request_as_no_answer(
+    bridge: Bridge, ami: RawAMI, callbacks_on: None, tmp_path: Path
+) -> None:
+    """No retry: the agent already gave the request their time; it shows as not reached."""
+    await bridge.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+    await bridge.agents.pause(ALICE, "lunch", ["sales"], by=Actor("alice"))
+    async with (
+        AgentPhone("1001", 5071, answer_delay_s=0.5, log_dir=tmp_path) as alice,
+        customer_phone(tmp_path, answer_delay_s=60) as customer,
+    ):
+        request = await ask_for_a_callback(ami, tmp_path)
+        await bridge.agents.resume(ALICE, ["sales"], by=Actor("alice"))
+        await alice.wait_outcome("ANSWERED", timeout=15)
+        await customer.wait_outcome("RINGING", timeout=10)
+        # 30 s of ringing, then the agent's call ends.
+        await alice.wait_outcome("REMOTE_BYE", timeout=40)
+        await customer.wait_outcome("CANCELLED", timeout=5)
+
+    async def row() -> dict[str, Any]:
+        await bridge.history.flushed()
+        return (await request_rows(bridge.settings.database.url))[0]
+
+    done = await eventually(row, lambda r: r["ended_at"] is not None, 10, "request ended")
+    assert (done["id"], done["status"], done["detail"]) == (request, "no_answer", "NOANSWER")
+    assert done["answered_at"] is None
+    await asyncio.sleep(3)
+    assert await placeholders(ami) == []  # not placed again
+    today = bridge.model.queues["sales"].today
+    assert (today.callbacks_failed, today.callbacks_connected, today.handled) == (1, 0, 0)
+
+
+@sqlite_only
 async def test_asterisk_restarted_while_a_request_waits_places_it_again_once(
     bridge: Bridge, ami: RawAMI, callbacks_on: None, sandbox: sb.SandboxInfo, tmp_path: Path
 ) -> None:
