@@ -125,9 +125,13 @@ class CallbackService:
         return self._store
 
     # ------------------------------------------------------------------ offer
-    async def offer(self, queue: str) -> Offer:
-        """Whether a caller joining ``queue`` now is offered a callback."""
+    async def offer(self, queue: str, caller_number: str | None = None) -> Offer:
+        """Whether a caller joining ``queue`` now is offered a callback. With their
+        ``caller_number``: not when it could not be called back (unreadable, or on the
+        do-not-call list): they would press the key for nothing."""
         definition = await self._enabled(queue)
+        if caller_number is not None:
+            await self._callable(caller_number)
         position = 1 + sum(1 for c in self._model.callers.values() if c.queue == queue)
         now = self._clock()
         agents = sum(
@@ -151,6 +155,16 @@ class CallbackService:
         if definition is None or not definition.callback:
             raise Refused(f"queue {queue}: callbacks are not enabled", "callbacks_off")
         return definition
+
+    async def _callable(self, caller_number: str) -> str:
+        """The caller's number as E.164, if it may be called back."""
+        try:
+            number = normalise_number(caller_number, self._region)
+        except InvalidNumber as exc:
+            raise Refused(str(exc), "invalid_number") from None
+        if await self._store.is_dnc(number):
+            raise Refused("the caller's number is on the do-not-call list", "dnc")
+        return number
 
     # ------------------------------------------------------------------ request
     async def request(
@@ -176,12 +190,7 @@ class CallbackService:
         definition = await self._enabled(queue)
         if not 1 <= position <= 99999:
             raise Refused(f"position {position} out of range", "bad_position")
-        try:
-            number = normalise_number(caller_number, self._region)
-        except InvalidNumber as exc:
-            raise Refused(str(exc), "invalid_number") from None
-        if await self._store.is_dnc(number):
-            raise Refused("the caller's number is on the do-not-call list", "dnc")
+        number = await self._callable(caller_number)
         now = self._clock()
         channel = self._model.channels.get(uniqueid)
         request = CallbackRequest(

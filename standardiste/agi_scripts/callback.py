@@ -1,7 +1,8 @@
 """The FastAGI scripts of the callback that keeps the caller's place (BY-1).
 
 - ``callback-offer`` (argument: the queue), at join: sets ``STD_CB_OFFER`` to ``yes`` when
-  the caller's expected wait reaches the queue's threshold, else ``no``.
+  the caller's expected wait reaches the queue's threshold and their number could be called
+  back, else ``no``.
 - ``callback-request`` (arguments: the queue, the caller's position), when an offered
   caller pressed the key: sets ``STD_CB_ID`` to the request's id once the request is stored
   and its placeholder placed; left empty when refused (invalid number, do-not-call, the
@@ -34,7 +35,7 @@ def callback_scripts(service: CallbackService) -> dict[str, Script]:
 
     async def offer(call: AgiCall) -> None:
         try:
-            found = await service.offer(call.arg(1))
+            found = await service.offer(call.arg(1), call.caller_number)
         except Refused as exc:
             log.info("callback.not_offered", queue=call.arg(1)[:40], reason=exc.reason)
             await call.set_variable("STD_CB_OFFER", "no")

@@ -128,6 +128,11 @@ async def test_offered_when_the_expected_wait_reaches_the_threshold(setup: Setup
     with pytest.raises(Refused) as refused:
         await setup.service.offer("support")
     assert refused.value.reason == "callbacks_off"
+    # Not to a caller who could not be called back: they would press the key for nothing.
+    assert (await setup.service.offer("sales", "0612345678")).offered
+    with pytest.raises(Refused) as refused:
+        await setup.service.offer("sales", "anonymous")
+    assert refused.value.reason == "invalid_number"
 
 
 async def test_a_request_is_stored_audited_and_placed_at_the_callers_position(
