@@ -191,9 +191,9 @@ async def test_a_key_pressed_without_an_offer_keeps_the_caller_in_line(
             await caller.wait_outcome("KEY", timeout=10)
             # Out with the key, back in at the same place: the same call, first in line.
             uniqueid = joined["Uniqueid"]
-            await ami.wait_event("QueueCallerLeave", 10, start, Uniqueid=uniqueid)
-            left = len(ami.messages)
-            await ami.wait_event("QueueCallerJoin", 10, left - 1, Uniqueid=uniqueid)
+            leave = await ami.wait_event("QueueCallerLeave", 10, start, Uniqueid=uniqueid)
+            left = next(i for i, m in enumerate(ami.messages) if m is leave)
+            await ami.wait_event("QueueCallerJoin", 10, left, Uniqueid=uniqueid)
             entries = [
                 (m["Uniqueid"], m["Position"])
                 for m in await ami.action_list("QueueStatus", Queue="sales")
