@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config bench-calls demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config bench-calls bench-pacing demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -34,6 +34,10 @@ bench-config: setup
 # How long a supervisor's call control takes (needs root: the sandbox, sipp phones).
 bench-calls: setup
 	.venv/bin/python bench/call_control_live.py
+
+# The dialer's predictive pacing against progressive 1:1 on a simulated center (no sandbox).
+bench-pacing: setup
+	.venv/bin/python bench/pacing.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up

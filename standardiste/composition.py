@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from standardiste import queues_conf
+from standardiste.accounts import Accounts
 from standardiste.acd import events as ev
 from standardiste.acd.day import day_of, start_of_day
 from standardiste.acd.model import ContactCenter
@@ -48,11 +49,13 @@ from standardiste.config import Settings
 from standardiste.errors import InvalidInput, PbxUnavailable, UnknownQueue
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
-from standardiste.history.recovery import member_names, recover_queue_log
+from standardiste.history.recovery import member_names, queue_log_path, recover_queue_log
 from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
+from standardiste.outbound.engine import DialerEngine
+from standardiste.outbound.store import CampaignStore
 from standardiste.pbx.applier import ConfigApplier
 from standardiste.pbx.canned_audio import CannedAudioFiles, CannedAudioStore
 from standardiste.pbx.definitions import QueueDef
@@ -100,6 +103,8 @@ class BridgeProcess:
     # Callbacks that keep the caller's place, and the FastAGI server (None: no SQL).
     callbacks: CallbackService | None = None
     agi: AgiServer | None = None
+    # The campaigns' dialer (None: no SQL).
+    dialer: DialerEngine | None = None
 
     @property
     def synced(self) -> asyncio.Event:
@@ -387,10 +392,45 @@ async def bridge_from_settings(
             raise PbxUnavailable("this bridge does not manage the configuration (no SQL store)")
         return await run_config_command(config, args, canned_files)
 
+    dialer: DialerEngine | None = None
+    if store is not None:
+        accounts = Accounts(store.engine)
+        log_file = queue_log_path(settings)
+
+        async def queue_log_lines() -> list[str]:
+            def read() -> list[str]:
+                try:
+                    return log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                except FileNotFoundError:
+                    return []
+
+            return await asyncio.to_thread(read)
+
+        dialer = DialerEngine(
+            CampaignStore(store.engine),
+            AmiCommands(_LateSender(lambda: ami)),
+            model,
+            publish=pump.apply_local,
+            synced=pump.synced.is_set,
+            queue_log=queue_log_lines,
+            directory=accounts.device_directory,
+        )
+        pump.listen(dialer.on_event)
+
+    async def dialer_command(args: Mapping[str, Any]) -> Any:
+        if dialer is None:
+            raise PbxUnavailable("this bridge does not dial campaigns (no SQL store)")
+        return await dialer.act(args)
+
     commands = CommandServer(
         client,
         keys,
-        {"agent": agent_command, "config": config_command, "calls": calls_command},
+        {
+            "agent": agent_command,
+            "config": config_command,
+            "calls": calls_command,
+            "dialer": dialer_command,
+        },
         consumer=f"{socket.gethostname()}-{os.getpid()}",
     )
     supervisor = Supervisor()
@@ -414,6 +454,7 @@ async def bridge_from_settings(
         canned=canned,
         callbacks=callbacks,
         agi=agi,
+        dialer=dialer,
     )
     status = StatusPublisher(client, keys, process.figures)
     try:
@@ -445,6 +486,8 @@ async def bridge_from_settings(
         if config is not None:
             applier = config
             supervisor.start("config", lambda: applier.run(lambda: resyncer.resyncs))
+        if dialer is not None:
+            supervisor.start("dialer", dialer.run)
         retention = settings.asterisk.recording_retention_days
         if retention > 0:  # 0: recordings are kept forever
             recordings = settings.asterisk.recordings(settings.sandbox)

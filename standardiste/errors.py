@@ -21,6 +21,10 @@ class UnknownQueue(StandardisteError):
     code = "unknown_queue"
 
 
+class UnknownCampaign(StandardisteError):
+    code = "unknown_campaign"
+
+
 class UnknownAgent(StandardisteError):
     code = "unknown_agent"
 

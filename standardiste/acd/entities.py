@@ -41,6 +41,11 @@ KINDS: tuple[EntityKind, ...] = (
     # A canned message playing into an agent's call: the agent sees their own (to stop it),
     # the supervisors of the call's queue see it too.
     EntityKind("canned", "queue", "agent"),
+    # Outbound (written by the dialer, not the model): a campaign's card (SV-7/AG-4) is its
+    # queue's business, agents of the queue included; a dial in flight (the contact's name
+    # and number as it rings) is the agent's it rings and the queue's supervisors'.
+    EntityKind("campaign", "queue", None, seen_by_queue_agents=True),
+    EntityKind("dial", "queue", "device"),
 )
 
 BY_NAME: dict[str, EntityKind] = {k.name: k for k in KINDS}

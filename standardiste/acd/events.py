@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +329,34 @@ class ActiveChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundChanged:
+    """The dialer's live view changed: a campaign's card or a dial in flight (``value``
+    None: gone). Not from AMI: the dialer (core) reports what it decided and what its
+    attempts became; the model only keeps it, so the mirror and its resets carry it."""
+
+    entity: Literal["campaign", "dial"]
+    key: str
+    value: dict[str, Any] | None
+
+
+DIAL_STAGES = ("agent_answered", "answered", "queued", "connected", "dropped", "ended")
+
+
+@dataclass(frozen=True, slots=True)
+class DialProgress:
+    """The dialplan's ``UserEvent(StdDial)`` for a campaign attempt: the agent answered
+    (agent-first), the contact answered, was queued / connected to an agent / dropped
+    (predictive), the attempt ended (with Dial()'s DIALSTATUS and ANSWEREDTIME)."""
+
+    attempt: str
+    stage: str  # one of DIAL_STAGES
+    dialstatus: str
+    answered_seconds: float
+    uniqueid: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole PBX state at one instant: QueueStatus + CoreShowChannels.
 
@@ -366,4 +395,6 @@ Event = (
     | SpyStarted
     | SpyStopped
     | DigitReceived
+    | OutboundChanged
+    | DialProgress
 )

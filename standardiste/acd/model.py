@@ -132,6 +132,8 @@ class ContactCenter:
         self.spies = SpyBook()
         self.direct: dict[str, DirectCall] = {}
         self.canned = CannedBook()
+        # The dialer's entities ("campaign", "dial"), kept as given (see OutboundChanged).
+        self.outbound: dict[str, dict[str, dict[str, Any]]] = {"campaign": {}, "dial": {}}
         self._left: dict[str, _Left] = {}
         self._settled: set[str] = set()  # outcome recorded while still listed as waiting
         self._hangup_requested: set[str] = set()
@@ -731,6 +733,8 @@ class ContactCenter:
             "spy": self.spies.state(),
             "direct": {k: v.to_dict() for k, v in self.direct.items()},
             "canned": self.canned.state(),
+            "campaign": dict(self.outbound["campaign"]),
+            "dial": dict(self.outbound["dial"]),
         }
 
     # ------------------------------------------------------------------ helpers
@@ -847,6 +851,37 @@ class ContactCenter:
                     return other, self._member_from(m)
         return None
 
+    def _outbound_changed(self, e: ev.OutboundChanged) -> Outcome:
+        book = self.outbound[e.entity]
+        if e.value is None:
+            if book.pop(e.key, None) is None:
+                return Outcome()
+        else:
+            if book.get(e.key) == e.value:
+                return Outcome()
+            book[e.key] = dict(e.value)
+        return Outcome(changes=[Change(e.entity, e.key, e.value)])
+
+    def _dial_progress(self, e: ev.DialProgress) -> Outcome:
+        dial = self.outbound["dial"].get(e.attempt)
+        if dial is None:
+            return Outcome()
+        if e.stage == "ended":
+            del self.outbound["dial"][e.attempt]
+            return Outcome(changes=[Change("dial", e.attempt, None)])
+        state = {
+            "agent_answered": "ringing_contact",
+            "answered": "queued" if dial.get("mode") == "predictive" else "talking",
+            "queued": "queued",
+            "connected": "talking",
+            "dropped": "message",
+        }.get(e.stage)
+        if state is None or dial.get("state") == state:
+            return Outcome()
+        dial = {**dial, "state": state, "since": e.at}
+        self.outbound["dial"][e.attempt] = dial
+        return Outcome(changes=[Change("dial", e.attempt, dial)])
+
     _handlers: dict[type, Callable[[ContactCenter, Any], Outcome]] = {
         ev.CallerJoined: _caller_joined,
         ev.CallerLeft: _caller_left,
@@ -871,4 +906,6 @@ class ContactCenter:
         ev.SpyStarted: _spy_started,
         ev.SpyStopped: _spy_stopped,
         ev.DigitReceived: _digit_received,
+        ev.OutboundChanged: _outbound_changed,
+        ev.DialProgress: _dial_progress,
     }

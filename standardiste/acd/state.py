@@ -250,7 +250,9 @@ class Canned:
         return _plain(self)
 
 
-Entity = Literal["queue", "member", "caller", "call", "device", "spy", "direct", "canned"]
+Entity = Literal[
+    "queue", "member", "caller", "call", "device", "spy", "direct", "canned", "campaign", "dial"
+]
 
 
 @dataclass(frozen=True, slots=True)

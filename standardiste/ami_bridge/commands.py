@@ -33,7 +33,19 @@ from standardiste.acd.names import (
 )
 
 # Variables an Originate may set: the dialer's own, never functions such as FILE() or SHELL().
-ORIGINATE_VARIABLES = frozenset({"DIALER_CAMPAIGN", "DIALER_CONTACT", "QUEUE_MAXWAIT"})
+ORIGINATE_VARIABLES = frozenset(
+    {
+        "DIALER_CAMPAIGN",
+        "DIALER_CONTACT",
+        "QUEUE_MAXWAIT",
+        "STD_ATTEMPT",
+        "STD_RING",
+        "STD_CALLERID",
+        "STD_QUEUE",
+    }
+)
+ATTEMPT_RE = re.compile(r"^[0-9a-f]{32}$")
+DIGITS_RE = re.compile(r"^[0-9]{3,20}$")
 
 
 class Sender(Protocol):
@@ -151,6 +163,46 @@ class AmiCommands:
             if name not in ORIGINATE_VARIABLES:
                 raise ValueError(f"variable {name!r} is not one the dialer may set")
             pairs.append(f"{name}={_check(name, value, DIALPLAN_RE)}")
+        if pairs:
+            headers["Variable"] = ",".join(pairs)
+        await self._conn.send("Originate", headers, idempotent=False)
+
+    async def originate_dial(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        *,
+        attempt: str,
+        caller_name: str,
+        caller_number: str,
+        variables: Mapping[str, str],
+        timeout_s: int,
+    ) -> None:
+        """A campaign attempt: ``channel`` is rung (the agent's phone, or a Local channel
+        towards the contact) and, answered, continues at ``context``/``exten``. The
+        originated channel's uniqueid is the attempt's id (``ChannelId``; a Local
+        channel's other half gets ``<id>-2``), so after a restart CoreShowChannels says
+        which attempts are still up. The phone shows ``"caller_name" <caller_number>``:
+        the name sanitised, the number digits only."""
+        name = "".join(ch for ch in display_name(caller_name) if CALLER_ID_RE.fullmatch(ch))
+        headers: dict[str, str] = {
+            "Channel": _check("channel", channel, INTERFACE_RE),
+            "Context": _check("context", context, DIALPLAN_RE),
+            "Exten": _check("extension", exten, DIALPLAN_RE),
+            "Priority": "1",
+            "Async": "true",
+            "Timeout": str(int(timeout_s) * 1000),
+            "ChannelId": _check("attempt", attempt, ATTEMPT_RE),
+            "CallerID": f'"{name}" <{_check("caller number", caller_number, DIGITS_RE)}>',
+        }
+        if channel.startswith("Local/"):
+            headers["OtherChannelId"] = f"{attempt}-2"
+        pairs = []
+        for var, value in variables.items():
+            if var not in ORIGINATE_VARIABLES:
+                raise ValueError(f"variable {var!r} is not one the dialer may set")
+            pairs.append(f"{var}={_check(var, value, DIALPLAN_RE)}")
         if pairs:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)

@@ -283,13 +283,35 @@ def _dtmf_end(m: Headers, at: float) -> ev.Event | None:
     return ev.DigitReceived(_req(m, "Uniqueid"), _req(m, "Digit"), at)
 
 
+_ATTEMPT_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
 def _user_event(m: Headers, at: float) -> ev.Event | None:
     name = m.get("UserEvent", "")
+    if name == "QueueExit":
+        return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+    if name == "StdDial":
+        return _dial_progress(m, at)
     if name == "Callback":
         return _callback_step(m, at)
-    if name != "QueueExit":
-        return None
-    return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+    return None
+
+
+def _dial_progress(m: Headers, at: float) -> ev.Event:
+    attempt = _req(m, "Attempt")
+    stage = _req(m, "Stage")
+    if not _ATTEMPT_RE.fullmatch(attempt):
+        raise BadMessage(f"StdDial: attempt {attempt!r} is not 32 hex digits")
+    if stage not in ev.DIAL_STAGES:
+        raise BadMessage(f"StdDial: unknown stage {stage!r}")
+    answered = m.get("Answered", "") or "0"
+    try:
+        seconds = float(answered)
+    except ValueError:
+        raise BadMessage(f"StdDial: Answered {answered!r} is not a number") from None
+    return ev.DialProgress(
+        attempt, stage, m.get("DialStatus", ""), seconds, m.get("Uniqueid", ""), at
+    )
 
 
 def _callback_step(m: Headers, at: float) -> ev.Event:

@@ -9,7 +9,7 @@ The rules that make dialing safe live here as transactions:
 - one open contact per number per campaign (a partial unique index), DNC checked when a
   contact is added and again when it is dialled;
 - the dial audit is append-only: nothing here updates or deletes it.
-Configuration changes (create, update, pause, agents) are also written to ``config_audit``.
+Configuration changes (create, update, pause) are also written to ``config_audit``.
 """
 
 from __future__ import annotations
@@ -25,16 +25,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from standardiste.account_tables import UserRow
 from standardiste.accounts import commit_or_conflict
 from standardiste.dialer.campaign import CampaignDef
 from standardiste.dialer.contacts import Outcome, is_e164
 from standardiste.dialer.retry import ContactStatus, Progress, after_attempt
-from standardiste.errors import Conflict, InvalidInput, UnknownUser
+from standardiste.errors import Conflict, InvalidInput, UnknownCampaign
 from standardiste.history.models import QueueCall
 from standardiste.outbound.tables import (
     AttemptRow,
-    CampaignAgentRow,
     CampaignRow,
     ContactRow,
     DialAuditRow,
@@ -45,17 +43,12 @@ from standardiste.pbx.store import audit_row
 GLOBAL = "*"  # DNC scope: every campaign
 
 
-class UnknownCampaign(InvalidInput):
-    code = "unknown_campaign"
-
-
 @dataclass(frozen=True, slots=True)
 class Campaign:
     id: int
     definition: CampaignDef
     paused: bool
     paused_by: str
-    agents: tuple[str, ...]  # user names
 
     @property
     def name(self) -> str:
@@ -227,26 +220,9 @@ class CampaignStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------ campaigns
-    async def _agents(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, list[str]]:
-        out: dict[int, list[str]] = {i: [] for i in ids}
-        if ids:
-            rows = await session.execute(
-                select(CampaignAgentRow.campaign_id, UserRow.username)
-                .join(UserRow, UserRow.id == CampaignAgentRow.user_id)
-                .where(CampaignAgentRow.campaign_id.in_(ids))
-                .order_by(UserRow.username)
-            )
-            for cid, username in rows:
-                out[cid].append(username)
-        return out
-
-    def _campaign(self, row: CampaignRow, agents: list[str]) -> Campaign:
+    def _campaign(self, row: CampaignRow) -> Campaign:
         return Campaign(
-            row.id,
-            CampaignDef.parse(json.loads(row.settings)),
-            row.paused,
-            row.paused_by,
-            tuple(agents),
+            row.id, CampaignDef.parse(json.loads(row.settings)), row.paused, row.paused_by
         )
 
     async def campaigns(self, *, archived: bool = False) -> list[Campaign]:
@@ -258,13 +234,12 @@ class CampaignStore:
                     .order_by(CampaignRow.name)
                 )
             )
-            agents = await self._agents(session, [r.id for r in rows])
-            return [self._campaign(r, agents[r.id]) for r in rows]
+            return [self._campaign(r) for r in rows]
 
     async def campaign(self, name: str) -> Campaign:
         async with self._sessions() as session:
             row = await self._row(session, name)
-            return self._campaign(row, (await self._agents(session, [row.id]))[row.id])
+            return self._campaign(row)
 
     async def _row(self, session: AsyncSession, name: str) -> CampaignRow:
         row = await session.scalar(
@@ -292,7 +267,7 @@ class CampaignStore:
                 audit_row(actor, "campaign.create", definition.name, None, definition.to_dict())
             )
             await commit_or_conflict(session, f"name: a campaign named {definition.name!r} exists")
-            return self._campaign(row, [])
+            return self._campaign(row)
 
     async def update(self, actor: str, definition: CampaignDef) -> Campaign:
         async with self._sessions() as session:
@@ -305,8 +280,7 @@ class CampaignStore:
                 audit_row(actor, "campaign.update", definition.name, before, definition.to_dict())
             )
             await session.commit()
-            agents = (await self._agents(session, [row.id]))[row.id]
-            return self._campaign(row, agents)
+            return self._campaign(row)
 
     async def archive(self, actor: str, name: str) -> None:
         async with self._sessions() as session:
@@ -332,35 +306,7 @@ class CampaignStore:
                 audit(actor, "paused" if paused else "resumed", "supervisor", campaign_id=row.id)
             )
             await session.commit()
-            return self._campaign(row, (await self._agents(session, [row.id]))[row.id])
-
-    async def set_agents(self, actor: str, name: str, usernames: Iterable[str]) -> Campaign:
-        wanted = sorted(set(usernames))
-        async with self._sessions() as session:
-            row = await self._row(session, name)
-            users = {
-                u.username: u.id
-                for u in await session.scalars(select(UserRow).where(UserRow.username.in_(wanted)))
-            }
-            missing = [u for u in wanted if u not in users]
-            if missing:
-                raise UnknownUser(f"agents: no user named {missing[0]!r}")
-            before = (await self._agents(session, [row.id]))[row.id]
-            existing = {
-                a.user_id: a
-                for a in await session.scalars(
-                    select(CampaignAgentRow).where(CampaignAgentRow.campaign_id == row.id)
-                )
-            }
-            for uid, a in existing.items():
-                if uid not in users.values():
-                    await session.delete(a)
-            for uid in users.values():
-                if uid not in existing:
-                    session.add(CampaignAgentRow(campaign_id=row.id, user_id=uid))
-            session.add(audit_row(actor, "campaign.agents", name, before, wanted))
-            await session.commit()
-            return self._campaign(row, wanted)
+            return self._campaign(row)
 
     # ------------------------------------------------------------------ DNC
     async def add_dnc(
@@ -605,6 +551,45 @@ class CampaignStore:
                 for q, name in await session.execute(query)
             ]
 
+    async def missed_not_added(
+        self, campaign_id: int, queues: Sequence[str], since: datetime, limit: int = 500
+    ) -> list[MissedCall]:
+        """Missed calls of ``queues`` since ``since`` that are no contact of the campaign
+        yet, and whose number has no open contact there (the per-queue rule's input)."""
+        already = select(ContactRow.missed_key).where(
+            ContactRow.campaign_id == campaign_id, ContactRow.missed_key.is_not(None)
+        )
+        open_numbers = select(ContactRow.number).where(
+            ContactRow.campaign_id == campaign_id,
+            ContactRow.status.in_([ContactStatus.PENDING.value, ContactStatus.DIALING.value]),
+        )
+        query = (
+            select(QueueCall)
+            .where(
+                QueueCall.queue.in_(list(queues)),
+                QueueCall.outcome.in_(["abandoned", "timed_out"]),
+                QueueCall.completed_at >= since,
+                QueueCall.caller_number.is_not(None),
+                QueueCall.uniqueid.not_in(already),
+            )
+            .order_by(QueueCall.completed_at)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            numbers = set(await session.scalars(open_numbers))
+            out: list[MissedCall] = []
+            seen: set[str] = set()
+            for q in await session.scalars(query):
+                key = (q.caller_number or "").lstrip("+")
+                if q.caller_number in numbers or key in seen or f"+{key}" in numbers:
+                    continue
+                seen.add(key)
+                out.append(
+                    MissedCall(q.uniqueid, q.queue, q.caller_number, q.caller_name,
+                               q.entered_at, q.completed_at, q.wait, q.outcome or "", None)
+                )  # fmt: skip
+            return out
+
     async def missed_call(self, uniqueid: str) -> MissedCall | None:
         async with self._sessions() as session:
             q = await session.scalar(
@@ -744,7 +729,7 @@ class CampaignStore:
             assert row is not None
             session.add(
                 audit(
-                    "pbx",
+                    detail.pop("by", "pbx"),
                     field_name.removesuffix("_at"),
                     detail.pop("reason", ""),
                     campaign_id=row.campaign_id,

@@ -35,6 +35,8 @@ class CampaignRow(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(unique=True)  # slug, never changes
+    # The campaign's Asterisk queue: its agents are the users assigned to that queue (CF-2),
+    # they log in to the campaign by logging in to the queue.
     queue: Mapped[str] = mapped_column(Text)
     settings: Mapped[str] = mapped_column(Text)  # CampaignDef as JSON
     paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
@@ -42,18 +44,6 @@ class CampaignRow(Base):
     archived: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class CampaignAgentRow(Base):
-    __tablename__ = "campaign_agents"
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE")
-    )
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
-
-    __table_args__ = (UniqueConstraint("campaign_id", "user_id"),)
 
 
 class ContactRow(Base):

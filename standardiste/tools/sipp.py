@@ -38,6 +38,7 @@ from typing import Self
 
 SCENARIO_DIR = Path(__file__).with_name("sipp_scenarios")
 AGENT_SCENARIO = "agent_uas.xml"
+BUSY_SCENARIO = "busy_uas.xml"
 CALLER_SCENARIO = "caller_uac.xml"
 FOREVER_MS = 86_400_000  # "never" for sipp timeouts: one day
 _CALLER_RE = re.compile(r"^\+?[0-9]{1,32}$")
@@ -418,6 +419,43 @@ class AgentPhone(SippProcess):
                 *self._common_args(),
             ]
         )
+        try:
+            await _wait_udp_bound(self, self.host, self.port, timeout)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+        if exc is None:
+            self.cleanup_logs()
+
+
+class BusyPhone(SippProcess):
+    """A phone that is always busy (486) on ``host:port``: a campaign's busy contact."""
+
+    def __init__(
+        self, label: str, port: int, *, host: str = "127.0.0.1", log_dir: Path | None = None
+    ) -> None:
+        super().__init__(label, log_dir)
+        self.port = port
+        self.host = host
+
+    async def start(self, timeout: float = 5.0) -> Self:
+        scenario = render_scenario(BUSY_SCENARIO, self.log_dir)
+        await self._spawn(
+            ["-sf", str(scenario), "-i", self.host, "-p", str(self.port), "-mi", self.host,
+             "-aa", *self._common_args()]
+        )  # fmt: skip
         try:
             await _wait_udp_bound(self, self.host, self.port, timeout)
         except BaseException:

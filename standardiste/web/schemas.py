@@ -405,6 +405,55 @@ class CannedRow(Row):
     started_at: float
 
 
+class CampaignCard(Row):
+    """A campaign's card (SV-7, AG-4), written by the dialer every tick and on each change."""
+
+    name: str
+    display_name: str
+    queue: str = Field(description="the campaign's queue: its agents are the queue's")
+    mode: Literal["preview", "progressive", "predictive"]
+    status: Literal["active", "paused", "inactive"]
+    reason: str = Field(
+        description="why: paused, no_contacts, no_agents, outside_schedule, ended (or empty)"
+    )
+    paused_by: str
+    agents_logged_in: int
+    agents_free: int
+    contacts_total: int
+    contacts_left: int = Field(description="pending or being dialled (CD-3 'not yet dialled')")
+    contacts_dialled: int = Field(description="contacts with at least one attempt (CD-3)")
+    handled: int = Field(description="today: answered by the contact (CD-2)")
+    incomplete: int = Field(description="today: no answer, busy or failed (CD-2)")
+    dropped: int = Field(description="today: answered with no agent within 2 s")
+    in_flight: int
+    aht: float | None = Field(description="today's average handle time of answered calls, s")
+    drop_rate: float | None = Field(description="drops / live answers over the rule's window")
+    updated_at: float
+
+
+class DialRow(Row):
+    """An attempt in flight: the agent sees the contact's name and number as it rings."""
+
+    id: str = Field(description="the attempt's id")
+    campaign: str
+    queue: str
+    mode: Literal["preview", "progressive", "predictive", "callback"]
+    contact_id: int
+    contact_name: str
+    number: str = Field(description="E.164")
+    agent: str = Field(description="the agent's user name (empty: none yet)")
+    device: str = Field(description="the agent's device (empty: none yet)")
+    state: Literal[
+        "preview", "ringing_agent", "ringing_contact", "talking", "queued", "message"
+    ] = Field(
+        description="preview: offered to the agent, who dials or skips it; then ringing the agent"
+        " (agent-first), ringing the contact, talking, queued (predictive: answered, waiting for"
+        " an agent), message (dropped: the recorded message plays)"
+    )
+    started_at: float
+    since: float = Field(description="when the current state began")
+
+
 class LiveState(Model):
     """The entities the user may see, keyed as in the Redis mirror."""
 
@@ -421,6 +470,12 @@ class LiveState(Model):
     )
     canned: dict[str, CannedRow] = Field(
         default_factory=dict, description="playback id -> canned audio message playing"
+    )
+    campaign: dict[str, CampaignCard] = Field(
+        default_factory=dict, description="campaign name -> its card"
+    )
+    dial: dict[str, DialRow] = Field(
+        default_factory=dict, description="attempt id -> dial in flight"
     )
 
 

@@ -41,7 +41,8 @@ from standardiste.tools.sipp import AgentPhone, place_call
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 ALICE = "PJSIP/agent1001"
-NUMBER, E164, DIGITS = "0612345678", "+33612345678", "33612345678"
+# The demo's dial-out answers numbers ending in 0-6 on 127.0.0.2:5090 (the customer's phone).
+NUMBER, E164, DIGITS = "0612345670", "+33612345670", "33612345670"
 # The offer ("to call back, press 5") is played before the caller is in the queue, where
 # the key counts: about 5 s after the answer.
 KEY_AFTER_S = 9.0

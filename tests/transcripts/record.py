@@ -211,7 +211,7 @@ async def sc_callback(rec: Recording) -> None:
                     "customer", 5090, host="127.0.0.2", answer_delay_s=1.0, hangup_after_s=3.0
                 ) as customer,
             ):
-                call = await place_call("5000", "0612345678", hangup_after_s=40, keys=[(9.0, "5")])
+                call = await place_call("5000", "0612345670", hangup_after_s=40, keys=[(9.0, "5")])
                 await finish_call(call)
                 await settle(1.0)
                 await rec.act(
@@ -423,7 +423,7 @@ DESCRIPTIONS = {
     "same for 3 s (the two holds overlap), then the caller hangs up 2 s later. Then "
     "QueueRemove.",
     "callback": "sales offers callbacks (threshold 0 s) and agent1001 is logged in paused. A "
-    "caller (0612345678) dials 5000, hears the offer and presses 5 about 9 s after the answer "
+    "caller (0612345670) dials 5000, hears the offer and presses 5 about 9 s after the answer "
     "(in the queue): the bridge (in the recorder's process) stores the request and originates "
     "the placeholder Local/<id>@standardiste-callback-place/n (uniqueids cbh-<id>, cb-<id>) "
     "at the caller's position; the caller hears the confirmation and is hung up on. Then the "

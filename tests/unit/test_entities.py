@@ -35,4 +35,23 @@ def test_an_agent_sees_their_own_rows_of_a_queue_and_its_figures_not_the_callers
     assert not can_see(AGENT, "caller", {"queue": "sales"})
     assert can_see(AGENT, "device", {"device": "PJSIP/1"})
     assert not can_see(AGENT, "device", {"device": "PJSIP/2"})
-    assert not can_see(AGENT, "campaign", {"queue": "sales"})  # unknown kinds: admins only
+    assert can_see(AGENT, "campaign", {"queue": "sales"})  # their campaign's card (AG-4)
+    assert not can_see(AGENT, "campaign", {"queue": "support"})
+    assert can_see(AGENT, "dial", {"queue": "sales", "device": "PJSIP/1"})
+    assert not can_see(AGENT, "dial", {"queue": "sales", "device": "PJSIP/2"})
+    assert not can_see(AGENT, "robot", {"queue": "sales"})  # unknown kinds: admins only
+
+
+def test_the_dialers_entities_are_kept_and_survive_a_resync() -> None:
+    from standardiste.acd.events import OutboundChanged, Snapshot
+
+    model = ContactCenter()
+    card = {"name": "winter", "queue": "sales", "status": "active"}
+    out = model.apply(OutboundChanged("campaign", "winter", card))
+    assert [(c.entity, c.key) for c in out.changes] == [("campaign", "winter")]
+    assert model.apply(OutboundChanged("campaign", "winter", card)).changes == []  # unchanged
+    model.apply(OutboundChanged("dial", "a1", {"queue": "sales", "device": "PJSIP/a"}))
+    model.replace(Snapshot(at=1.0))
+    assert model.state()["campaign"] == {"winter": card}
+    out = model.apply(OutboundChanged("dial", "a1", None))
+    assert out.changes and model.state()["dial"] == {}

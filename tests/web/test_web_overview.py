@@ -33,6 +33,8 @@ async def test_admin_sees_everything(logged_in: Login) -> None:
         "spy": {"s1"},
         "direct": {"d1"},
         "canned": {"p1"},
+        "campaign": {"winter"},
+        "dial": {"a1"},
     }  # fmt: skip
     assert set(body["figures"]) == {"sales", "support"}
 
@@ -48,6 +50,8 @@ async def test_supervisor_sees_the_queues_they_supervise_in_full(logged_in: Logi
         "spy": {"s1"},  # who listens to their agents
         "direct": {"d1"},  # their agents' other calls
         "canned": {"p1"},  # a message an agent of theirs plays into a sales call
+        "campaign": {"winter"},
+        "dial": {"a1"},  # a dial ringing an agent of theirs
     }
     assert body["users"] == {
         ALICE_DEV: {"username": "alice", "display_name": "Alice"},
@@ -109,6 +113,8 @@ async def test_agent_sees_queue_cards_and_only_their_own_rows(logged_in: Login) 
         "spy": set(),  # an agent is not told who listens to them
         "direct": {"d1"},  # her own
         "canned": {"p1"},  # but sees the message she plays (to stop it)
+        "campaign": {"winter"},  # her queue's campaign (AG-4)
+        "dial": {"a1"},  # the contact her phone rings for
     }
     assert body["figures"]["sales"]["waiting"] == 2  # ...how many wait is
     assert body["figures"]["sales"]["agents_logged_in"] == 2
@@ -125,6 +131,8 @@ async def test_agent_in_two_queues(logged_in: Login) -> None:
         "spy": set(),
         "direct": set(),  # another agent's
         "canned": set(),  # another agent's call
+        "campaign": {"winter"},  # sales' campaign: carol is an agent of sales
+        "dial": set(),  # ringing alice, not her
     }
 
 
@@ -139,6 +147,8 @@ async def test_supervisor_of_one_queue_and_agent_of_another(logged_in: Login) ->
         "spy": set(),  # a session on a sales call: not sam's queue
         "direct": set(),  # alice is not an agent of sam's queue
         "canned": set(),  # sam is an agent of sales, not its supervisor
+        "campaign": {"winter"},  # but an agent of sales sees its campaign's card
+        "dial": set(),
     }
 
 

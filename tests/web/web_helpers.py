@@ -171,6 +171,51 @@ def canned(uniqueid: str, queue_name: str, agent: str, by: str = "alice") -> dic
     }
 
 
+def campaign_card(name: str, queue_name: str, **kw: Any) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "name": name,
+        "display_name": name.capitalize(),
+        "queue": queue_name,
+        "mode": "progressive",
+        "status": "active",
+        "reason": "",
+        "paused_by": "",
+        "agents_logged_in": 1,
+        "agents_free": 1,
+        "contacts_total": 10,
+        "contacts_left": 7,
+        "contacts_dialled": 3,
+        "handled": 2,
+        "incomplete": 1,
+        "dropped": 0,
+        "in_flight": 1,
+        "aht": 95.0,
+        "drop_rate": None,
+        "updated_at": T0,
+    }
+    card.update(kw)
+    return card
+
+
+def dial(
+    attempt: str, queue_name: str, device: str, state: str = "ringing_agent"
+) -> dict[str, Any]:
+    return {
+        "id": attempt,
+        "campaign": "winter",
+        "queue": queue_name,
+        "mode": "progressive",
+        "contact_id": 1,
+        "contact_name": "Jo Martin",
+        "number": "+33612345601",
+        "agent": "alice",
+        "device": device,
+        "state": state,
+        "started_at": T0 - 4,
+        "since": T0 - 4,
+    }
+
+
 def device(name: str, state: str = "NOT_INUSE") -> dict[str, Any]:
     return {"device": name, "state": state, "since": T0 - 100}
 
@@ -218,6 +263,10 @@ def base_state() -> dict[Entity, dict[str, dict[str, Any]]]:
         },
         # alice plays a canned message into her sales call: she and sales' supervisors see it.
         "canned": {"p1": canned("p1", "sales", ALICE_DEV)},
+        # the sales campaign: its card is for sales' agents and supervisors; its dial ringing
+        # alice's phone is hers and sales' supervisors'.
+        "campaign": {"winter": campaign_card("winter", "sales")},
+        "dial": {"a1": dial("a1", "sales", ALICE_DEV)},
     }
 
 

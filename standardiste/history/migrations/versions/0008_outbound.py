@@ -1,4 +1,4 @@
-"""Outbound (issue 9): campaigns, their agents and contacts, dial attempts (written before
+"""Outbound (issue 9): campaigns, their contacts, dial attempts (written before
 their Originate), the append-only dial audit, do-not-call numbers, CSV imports and the
 callback requests that keep a caller's place (BY-1).
 
@@ -111,33 +111,6 @@ def upgrade() -> None:
         sa.Column("added_at", _TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dnc_numbers")),
         sa.UniqueConstraint("number", "scope", name=op.f("uq_dnc_numbers_number_scope")),
-    )
-    op.create_table(
-        "campaign_agents",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("campaign_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_campaign_agents_campaign_id_campaigns"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_campaign_agents_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_agents")),
-        sa.UniqueConstraint(
-            "campaign_id", "user_id", name=op.f("uq_campaign_agents_campaign_id_user_id")
-        ),
     )
     op.create_table(
         "campaign_contacts",
@@ -278,7 +251,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_campaign_contacts_campaign_id_status_next_at"))
 
     op.drop_table("campaign_contacts")
-    op.drop_table("campaign_agents")
     op.drop_table("dnc_numbers")
     with op.batch_alter_table("dial_audit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dial_audit_campaign_id"))
