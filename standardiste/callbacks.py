@@ -205,10 +205,13 @@ class CallbackService:
             expires_at=utc(now) + timedelta(seconds=definition.callback_expiry),
             status="waiting",
         )
-        stored, created = await self._store.create(request)
-        self.requests += created
-        if created or not self._alive(stored.id):
-            async with self._lock:
+        # Under the reconciliation's lock: a pass in between would see the new row without
+        # a placeholder and place it too (Asterisk would refuse the second one, but no
+        # second Originate should be sent).
+        async with self._lock:
+            stored, created = await self._store.create(request)
+            self.requests += created
+            if created or not self._alive(stored.id):
                 await self.place(stored)
         return stored
 
