@@ -13,7 +13,8 @@ scripts (``standardiste.agi_scripts.callback``):
 
 ``reconcile()`` runs after every resync and every few seconds: each open request must have
 its placeholder (a channel ``cb-<id>`` or ``cbh-<id>`` in the model) or be given one again,
-in request order, at its original position, unless its time ran out (then it expires). A
+in request order, at its original position, unless its time ran out (then it expires); a
+placeholder waiting for a request that is not (or no longer) waiting is hung up. A
 request whose agent had answered (``connecting``/``calling``) is never placed again (that
 could call the customer twice): if its channels are gone and the outcome never arrived, it
 is settled as ``failed`` with detail ``outcome_unknown``, which a late fact replaces.
@@ -83,9 +84,10 @@ class ReconcileReport:
     placed: int = 0
     expired: int = 0
     settled: int = 0
+    orphans: int = 0  # placeholders hung up: their request was not waiting
 
     def __bool__(self) -> bool:
-        return bool(self.placed or self.expired or self.settled)
+        return bool(self.placed or self.expired or self.settled or self.orphans)
 
 
 QueueLookup = Callable[[str], Awaitable[QueueDef | None]]
@@ -253,12 +255,14 @@ class CallbackService:
         if not self._synced():
             return report
         async with self._lock:
-            for request in await self._store.open_requests():
+            requests = await self._store.open_requests()
+            for request in requests:
                 await self._reconcile_one(request, report)
+            await self._end_orphans({r.id for r in requests if r.status == "waiting"}, report)
         if report:
             log.info(
                 "callback.reconciled", placed=report.placed, expired=report.expired,
-                settled=report.settled, adopted=report.adopted,
+                settled=report.settled, adopted=report.adopted, orphans=report.orphans,
             )  # fmt: skip
         return report
 
@@ -294,6 +298,27 @@ class CallbackService:
         report.placed += 1
         # In request order: the next one is placed once this one is in line.
         await self._wait_for(lambda: self._alive(request.id), 5.0)
+
+    async def _end_orphans(self, waiting: set[str], report: ReconcileReport) -> None:
+        """A placeholder waiting in a queue for a request that is not waiting (settled
+        meanwhile, or unknown here) would ring an agent for nothing: hang it up. Calls in
+        progress are never touched."""
+        for caller in list(self._model.callers.values()):
+            if not caller.callback or caller.callback in waiting:
+                continue
+            known = await self._store.get(caller.callback)
+            if known is not None and known.status == "waiting":
+                continue  # requested since the list was read
+            try:
+                await self._ami.hangup(caller.channel)
+            except (AmiError, ValueError) as exc:
+                log.warning("callback.orphan_not_ended", channel=caller.channel, error=str(exc))
+                continue
+            report.orphans += 1
+            await self._store.log(
+                "callback_orphan_ended", known.status if known else "unknown_request",
+                caller.callback if known else None, queue=caller.queue, channel=caller.channel,
+            )  # fmt: skip
 
     async def _queue_log(self, request: CallbackRequest, message: str) -> None:
         try:

@@ -245,3 +245,36 @@ async def test_reconcile_settles_what_it_must_never_dial_again(setup: Setup) -> 
     assert fact is not None and (fact.status, fact.detail) == ("connected", "ANSWER")
     # Nothing is open any more: later passes do nothing.
     assert not await setup.service.reconcile()
+
+
+async def test_a_placeholder_waiting_for_no_waiting_request_is_hung_up(setup: Setup) -> None:
+    made = await setup.service.request(
+        queue="sales", uniqueid="1.6", caller_number="0612345678", caller_name="", position=1
+    )
+    stranger = "f" * 32
+    for request in (made.id, stranger):
+        setup.model.apply(
+            ev.CallerJoined(
+                "sales", f"cb-{request}", f"Local/{request}@standardiste-callback-place-1;2",
+                "336", "Callback", 1, T0,
+            )
+        )  # fmt: skip
+    # Its own request waits: kept. A placeholder no request knows: hung up.
+    report = await setup.service.reconcile()
+    assert (report.adopted, report.orphans) == (1, 1)
+    hung = [h["Channel"] for n, h in setup.ami.sent if n == "Hangup"]
+    assert hung == [f"Local/{stranger}@standardiste-callback-place-1;2"]
+    # The request expired meanwhile (its end reported): its placeholder goes too.
+    await setup.history.write(
+        [CallbackProgress(made.id, "sales", "expired", True, "", "TIMEOUT", T0 + 5)]
+    )
+    setup.model.apply(ev.CallerLeft("sales", f"cb-{stranger}", T0 + 6))
+    report = await setup.service.reconcile()
+    assert report.orphans == 1
+    assert [h["Channel"] for n, h in setup.ami.sent if n == "Hangup"][-1].startswith(
+        f"Local/{made.id}@"
+    )
+    assert [e for e, _ in await setup.audit()][-2:] == [
+        "callback_orphan_ended",
+        "callback_orphan_ended",
+    ]
