@@ -151,6 +151,8 @@ class BridgeProcess:
             "agi_refused": self.agi.refused if self.agi else 0,
             "callback_requests": self.callbacks.requests if self.callbacks else 0,
             "callback_placements": self.callbacks.placements if self.callbacks else 0,
+            "dialer_in_flight": len(self.dialer.live) if self.dialer else 0,
+            "dialer_decisions": self.dialer.decisions if self.dialer else 0,
         }
 
 
