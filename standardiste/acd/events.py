@@ -53,6 +53,20 @@ class QueueExited:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackStep:
+    """Our dialplan's ``UserEvent(Callback)``: a step of a callback request (BY-1,
+    ``acd.callbacks``): requested, left (the placeholder's Queue() returned, ``status`` its
+    QUEUESTATUS), calling (the customer is being dialled), connected (they answered), ended
+    (``status`` the DIALSTATUS)."""
+
+    queue: str
+    request: str  # the request id (32 hex)
+    step: str
+    status: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class AgentRinging:
     """AgentCalled: app_queue rings a member for a waiting caller."""
 
@@ -362,6 +376,7 @@ Event = (
     | CallerLeft
     | CallerAbandoned
     | QueueExited
+    | CallbackStep
     | AgentRinging
     | AgentRingNoAnswer
     | AgentConnected

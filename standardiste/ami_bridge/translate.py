@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from standardiste.acd import events as ev
+from standardiste.acd.callbacks import REQUEST_ID_RE, STEPS
 from standardiste.acd.names import display_name
 
 
@@ -291,6 +292,8 @@ def _user_event(m: Headers, at: float) -> ev.Event | None:
         return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
     if name == "StdDial":
         return _dial_progress(m, at)
+    if name == "Callback":
+        return _callback_step(m, at)
     return None
 
 
@@ -309,6 +312,15 @@ def _dial_progress(m: Headers, at: float) -> ev.Event:
     return ev.DialProgress(
         attempt, stage, m.get("DialStatus", ""), seconds, m.get("Uniqueid", ""), at
     )
+
+
+def _callback_step(m: Headers, at: float) -> ev.Event:
+    request, step = _req(m, "Id"), _req(m, "Step")
+    if not REQUEST_ID_RE.fullmatch(request):
+        raise BadMessage(f"UserEvent Callback: Id={request[:40]!r} is not a request id")
+    if step not in STEPS:
+        raise BadMessage(f"UserEvent Callback: Step={step[:40]!r} is not a step")
+    return ev.CallbackStep(_req(m, "Queue"), request, step, m.get("Status", ""), at)
 
 
 _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {

@@ -50,6 +50,11 @@ _BRIDGE_COUNTERS = {
     "commands_taken": ("commands_taken", "Commands taken from the web"),
     "commands_failed": ("commands_failed", "Commands answered with an error"),
     "commands_expired": ("commands_expired", "Commands taken after their deadline"),
+    "agi_calls": ("agi_calls", "FastAGI scripts run for the dialplan"),
+    "agi_failures": ("agi_failures", "FastAGI requests that failed or were malformed"),
+    "agi_refused": ("agi_refused", "FastAGI connections refused (address not allowed)"),
+    "callback_requests": ("callback_requests", "Callback requests stored"),
+    "callback_placements": ("callback_placements", "Callback placeholders originated"),
     "dialer_decisions": ("dialer_decisions", "Campaign calls the dialer decided to dial"),
 }
 

@@ -122,6 +122,8 @@ MODULES = {
     "Playback": "app_playback", "UserEvent": "app_userevent",
     "MixMonitor": "app_mixmonitor", "AST_CONFIG": "func_config", "REGEX": "func_strings",
     "IF": "func_logic", "CHANNEL": "func_channel", "Dial": "app_dial",
+    "AGI": "res_agi", "ChannelRedirect": "app_channelredirect",
+    "CALLERID": "func_callerid", "SayDigits": "",
     "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "", "Wait": "",
 }  # fmt: skip
 
