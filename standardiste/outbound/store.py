@@ -110,6 +110,7 @@ class Attempt:
     ended_at: datetime | None
     outcome: str | None
     settled_by: str | None
+    talk_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,7 @@ def _attempt(r: AttemptRow) -> Attempt:
         r.ended_at,
         r.outcome,
         r.settled_by,
+        r.talk_seconds,
     )
 
 
@@ -813,6 +815,31 @@ class CampaignStore:
                 .order_by(AttemptRow.created_at)
             )
             return [_attempt(r) for r in rows]
+
+    async def finished_attempts(
+        self, campaign_id: int, *, since: datetime | None, last: int
+    ) -> list[Attempt]:
+        """The campaign's settled attempts ended since ``since`` (None: all), and at least
+        its ``last`` most recent ones: what a predictive pacer is restored from."""
+        base = select(AttemptRow).where(
+            AttemptRow.campaign_id == campaign_id, AttemptRow.outcome.is_not(None)
+        )
+        async with self._sessions() as session:
+            rows = {
+                r.id: r
+                for r in await session.scalars(
+                    base.order_by(AttemptRow.ended_at.desc()).limit(last)
+                )
+            }
+            if since is not None:
+                rows |= {
+                    r.id: r for r in await session.scalars(base.where(AttemptRow.ended_at >= since))
+                }
+            elif rows:
+                rows |= {r.id: r for r in await session.scalars(base)}
+            return sorted(
+                (_attempt(r) for r in rows.values()), key=lambda a: a.ended_at or a.created_at
+            )
 
     async def attempt(self, attempt_id: str) -> Attempt | None:
         async with self._sessions() as session:
