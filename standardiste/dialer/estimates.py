@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -62,6 +63,15 @@ class AnswerEstimator:
         kept = self.attempts[-(self.limit - 1) :] if self.limit > 1 else ()
         return AnswerEstimator(self.limit, (*kept, Attempt(float(ring_time), bool(answered))))
 
+    @classmethod
+    def of(cls, attempts: Iterable[tuple[float, bool]], limit: int = 500) -> AnswerEstimator:
+        """The estimator after observing these attempts in order (the last ``limit`` kept)."""
+        _check_limit(limit)
+        kept = list(attempts)[-limit:]
+        for ring_time, _answered in kept:
+            _check_seconds("ring_time", ring_time)
+        return cls(limit, tuple(Attempt(float(r), bool(a)) for r, a in kept))
+
     @cached_property
     def _ends(self) -> list[float]:
         return sorted(a.ring_time for a in self.attempts)
@@ -84,6 +94,13 @@ class AnswerEstimator:
     def answer_rate(self) -> float:
         """p(0): the share of recent attempts answered by a person (0 with no data)."""
         return self.answers / self.observed if self.attempts else 0.0
+
+    @cached_property
+    def ringing_per_answer(self) -> float | None:
+        """Seconds of ringing it took per answer: Σ ring times / answers (None before any)."""
+        if not self.answers:
+            return None
+        return math.fsum(a.ring_time for a in self.attempts) / self.answers
 
     def p(self, ring_time: float) -> float:
         """Chance that a call still ringing after ``ring_time`` s will be answered by a person."""
@@ -118,6 +135,15 @@ class HandleEstimator:
         kept = self.durations[-(self.limit - 1) :] if self.limit > 1 else ()
         return HandleEstimator(self.limit, (*kept, float(seconds)))
 
+    @classmethod
+    def of(cls, durations: Iterable[float], limit: int = 200) -> HandleEstimator:
+        """The estimator after observing these handle times in order (the last ``limit``)."""
+        _check_limit(limit)
+        kept = list(durations)[-limit:]
+        for seconds in kept:
+            _check_seconds("handle time", seconds)
+        return cls(limit, tuple(float(s) for s in kept))
+
     @cached_property
     def _sorted(self) -> list[float]:
         return sorted(self.durations)
@@ -125,6 +151,11 @@ class HandleEstimator:
     @property
     def observed(self) -> int:
         return len(self.durations)
+
+    @cached_property
+    def mean(self) -> float | None:
+        """The mean recent handle time (None with no data)."""
+        return math.fsum(self.durations) / len(self.durations) if self.durations else None
 
     def survival(self, x: float) -> float:
         """S(x): the share of recent handle times longer than x (1 with no data)."""
@@ -134,9 +165,14 @@ class HandleEstimator:
 
     def finish_probability(self, elapsed: float, within: float) -> float:
         """(S(e) − S(e+h)) / S(e): chance an agent busy for ``elapsed`` s is free within
-        ``within`` s. 0 when no recent call lasted that long (or no data): nothing says this
-        agent will be free soon, and assuming so would risk drops."""
-        alive = self.survival(elapsed)
-        if alive <= 0:
+        ``within`` s, on counts — of the recent calls that lasted over e, the share that ended
+        by e + h — with one more call that did not end (shrunk like p(r)): in the tail, where
+        one or two recent calls lasted that long, one of them ending soon does not make the
+        agent certain to be free (it made a small team drop twice in the benchmark). 0 when
+        no recent call lasted that long (or no data): nothing says this agent will be free
+        soon, and assuming so would risk drops."""
+        longer = len(self._sorted) - bisect.bisect_right(self._sorted, elapsed)
+        if longer <= 0:
             return 0.0
-        return max(0.0, (alive - self.survival(elapsed + max(0.0, within))) / alive)
+        still = len(self._sorted) - bisect.bisect_right(self._sorted, elapsed + max(0.0, within))
+        return (longer - still) / (longer + 1)

@@ -13,6 +13,7 @@ from standardiste.dialer.pacing import (
     allowed_drop_share,
     expected_answers_in_pipe,
     expected_drops,
+    expected_excess,
     expected_free_agents,
     lines_to_dial,
 )
@@ -108,20 +109,73 @@ def test_no_extra_line_fits_so_the_progressive_count_is_dialed() -> None:
 
 
 def test_the_carrier_cap_stops_the_budget() -> None:
-    decision = lines_to_dial(inputs(max_lines=8, connected=1, ringing=(2.0,), ramp=10.0))
+    decision = lines_to_dial(inputs(carrier_lines=6, ringing=(2.0,), ramp=10.0))
     assert (decision.dial, decision.reason) == (6, "line cap")
+
+
+def test_lines_per_agent_may_be_a_fraction() -> None:
+    """1.5 lines per agent, 5 agents: 7 lines, 2 of them ringing."""
+    decision = lines_to_dial(inputs(max_lines_per_agent=1.5, ringing=(2.0, 3.0), ramp=10.0))
+    assert (decision.dial, decision.reason) == (5, "line cap")
 
 
 def test_busy_agents_about_to_finish_are_counted() -> None:
     """No free agent; 4 agents 100 s into calls that all last 105 s: they will be free when
-    the answers land (T = 5 s), so about 4 answers' worth of calls are dialed."""
+    the answers land (T = 5 s), so calls are dialed for them: 7, 1.75 answers expected,
+    2% of them dropped. (Each agent counts 50/51: the 50 recent calls longer than 100 s all
+    ended by 107 s, shrunk by one that did not.)"""
     handle = handle_times(*([105.0] * 50))
     decision = lines_to_dial(
         inputs(free_agents=0, busy_elapsed=(100.0,) * 4, handle_estimate=handle, ramp=10.0)
     )
     assert decision.reason == "budget"
-    assert decision.expected_free == pytest.approx(4.0)
-    assert 8 <= decision.dial <= 12
+    assert decision.expected_free == pytest.approx(4 * 50 / 51)
+    assert decision.dial == 7
+
+
+# -- the tail guard ------------------------------------------------------------------------
+
+
+AT_THE_CAP = DropRule(window=3600.0, cap=0.03, target=0.03)  # a target at the cap: no margin
+
+
+def test_a_window_at_the_cap_gets_no_call_that_could_drop() -> None:
+    """103 answers, 3 drops: the cap is reached. Two free agents, 25% answered: the budget
+    alone would give a third line (1.6% of its answers dropped, under the 3% share), but any
+    drop now is over the cap: the progressive count, because of the drop risk."""
+    without = lines_to_dial(inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP, risk=1.0))
+    assert without.dial > 2
+    decision = lines_to_dial(inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP))
+    assert (decision.dial, decision.reason) == (2, "drop risk")
+
+
+def test_room_for_several_drops_leaves_the_budget_alone() -> None:
+    """The same two free agents with room for 5 more drops: the budget decides."""
+    decision = lines_to_dial(
+        inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP, headroom=5.0, ramp=10.0)
+    )
+    assert decision.reason == "budget" and decision.dial > 2
+
+
+def test_the_guard_stops_a_double_drop_when_one_fits() -> None:
+    """Room for one more drop (headroom 1.5): 5 free agents at 25% get 11 lines from the
+    budget, 1.6% of their answers dropped; but 11 lines drop two or more 0.76% of the time
+    (7 answers of 11), and 7 lines still 0.006%: 6 lines, which cannot drop two."""
+    budget = lines_to_dial(inputs(ramp=10.0, risk=1.0))
+    assert budget.dial == 11
+    decision = lines_to_dial(inputs(ramp=10.0, headroom=1.5))
+    assert (decision.dial, decision.reason) == (6, "drop risk")
+    assert decision.expected_excess == 0.0
+
+
+def test_expected_excess_by_hand() -> None:
+    """One call answered half the time, no free agent, room for half a drop: when it
+    answers, it is dropped, and the window has no whole drop to spare: 0.5 drops over."""
+    assert expected_excess([0.5], 0, [], headroom=0.5, cap=0.03) == pytest.approx(0.5)
+    # room for one drop: one answer fits, two do not
+    assert expected_excess([0.5, 0.5], 0, [], headroom=1.0, cap=0.03) == pytest.approx(0.25)
+    # over the cap already (-1): every drop counts, and the missing drop with it
+    assert expected_excess([0.0], 0, [], headroom=-1.0, cap=0.03) == pytest.approx(1.0)
 
 
 def test_reasons_are_stable_strings() -> None:
@@ -133,6 +187,7 @@ def test_reasons_are_stable_strings() -> None:
         "progressive",
         "line cap",
         "ramp",
+        "drop risk",
     )
 
 
@@ -151,8 +206,8 @@ def test_allowed_drop_share() -> None:
 
 def test_expected_free_agents_and_answers_in_pipe() -> None:
     handle = handle_times(10.0, 20.0, 30.0, 40.0)
-    # busy 15 s: S(15) = 3/4, S(25) = 2/4 -> 1/3 chance to be free within 10 s
-    assert expected_free_agents(2, [15.0], handle, 10.0) == pytest.approx(2 + 1 / 3)
+    # busy 15 s: 3 calls lasted longer, 1 of them ended by 25 s -> 1 / (3 + 1)
+    assert expected_free_agents(2, [15.0], handle, 10.0) == pytest.approx(2.25)
     # busy 45 s: longer than any recent call -> not counted
     assert expected_free_agents(2, [45.0], handle, 10.0) == 2
     assert expected_answers_in_pipe([0.0, 0.0], QUARTER, waiting=1) == pytest.approx(1.5)
@@ -181,8 +236,16 @@ def test_the_answer_rate_follows_a_sudden_drop_within_the_window() -> None:
 def test_handle_survival() -> None:
     handle = handle_times(10.0, 20.0, 30.0, 40.0)
     assert [handle.survival(x) for x in (0, 10, 25, 40)] == [1.0, 0.75, 0.5, 0.0]
-    assert handle.finish_probability(0.0, 20.0) == 0.5
+    assert handle.finish_probability(0.0, 20.0) == 2 / 5  # 2 of 4 ended by 20 s, + 1 that did not
     assert HandleEstimator().finish_probability(10.0, 1000.0) == 0.0
+
+
+def test_one_long_call_does_not_make_an_agent_certain_to_be_free() -> None:
+    """200 calls of 60 s and one of 320 s: an agent busy for 317 s is not sure to be free in
+    the next 8 s because that one call ended at 320 s (it made 5 agents drop twice)."""
+    handle = handle_times(*([60.0] * 200), 320.0)
+    assert handle.finish_probability(317.0, 8.0) == 0.5
+    assert handle.finish_probability(321.0, 8.0) == 0.0
 
 
 def test_estimators_refuse_negative_times() -> None:

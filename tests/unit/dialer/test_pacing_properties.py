@@ -6,10 +6,11 @@ import itertools
 import math
 from dataclasses import replace
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from standardiste.dialer.drops import DropRule, window_totals
+from standardiste.dialer.drops import BUCKETS, DropLog, DropRule, window_totals
 from standardiste.dialer.estimates import AnswerEstimator, HandleEstimator
 from standardiste.dialer.pacing import (
     BUDGET,
@@ -20,6 +21,7 @@ from standardiste.dialer.pacing import (
     PacingInputs,
     allowed_drop_share,
     expected_drops,
+    expected_excess,
     line_limit,
     lines_to_dial,
     plan,
@@ -63,12 +65,12 @@ def pacing_inputs(draw: st.DrawFn) -> PacingInputs:
         answer_estimate=answer_estimate(draw(st.lists(attempt, min_size=5, max_size=60))),
         handle_estimate=handle_estimate(draw(st.lists(seconds, max_size=40))),
         waiting=draw(st.integers(0, 3)),
-        connected=draw(st.integers(0, 12)),
         rule=DropRule(window=3600.0, cap=0.06, target=target),
-        max_lines_per_agent=draw(st.integers(0, 4)),
-        max_lines=draw(st.integers(0, 80)),
+        max_lines_per_agent=draw(st.floats(0.0, 4.0)),
+        carrier_lines=draw(st.one_of(st.none(), st.integers(0, 80))),
         warmup_answers=draw(st.integers(0, 4)),
         ramp=draw(st.floats(0.0, 3.0)),
+        risk=draw(st.sampled_from([1e-6, 1e-3, 1.0])),
     )
 
 
@@ -125,6 +127,15 @@ def test_more_answers_in_the_window_never_give_fewer_lines(inputs: PacingInputs)
     assert lines_to_dial(more).dial >= lines_to_dial(inputs).dial
 
 
+@given(pacing_inputs(), st.floats(-3.0, 10.0), st.floats(0.0, 3.0))
+def test_more_headroom_never_gives_fewer_lines(
+    inputs: PacingInputs, headroom: float, more: float
+) -> None:
+    """More room for drops in the window (all else equal) never gives fewer lines."""
+    low = lines_to_dial(replace(inputs, headroom=headroom))
+    assert lines_to_dial(replace(inputs, headroom=headroom + more)).dial >= low.dial
+
+
 @st.composite
 def plans(draw: st.DrawFn) -> dict[str, object]:
     answers = draw(st.integers(0, 3000))
@@ -140,6 +151,9 @@ def plans(draw: st.DrawFn) -> dict[str, object]:
         ceiling=draw(st.floats(target, 0.2)),
         floor=floor,
         limit=draw(st.integers(floor, floor + 25)),
+        cap=draw(st.floats(target, 0.2)),
+        risk=draw(st.sampled_from([1e-6, 1e-3, 1.0])),
+        headroom=draw(st.one_of(st.none(), st.floats(-3.0, 10.0))),
     )
 
 
@@ -167,6 +181,42 @@ def test_the_chosen_lines_keep_the_expected_drops_within_the_allowed_share(
     if decision.reason in (BUDGET, PROGRESSIVE, LINE_CAP, RAMP):
         allowed = decision.allowed_share * decision.expected_answers
         assert decision.expected_drops <= allowed + 1e-9
+
+
+@given(plans(), st.floats(0.0, 1.0))
+def test_the_calls_dialed_now_add_at_most_risk_drops_over_the_cap(
+    args: dict[str, object], p: float
+) -> None:
+    """The tail guard: the pipe with the dialed calls expects at most ``risk`` more drops
+    beyond the window's headroom than the pipe with the progressive count alone."""
+    decision = plan(p_new=p, **args)  # type: ignore[arg-type]
+    base = plan(p_new=p, **(args | {"limit": decision.progressive}))  # type: ignore[arg-type]
+    assert decision.expected_excess - base.expected_excess <= args["risk"] + 1e-9  # type: ignore[operator]
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(prob, max_size=6),
+    st.integers(0, 3),
+    st.lists(prob, max_size=4),
+    st.floats(-2.0, 4.0),
+    st.floats(0.0, 0.5),
+)
+def test_expected_excess_matches_a_brute_force_enumeration(
+    answer_probs: list[float], free_now: int, finish: list[float], headroom: float, cap: float
+) -> None:
+    """E[(X − ⌊h + cap·L⌋)+] equals the sum over every outcome of every call and agent."""
+    total = 0.0
+    for calls in itertools.product((0, 1), repeat=len(answer_probs)):
+        p_calls = math.prod(p if c else 1 - p for p, c in zip(answer_probs, calls, strict=True))
+        for agents in itertools.product((0, 1), repeat=len(finish)):
+            p_agents = math.prod(q if a else 1 - q for q, a in zip(finish, agents, strict=True))
+            answered = sum(calls)
+            dropped = max(0, answered - free_now - sum(agents))
+            room = math.floor(headroom + cap * answered + 1e-9)
+            total += p_calls * p_agents * max(0, dropped - room)
+    got = expected_excess(answer_probs, free_now, finish, headroom, cap)
+    assert math.isclose(got, total, abs_tol=1e-9)
 
 
 @settings(max_examples=200)
@@ -262,3 +312,83 @@ def test_window_totals_count_exactly_the_window(
     start = -math.inf if window is None else now - window
     assert totals.answers == sum(start < t <= now for t in answer_times)
     assert totals.drops == sum(start < t <= now for t in drop_times)
+
+
+# -- the drop log -------------------------------------------------------------------------
+
+instants = st.lists(st.floats(0.0, 8000.0), max_size=80)
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> tuple[list[float], list[float], list[tuple[float, int]]]:
+    """Answer instants, the dropped ones among them, and the events in an arrival order a
+    little shuffled (a drop is learned 2 s after its answer)."""
+    answers = sorted(draw(instants))
+    dropped = sorted(t for t in answers if draw(st.integers(0, 9)) == 0)
+    events = [(t, 0) for t in answers] + [(t, 1) for t in dropped]
+    order = draw(st.permutations(range(len(events))))
+    return answers, dropped, [events[i] for i in order]
+
+
+def exact_headroom(
+    answers: list[float],
+    drops: list[float],
+    now: float,
+    window: float,
+    cap: float,
+    rate: float,
+    after: float,
+) -> float:
+    start = now - window
+    inside = [t for t in answers if start < t <= now]
+    gone_drops = [t for t in drops if start < t <= now]
+    lowest = cap * len(inside) - len(gone_drops)
+    for t in inside:  # just after each answer leaves
+        left = sum(1 for a in inside if a > t)
+        left_drops = sum(1 for d in gone_drops if d > t)
+        lowest = min(lowest, cap * (left + rate * max(0.0, t - start - after)) - left_drops)
+    return lowest
+
+
+@given(logs(), st.floats(0.0, 9000.0), st.floats(0.0, 100.0))
+def test_the_drop_log_counts_its_window_like_window_totals(
+    log_: tuple[list[float], list[float], list[tuple[float, int]]], now: float, ahead: float
+) -> None:
+    """Whatever the order events arrive in, the log's A and D are the window's — and ``ahead``
+    s later, without what leaves it by then."""
+    answers, drops, events = log_
+    rule = DropRule(window=3600.0)
+    log = DropLog(rule)
+    for t, kind in events:
+        (log.drop if kind else log.answer)(t)
+    assert log.totals(now) == window_totals(answers, drops, now, rule)
+    later = log.totals(now, ahead=ahead)
+    assert later.answers == sum(now + ahead - 3600.0 < t <= now for t in answers)
+    assert later.drops == sum(now + ahead - 3600.0 < t <= now for t in drops)
+
+
+@given(logs(), st.floats(3600.0, 9000.0), st.floats(0.0, 0.3), st.floats(0.0, 40.0))
+def test_the_headroom_is_the_lowest_room_until_the_window_has_turned_over(
+    log_: tuple[list[float], list[float], list[tuple[float, int]]],
+    now: float,
+    rate: float,
+    after: float,
+) -> None:
+    """The log's headroom is never above the exact minimum over every instant an answer
+    leaves, and at most one bucket's new answers (cap·rate·window/BUCKETS) below it."""
+    answers, drops, events = log_
+    log = DropLog(DropRule(window=3600.0))
+    for t, kind in events:
+        (log.drop if kind else log.answer)(t)
+    exact = exact_headroom(answers, drops, now, 3600.0, 0.03, rate, after)
+    got = log.headroom(now, rate, after)
+    assert exact - 0.03 * rate * 3600.0 / BUCKETS - 1e-9 <= got <= exact + 1e-9
+
+
+def test_the_lifetime_log_keeps_counts() -> None:
+    log = DropLog(DropRule.lifetime())
+    for t in (1.0, 2.0, 1e9):
+        log.answer(t)
+    log.drop(2.0)
+    assert (log.totals(5e9).answers, log.totals(5e9).drops) == (3, 1)
+    assert log.headroom(5e9) == pytest.approx(0.03 * 3 - 1)
