@@ -44,6 +44,7 @@ from standardiste.dialer.contacts import (
     outcome_from_dialstatus,
     region_timezone,
 )
+from standardiste.dialer.pacer import Pacer, PacerSettings, PastAttempt
 from standardiste.errors import Conflict, Forbidden, InvalidInput
 from standardiste.outbound.store import (
     Attempt,
@@ -79,6 +80,8 @@ class Live:
     connected: bool = False
     dropped: bool = False
     seen: bool = False  # its channel has been in the model (so its absence means gone)
+    answered_at: float | None = None  # the contact answered (predictive: the pacer is told)
+    paced: bool = False  # its ring's end was told to the pacer
     gone_at: float | None = None
 
     @property
@@ -134,6 +137,7 @@ class DialerEngine:
     _free_at: dict[str, float] = field(default_factory=dict)  # device -> end of wrap-up
     _owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     _cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # last published, by name
+    _pacers: dict[str, tuple[PacerSettings, Pacer]] = field(default_factory=dict)
     _last_sweep: float = 0.0
     _last_missed: float = 0.0
     _recovered: bool = False
@@ -196,9 +200,14 @@ class DialerEngine:
         elif e.stage == "answered":
             if live is not None:
                 live.answered = True
+                live.answered_at = e.at
+                self._pace_answer(live, e.at)
             await self.store.mark(e.attempt, "answered_at", _dt(e.at))
         elif e.stage == "dropped" and live is not None:
             live.dropped = True
+            pacer = self._pacers.get(live.campaign)
+            if pacer is not None and live.attempt.mode == "predictive":
+                pacer[1].drop(live.answered_at or e.at)
         elif e.stage == "ended":
             if live is None:
                 attempt = await self.store.attempt(e.attempt)
@@ -241,6 +250,7 @@ class DialerEngine:
         )
         live = self.live.pop(attempt_id, None)
         if live is not None:
+            self._pace_end(live, outcome, at, talk)
             self.publish(ev.OutboundChanged("dial", attempt_id, None))
             device = live.attempt.device
             if device and outcome is Outcome.ANSWERED:  # the queue's wrap-up after the call
@@ -401,12 +411,85 @@ class DialerEngine:
                 c, free, now, mode="progressive", reason="progressive: a free agent"
             )
         else:
-            in_flight = sum(
-                1 for lv in self.live.values() if lv.campaign == d.name and not lv.connected
+            await self._predictive_tick(c, free, now)
+
+    # ------------------------------------------------------------------ predictive pacing
+    async def _pacer(self, c: Campaign, now: float) -> Pacer:
+        """The campaign's pacer; restored from its settled attempts after a (re)start or a
+        change of its settings, so the drop window survives both."""
+        settings = PacerSettings.of_campaign(c.definition)
+        have = self._pacers.get(c.name)
+        if have is not None and have[0] == settings:
+            return have[1]
+        since = Pacer.history_since(settings, now)
+        rows = await self.store.finished_attempts(
+            c.id,
+            since=None if since is None else _dt(since),
+            last=max(settings.answer_history, settings.handle_history),
+        )
+        wrap = self.model.wrapup.get(c.definition.queue, 0.0)
+        history = [
+            past
+            for r in rows
+            if r.mode == "predictive"
+            and (
+                past := PastAttempt.from_columns(
+                    outcome=r.outcome,
+                    originated_at=r.originated_at,
+                    answered_at=r.answered_at,
+                    ended_at=r.ended_at,
+                    handle_seconds=None if r.talk_seconds is None else r.talk_seconds + wrap,
+                )
             )
-            count = max(0, len(free) - in_flight)
-            if count:
-                await self._dial_contacts(c, count, now, reason="progressive (pacing warm-up)")
+            is not None
+        ]
+        pacer = Pacer.restore(settings, history)
+        self._pacers[c.name] = (settings, pacer)
+        return pacer
+
+    def _pace_answer(self, live: Live, at: float) -> None:
+        pacer = self._pacers.get(live.campaign)
+        if pacer is None or live.attempt.mode != "predictive" or live.paced:
+            return
+        live.paced = True
+        pacer[1].attempt_ended(max(0.0, at - live.started_at), True)
+        pacer[1].answer(at)
+
+    def _pace_end(self, live: Live, outcome: Outcome, at: float, talk: float | None) -> None:
+        pacer = self._pacers.get(live.campaign)
+        if pacer is None or live.attempt.mode != "predictive":
+            return
+        if outcome in (Outcome.ANSWERED, Outcome.DROPPED) and not live.paced:
+            self._pace_answer(live, live.answered_at or at)  # the answer's event was missed
+        elif outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED) and not live.paced:
+            live.paced = True
+            pacer[1].attempt_ended(max(0.0, at - live.started_at), False)
+        if outcome is Outcome.DROPPED and not live.dropped:  # answered, never connected
+            pacer[1].drop(live.answered_at or at)
+        if outcome is Outcome.ANSWERED and talk is not None:
+            pacer[1].handle_time(talk + self.model.wrapup.get(live.queue, 0.0))
+
+    async def _predictive_tick(self, c: Campaign, free: list[str], now: float) -> None:
+        d = c.definition
+        pacer = await self._pacer(c, now)
+        mine = [lv for lv in self.live.values() if lv.campaign == d.name]
+        ringing = [now - lv.started_at for lv in mine if not lv.answered]
+        waiting = sum(1 for lv in mine if lv.answered and not lv.connected and not lv.dropped)
+        busy = [
+            now - m.since
+            for m in self.model.members.values()
+            if m.queue == d.queue and m.interface not in free
+            and m.presence(now) in ("in_call", "wrapup", "ringing")
+        ]  # fmt: skip
+        decision = pacer.decide(now, len(free), busy, ringing, None, waiting=waiting)
+        if decision.dial:
+            reason = (
+                f"predictive {decision.reason}: dial {decision.dial} (progressive"
+                f" {decision.progressive}), E[answers] {decision.expected_answers:.2f},"
+                f" E[drops] {decision.expected_drops:.3f}, allowed share"
+                f" {decision.allowed_share:.3f}, E[free] {decision.expected_free:.2f}"
+            )
+            await self._dial_contacts(c, decision.dial, now, reason=reason)
 
     async def _due(self, c: Campaign, count: int, now: float) -> list[Contact]:
         d = c.definition
