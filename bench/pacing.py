@@ -72,6 +72,9 @@ class Center:
     rule: DropRule = field(default_factory=lambda: DropRule(window=HOUR))
     max_lines_per_agent: float = 3.0
     max_lines: int = 200  # the carrier's concurrent calls
+    # (low, high): answer delays drawn uniformly (the live bench's sipp contacts answer after
+    # a fixed delay); None: 2 s + Gamma(2, 2.5) (mean 7 s)
+    answer_delay: tuple[float, float] | None = None
 
     def rate_at(self, t: float) -> float:
         return self.answer_rate if t < self.change_at else self.answer_rate_after
@@ -147,9 +150,12 @@ class _Contacts:
     def next(self) -> tuple[float, float, bool, float, float]:
         """(u, answer delay, fails fast, fail time, talk time): always 5 draws."""
         r, c = self.rng, self.center
+        delay = 2.0 + r.gammavariate(2.0, 2.5)  # drawn anyway: the same draws for every center
+        if c.answer_delay is not None:
+            delay = c.answer_delay[0] + (c.answer_delay[1] - c.answer_delay[0]) * (delay % 1.0)
         return (
             r.random(),
-            2.0 + r.gammavariate(2.0, 2.5),
+            delay,
             r.random() < c.fail_fast_share,
             r.uniform(1.0, 6.0),
             r.lognormvariate(math.log(c.talk_median), c.talk_sigma),
