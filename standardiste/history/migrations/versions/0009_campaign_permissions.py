@@ -1,6 +1,7 @@
 """The campaign screens' permissions (issue 9): who sees campaigns, who runs them (pause,
 contacts, CSV imports, missed calls assigned), who configures them (CF-4), who keeps the
-do-not-call lists.
+do-not-call lists; and when a CSV import last moved (an import whose web process died is
+reported as interrupted, nothing imported, rather than running forever).
 
 Revision ID: 0009
 Revises: 0008
@@ -29,6 +30,8 @@ _GRANTS = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("contact_imports") as batch:
+        batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     permissions = sa.table("role_permissions", sa.column("role"), sa.column("permission"))
     op.bulk_insert(permissions, [{"role": r, "permission": p} for r, p in _GRANTS])
 
@@ -41,3 +44,5 @@ def downgrade() -> None:
                 (permissions.c.role == role) & (permissions.c.permission == permission)
             )
         )
+    with op.batch_alter_table("contact_imports") as batch:
+        batch.drop_column("updated_at")
