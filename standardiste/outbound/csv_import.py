@@ -46,6 +46,19 @@ _HEADERS: dict[str, frozenset[str]] = {
     ),  # fmt: skip
     "timezone": frozenset({"timezone", "tz", "zone", "fuseau", "fuseauhoraire"}),
 }
+# Why a row is rejected, as a stable code (the UI translates it; ``reason`` says it in English).
+REASON_CODES = (
+    "no_number",  # the number cell is empty
+    "not_a_number",  # not readable as a phone number (letters, unknown country code...)
+    "wrong_length",  # too short or too long for its country
+    "not_valid",  # the right length but no such number in the country's plan
+    "duplicate",  # the same number on an earlier line (``first``)
+    "bad_timezone",  # the time zone cell is not an IANA zone
+    "dnc",  # on a do-not-call list (found at insert)
+    "pending",  # already pending in the campaign (found at insert)
+    "failed",  # line 0: the import as a whole failed, nothing imported
+)
+
 # Without a header line, the columns are read in this order.
 _POSITIONAL = {1: ("number",), 2: ("name", "number"), 3: ("name", "number", "timezone")}
 
@@ -67,8 +80,10 @@ class RowError:
     line: int
     column: str  # as the file names it (its header), else the field
     field: str  # name | number | timezone | "" (the row as a whole)
-    reason: str
+    reason: str  # in English, for people and logs
     value: str = ""
+    code: str = ""  # stable, for a translated message (REASON_CODES)
+    first: int = 0  # a duplicate: the line that had the number first
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -77,6 +92,8 @@ class RowError:
             "field": self.field,
             "reason": self.reason,
             "value": self.value,
+            "code": self.code,
+            "first": self.first,
         }
 
 
@@ -256,13 +273,11 @@ class RowChecker:
         c = self.columns
         raw = self._cell(cells, c.number)
         if not raw:
-            return RowError(line, c.label("number"), "number", "no phone number")
+            return RowError(line, c.label("number"), "number", "no phone number", code="no_number")
         try:
             number = normalise_number(raw, self.region)
         except InvalidNumber as exc:
-            return RowError(
-                line, c.label("number"), "number", _reason(exc.message), _shown(raw)
-            )
+            return _bad_number(line, c, raw, exc)
         first = self.seen.get(number)
         if first is not None:
             return RowError(
@@ -271,6 +286,8 @@ class RowChecker:
                 "number",
                 f"duplicate: the same number as line {first}",
                 _shown(raw),
+                code="duplicate",
+                first=first,
             )
         zone_raw = self._cell(cells, c.timezone)
         if zone_raw:
@@ -283,6 +300,7 @@ class RowChecker:
                     "timezone",
                     "not a time zone (such as Europe/Paris)",
                     _shown(zone_raw),
+                    code="bad_timezone",
                 )
         else:
             zone = region_timezone(number, self.fallback_timezone)
@@ -298,6 +316,25 @@ class RowChecker:
             result = self.check(line, cells)
             (good if isinstance(result, ContactRow) else bad).append(result)  # type: ignore[arg-type]
         return good, bad
+
+
+def _bad_number(line: int, c: Columns, raw: str, exc: InvalidNumber) -> RowError:
+    return RowError(
+        line,
+        c.label("number"),
+        "number",
+        _reason(exc.message),
+        _shown(raw),
+        code=_number_code(exc.message),
+    )
+
+
+def _number_code(message: str) -> str:
+    if "wrong length" in message or "longer than" in message:
+        return "wrong_length"
+    if "valid number" in message:
+        return "not_valid"
+    return "not_a_number"
 
 
 def _reason(message: str) -> str:
@@ -339,14 +376,14 @@ def parse_numbers(
     for line, cells in table.rows:
         raw = cells[c.number].strip() if c.number < len(cells) else ""
         if not raw:
-            bad.append(RowError(line, c.label("number"), "number", "no phone number"))
+            bad.append(
+                RowError(line, c.label("number"), "number", "no phone number", code="no_number")
+            )
             continue
         try:
             number = normalise_number(raw, region)
         except InvalidNumber as exc:
-            bad.append(
-                RowError(line, c.label("number"), "number", _reason(exc.message), _shown(raw))
-            )
+            bad.append(_bad_number(line, c, raw, exc))
             continue
         if number not in seen:
             seen.add(number)
@@ -357,6 +394,7 @@ def parse_numbers(
 __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
+    "REASON_CODES",
     "Columns",
     "ContactRow",
     "Parsed",

@@ -158,7 +158,10 @@ class ImportStore:
     async def _fail(
         self, session: AsyncSession, import_id: int, reason: str, errors: Sequence[RowError] = ()
     ) -> None:
-        report = [RowError(0, "", "", reason).to_dict(), *(e.to_dict() for e in errors)]
+        report = [
+            RowError(0, "", "", reason, code="failed").to_dict(),
+            *(e.to_dict() for e in errors),
+        ]
         await session.execute(
             update(ImportRow)
             .where(ImportRow.id == import_id, ImportRow.status == RUNNING)
@@ -231,9 +234,12 @@ async def _insert(
 
     async def report(session: AsyncSession, result: AddResult) -> None:
         refused = [
-            RowError(line_of[n], column, "number", "on a do-not-call list", n) for n in result.dnc
+            RowError(line_of[n], column, "number", "on a do-not-call list", n, code="dnc")
+            for n in result.dnc
         ] + [
-            RowError(line_of[n], column, "number", "already pending in this campaign", n)
+            RowError(
+                line_of[n], column, "number", "already pending in this campaign", n, code="pending"
+            )
             for n in result.duplicates
         ]
         errors = sorted(bad + refused, key=lambda e: e.line)

@@ -32,6 +32,7 @@ from standardiste.web.appkeys import (
     SETTINGS,
 )
 from standardiste.web.campaign_imports import ImportRunner, stop_imports
+from standardiste.web.campaign_pages import setup_campaign_pages
 from standardiste.web.config_view import ConfigView
 from standardiste.web.deps import WebDeps
 from standardiste.web.errors import error_middleware
@@ -77,6 +78,7 @@ def init_app(deps: WebDeps) -> web.Application:
     add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
     setup_admin_pages(app)  # the admin section's pages (/admin/...)
+    setup_campaign_pages(app)  # a campaign's page, the missed calls (/supervisor/...)
 
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_websockets)

@@ -80,11 +80,28 @@ def _now(request: web.Request) -> float:
 async def card_of(request: web.Request, campaign: Campaign, state: State) -> CampaignCard:
     """The dialer's live card; until the dialer publishes one, the same figures from SQL."""
     live = state.get("campaign", {}).get(campaign.name)
-    if live is not None:
-        return CampaignCard.model_validate(live)
     now = _now(request)
     at = datetime.fromtimestamp(now, UTC)
     d = campaign.definition
+    if live is not None:
+        card = CampaignCard.model_validate(live)
+        if campaign.paused == (card.status == "paused"):
+            return card
+        # Paused or resumed since the dialer's last tick: the flag in SQL is the truth.
+        status = campaign_status(
+            d,
+            paused=campaign.paused,
+            contacts_left=card.contacts_left,
+            agents_logged_in=card.agents_logged_in,
+            now=at,
+        )
+        return card.model_copy(
+            update={
+                "status": status.status.value,
+                "reason": status.reason,
+                "paused_by": campaign.paused_by,
+            }
+        )
     figures = await request.app[CAMPAIGNS].figures(
         campaign.name, day_start(request.app[DEPS].settings.timezone, at)
     )
@@ -141,6 +158,16 @@ async def cards_for(request: web.Request, user: User) -> dict[str, dict[str, Any
     return {
         c.name: (await card_of(request, c, state)).model_dump()
         for c in await campaigns_of(request, user)
+    }
+
+
+async def cards_of_queues(request: web.Request, queues: set[str]) -> dict[str, dict[str, Any]]:
+    """The cards of the campaigns dialling through ``queues`` (an agent's, AG-4)."""
+    state = (await request.app[MIRROR].snapshot()).state
+    return {
+        c.name: (await card_of(request, c, state)).model_dump()
+        for c in await request.app[CAMPAIGNS].campaigns()
+        if c.definition.queue in queues
     }
 
 

@@ -191,8 +191,13 @@ class RowErrorOut(Model):
     line: int = Field(description="the file's line (1: the first); 0: the import as a whole")
     column: str = Field(description="the column as the file names it")
     field: str = Field(description="name | number | timezone")
-    reason: str
+    reason: str = Field(description="why, in English")
     value: str = Field(description="what the cell held (shortened)")
+    code: str = Field(
+        description="why, as a stable code: no_number, not_a_number, wrong_length, not_valid, "
+        "duplicate, bad_timezone, dnc, pending; failed (line 0)"
+    )
+    first: int = Field(description="a duplicate: the line that had the number first")
 
 
 class ImportOut(Model):
@@ -269,7 +274,11 @@ class AssignMissed(Input):
 class Refused(Model):
     call: str
     number: str
-    reason: str
+    reason: str = Field(description="why, in English")
+    code: Literal[
+        "not_missed", "not_yours", "already_assigned", "no_number", "bad_number", "twice",
+        "dnc", "pending"
+    ] = Field(description="why, as a stable code")  # fmt: skip
 
 
 class AssignReport(Model):

@@ -268,29 +268,35 @@ async def assign_missed(request: web.Request) -> web.Response:
     store = request.app[CAMPAIGNS]
     ids = list(dict.fromkeys(body.calls))
     refused: list[Refused] = []
+
+    def refuse(uid: str, number: str, code: str, reason: str) -> None:
+        refused.append(Refused(call=uid, number=number, reason=reason, code=code))  # type: ignore[arg-type]
+
     held = await store.assigned_missed(campaign.name, ids)
     contacts: list[tuple[str, NewContact]] = []
     numbers: set[str] = set()
     for uid in ids:
         missed = await store.missed_call(uid)
         if missed is None:
-            refused.append(Refused(call=uid, number="", reason="not a missed call"))
+            refuse(uid, "", "not_missed", "not a missed call")
             continue
         if not (user.is_admin or user.queues.get(missed.queue) == "supervisor"):
-            refused.append(Refused(call=uid, number="", reason="not a call of your queues"))
+            refuse(uid, "", "not_yours", "not a call of your queues")
             continue
         raw = missed.number or ""
         if uid in held:
-            refused.append(Refused(call=uid, number=raw, reason="already assigned to it"))
+            refuse(uid, raw, "already_assigned", "already assigned to it")
             continue
         try:
             number = _number(raw, campaign)
         except InvalidNumber as exc:
-            reason = "no caller number" if not raw.strip() else exc.message
-            refused.append(Refused(call=uid, number=raw, reason=reason))
+            if raw.strip():
+                refuse(uid, raw, "bad_number", exc.message)
+            else:
+                refuse(uid, raw, "no_number", "no caller number")
             continue
         if number in numbers:
-            refused.append(Refused(call=uid, number=number, reason="the same number twice"))
+            refuse(uid, number, "twice", "the same number twice")
             continue
         numbers.add(number)
         zone = region_timezone(number, campaign.definition.schedule.timezone)
@@ -310,12 +316,13 @@ async def assign_missed(request: web.Request) -> web.Response:
             )
         )
     result = await store.add_contacts(user.username, campaign.name, [c for _, c in contacts])
-    why = {n: "on a do-not-call list" for n in result.dnc}
-    why |= {n: "already pending in this campaign" for n in result.duplicates}
+    why = {n: ("on a do-not-call list", "dnc") for n in result.dnc}
+    why |= {n: ("already pending in this campaign", "pending") for n in result.duplicates}
     added = []
     for uid, contact in contacts:
         if contact.number in why:
-            refused.append(Refused(call=uid, number=contact.number, reason=why[contact.number]))
+            reason, code = why[contact.number]
+            refuse(uid, contact.number, code, reason)
         else:
             added.append(uid)
     return respond(request, AssignReport(campaign=campaign.name, added=added, refused=refused))

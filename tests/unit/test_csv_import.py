@@ -57,6 +57,9 @@ def test_a_french_excel_file_with_bad_rows_is_read_to_its_end() -> None:
     assert reasons[8] == "not a time zone (such as Europe/Paris)"
     assert reasons[9] == "no phone number"
     assert bad[0].value == "12" and bad[2].value == "Mars/Olympus"
+    # Each reason also as a code, which the page translates.
+    assert [e.code for e in bad] == ["wrong_length", "duplicate", "bad_timezone", "no_number"]
+    assert bad[1].first == 2
 
 
 def test_an_english_comma_file_with_quotes_and_a_multiline_field() -> None:
@@ -127,7 +130,9 @@ def test_a_do_not_call_file() -> None:
         "numéro\n06 12 34 56 01\n+33612345601\n999\n".encode(), region="FR"
     )
     assert good == [(2, "+33612345601")]  # the repeat is not an error
-    assert [(e.line, e.column, e.field) for e in bad] == [(4, "numéro", "number")]
+    assert [(e.line, e.column, e.field, e.code) for e in bad] == [
+        (4, "numéro", "number", "wrong_length")
+    ]
     good, _ = parse_numbers(b"0612345601\n0612345602\n", region="FR")
     assert [n for _, n in good] == ["+33612345601", "+33612345602"]
     with pytest.raises(InvalidInput, match="add a header line"):

@@ -36,6 +36,10 @@ PAGES = {
     "/admin/users": ("admin.users.view", "/admin/users"),
     "/admin/users/alice": ("admin.users.view", "/admin/users"),
     "/admin/new-user": ("admin.users.edit", "/admin/users"),
+    "/admin/campaigns": ("campaigns.view", "/admin/campaigns"),
+    "/admin/campaigns/winter": ("campaigns.view", "/admin/campaigns"),
+    "/admin/new-campaign": ("campaigns.manage", "/admin/campaigns"),
+    "/admin/dnc": ("dnc.manage", "/admin/dnc"),
     "/admin/general": ("admin.summary", "/admin/general"),
     "/admin/audit": ("admin.audit.view", "/admin/audit"),
 }
@@ -248,6 +252,10 @@ async def test_pages_in_french(logged_in: Login, accounts: Accounts) -> None:
         "/admin/new-user": "Générer un mot de passe",
         "/admin/general": "Droits de chaque rôle",
         "/admin/audit": "Journal des modifications",
+        "/admin/campaigns": "Nouvelle campagne",
+        "/admin/campaigns/winter": "Tentatives par numéro",
+        "/admin/new-campaign": "Créer la campagne",
+        "/admin/dnc": "Importer la liste",
     }
     assert set(expected) == set(PAGES)
     for path, words in expected.items():

@@ -333,9 +333,9 @@ async def test_missed_calls_join_a_campaign_once_each_refusal_with_its_reason(
     assert resp.status == 200, await resp.text()
     report = await resp.json()
     assert report["added"] == [MISSED[0], MISSED[1]]
-    assert {r["call"]: r["reason"] for r in report["refused"]} == {
-        MISSED[2]: "not a call of your queues",
-        "1.2": "not a missed call",
+    assert {r["call"]: (r["code"], r["reason"]) for r in report["refused"]} == {
+        MISSED[2]: ("not_yours", "not a call of your queues"),
+        "1.2": ("not_missed", "not a missed call"),
     }
     resp = await sam.get("/api/v1/missed-calls")
     assert {c["id"]: c["campaign"] for c in (await resp.json())["calls"]} == {
@@ -351,7 +351,12 @@ async def test_missed_calls_join_a_campaign_once_each_refusal_with_its_reason(
     # Again: each is in the campaign already.
     resp = await sam.post("/api/v1/missed-calls/assign", {"campaign": "help", "calls": [MISSED[0]]})
     assert (await resp.json())["refused"] == [
-        {"call": MISSED[0], "number": "0611223344", "reason": "already assigned to it"}
+        {
+            "call": MISSED[0],
+            "number": "0611223344",
+            "reason": "already assigned to it",
+            "code": "already_assigned",
+        }
     ]
     # Sue may not put her calls into sam's campaign, nor alice into any.
     sue = await logged_in("sue")
@@ -371,7 +376,12 @@ async def test_a_missed_number_already_pending_is_not_added_twice(
     sue = await logged_in("sue")
     resp = await sue.post(ASSIGN, {"campaign": "winter", "calls": [MISSED[2]]})
     assert (await resp.json())["refused"] == [
-        {"call": MISSED[2], "number": "+33611223366", "reason": "on a do-not-call list"}
+        {
+            "call": MISSED[2],
+            "number": "+33611223366",
+            "reason": "on a do-not-call list",
+            "code": "dnc",
+        }
     ]
 
 
