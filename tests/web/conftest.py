@@ -127,8 +127,7 @@ async def configuration(engine: AsyncEngine, accounts: Accounts) -> ConfigStore:
 
 async def add_campaigns(engine: AsyncEngine) -> None:
     """The campaign winter dials through sales (the live card of base_state), with three
-    contacts (one from its import 1), help through support; support's callers missed two
-    calls, sales' one (SV-10)."""
+    contacts (one from its import 1), help through support."""
     campaigns = CampaignStore(engine)
     await campaigns.create("test", CampaignDef.parse({"name": "winter", "queue": "sales"}))
     await campaigns.create("test", CampaignDef.parse({"name": "help", "queue": "support"}))
@@ -146,6 +145,11 @@ async def add_campaigns(engine: AsyncEngine) -> None:
     table = read_table(b"number\n0612345603\n12\n")
     import_id = await imports.start(winter, "first.csv", "sue", table.total)
     await run_import(campaigns, imports, import_id, winter, table, "sue")
+
+
+@pytest.fixture
+async def missed_calls(engine: AsyncEngine) -> tuple[str, ...]:
+    """SV-10: support's callers missed two calls, sales' one (in the history)."""
     await HistoryStore(engine).write(
         [
             QueueCallEntered(MISSED[0], "support", "0611223344", "Nina", T0 - 300),
@@ -156,6 +160,7 @@ async def add_campaigns(engine: AsyncEngine) -> None:
             QueueCallLeft(MISSED[2], "sales", "abandoned", 5.0, T0 - 95),
         ]
     )
+    return MISSED
 
 
 @pytest.fixture
