@@ -132,6 +132,7 @@ class ContactRow:
     name: str
     number: str  # E.164
     timezone: str
+    raw: str = ""  # the number as the file wrote it (for the report)
 
 
 # -------------------------------------------------------------------- the file
@@ -305,7 +306,7 @@ class RowChecker:
         else:
             zone = region_timezone(number, self.fallback_timezone)
         self.seen[number] = line
-        return ContactRow(line, display_name(self._cell(cells, c.name)), number, zone)
+        return ContactRow(line, display_name(self._cell(cells, c.name)), number, zone, _shown(raw))
 
     def check_many(
         self, rows: Iterable[tuple[int, Sequence[str]]]

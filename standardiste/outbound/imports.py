@@ -229,18 +229,17 @@ async def _insert(
     bad: list[RowError],
 ) -> None:
     column = table.columns.label("number")
-    line_of = {c.number: c.line for c in good}
+    row_of = {c.number: c for c in good}
     contacts = [NewContact(c.name, c.number, c.timezone, source="csv") for c in good]
 
     async def report(session: AsyncSession, result: AddResult) -> None:
         refused = [
-            RowError(line_of[n], column, "number", "on a do-not-call list", n, code="dnc")
-            for n in result.dnc
-        ] + [
-            RowError(
-                line_of[n], column, "number", "already pending in this campaign", n, code="pending"
+            RowError(row_of[n].line, column, "number", reason, row_of[n].raw, code=code)
+            for numbers, reason, code in (
+                (result.dnc, "on a do-not-call list", "dnc"),
+                (result.duplicates, "already pending in this campaign", "pending"),
             )
-            for n in result.duplicates
+            for n in numbers
         ]
         errors = sorted(bad + refused, key=lambda e: e.line)
         done = await session.execute(

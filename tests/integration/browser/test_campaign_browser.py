@@ -35,6 +35,7 @@ from playwright.async_api import Page, Route, expect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_support import (  # noqa: E402
     ALICE,
+    BOB,
     PASSWORD,
     LogIn,
     Shot,
@@ -270,9 +271,10 @@ async def test_the_supervisor_pages_in_english_and_french(
     )
     bridge.pump.apply_local(OutboundChanged("campaign", "winter", card()))
     shots = tmp_path / "screenshots"
-    for lang, locale, title in (("en", "en-US", "Campaign Winter sale"),
-                                ("fr", "fr-FR", "Campagne Winter sale")):  # fmt: skip
-        page = await log_in("sue", locale=locale)
+    # sue chose English, solène French (browser_support.PEOPLE).
+    for lang, who, title in (("en", "sue", "Campaign Winter sale"),
+                             ("fr", "solene", "Campagne Winter sale")):  # fmt: skip
+        page = await log_in(who)
         assert await page.get_attribute("html", "lang") == lang
         await expect(page.locator("#campaign-cards li")).to_have_count(1)
         await screenshots(page, shots, "overview")
@@ -408,8 +410,14 @@ async def test_the_agent_logs_in_to_her_campaign_and_sees_the_contact_called_for
     await eventually(
         lambda: members(ami, "sales"), lambda m: ALICE not in m, 10, "alice out of sales"
     )
-    french = await log_in("alice", locale="fr-FR")
-    await expect(french.locator("#dial-state")).to_have_text("Appeler ou passer\u00a0?")
+    # In French: bob leaves the language to his browser; a preview offered to him.
+    french = await log_in("bob", locale="fr-FR")
+    bridge.pump.apply_local(
+        OutboundChanged("dial", ATTEMPT, dial("preview", mode="preview", agent="bob", device=BOB))
+    )
+    await expect(french.locator("#dial-state")).to_have_text(
+        "Appeler ou passer\u00a0?", timeout=LIVE_TIMEOUT
+    )
     await expect(french.locator("#dial-call")).to_have_text("Appeler")
     await screenshots(french, shots, "agent")
     assert sorted(p.name for p in shots.iterdir()) == ["en-agent.png", "fr-agent.png"]
