@@ -23,6 +23,7 @@ export function queueAgents({ queue, live, roster, i18n, data, act, post, myDevi
   const permissions = new Set(data.permissions);
   const can = (permission) => permissions.has(permission);
   const sayAgents = say;
+  const numberOf = (row) => row.caller_number || t("agent.unknown_number");
 
   /** This queue's rows of an entity (the feed is subscribed to it; this keeps it so). */
   function ofQueue(entity) {
