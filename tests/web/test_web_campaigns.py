@@ -147,6 +147,8 @@ async def test_settings_are_the_admins_and_pausing_the_queues_supervisors(
     # The dialer's card (active) is behind the flag until its next tick: the flag wins.
     assert body["paused"] is True
     assert (body["card"]["status"], body["card"]["paused_by"]) == ("paused", "sue")
+    summary = await (await (await logged_in("ada")).get("/api/v1/admin/summary")).json()
+    assert summary["campaigns"] == {"active": 1, "paused": 1}  # CF-1
     resp = await sue.post(f"{C}/winter/resume")
     assert (await resp.json())["paused"] is False
     [resume, pause] = await configuration.audit(limit=2)
