@@ -84,6 +84,7 @@ class Bridge:
         self._on_overflow = on_overflow
         self._clock = clock
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self._buffering = False
         self._buffer: list[AmiMessage] = []
         self.synced = asyncio.Event()
@@ -117,7 +118,16 @@ class Bridge:
         at = getattr(event, "at", None)
         if at is not None and at != now:  # the event carried Asterisk's own Timestamp
             self.lag.observe(now - at)
-        return self.model.apply(self.journal.attribute(event))
+        event = self.journal.attribute(event)
+        outcome = self.model.apply(event)
+        for listener in self._listeners:
+            listener(event)
+        return outcome
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """``listener(event)`` after the model applied each AMI event (the dialer follows its
+        attempts so); it must not block."""
+        self._listeners.append(listener)
 
     def apply_local(self, event: Event) -> None:
         """An event from inside this process, not from AMI (the dialer's OutboundChanged)."""

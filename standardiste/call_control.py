@@ -243,6 +243,10 @@ class CallControl:
         caller = self._model.callers.get(request.caller)
         if caller is None or caller.queue != request.queue:
             raise CallGone(f"no caller {request.caller!r} waiting in {request.queue!r}")
+        if caller.kind == "callback":
+            # Its customer is called when one of the queue's agents answers (BY-1); taken
+            # out of the queue, its place would only be kept again by the bridge.
+            raise InvalidInput("a callback request is answered by the queue's agents")
         if request.op == "take":
             _own_device(actor, request.device)
             info, to = _device_info(request.device), request.device

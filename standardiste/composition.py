@@ -3,10 +3,12 @@
 ``standardiste bridge`` runs :func:`bridge_from_settings`: the AMI session, the event pump,
 the resync owner, the agent use cases and their command journal, the supervisors' call
 control (listen / whisper / barge, waiting callers taken or transferred), the canned audio
-messages (their files where Asterisk plays them, an agent's playback), the command server that
-takes the web's requests from Redis, the status publisher, the Redis mirror writer, the
-SQL history sink and the recordings' retention. The long-lived tasks belong to one
-:class:`~standardiste.supervisor.Supervisor`. The web process has its own root: ``web.process``.
+messages (their files where Asterisk plays them, an agent's playback), the callbacks that
+keep the caller's place (the FastAGI server the dialplan asks, the placeholders' keeper),
+the command server that takes the web's requests from Redis, the status publisher, the
+Redis mirror writer, the SQL history sink and the recordings' retention. The long-lived
+tasks belong to one :class:`~standardiste.supervisor.Supervisor`. The web process has its
+own root: ``web.process``.
 """
 
 from __future__ import annotations
@@ -26,28 +28,37 @@ import redis.asyncio as aioredis
 import structlog
 
 from standardiste import queues_conf
+from standardiste.accounts import Accounts
+from standardiste.acd import events as ev
 from standardiste.acd.day import day_of, start_of_day
 from standardiste.acd.model import ContactCenter
 from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest, AgentStateService
+from standardiste.agi_scripts.callback import callback_scripts
+from standardiste.agi_scripts.server import AgiServer
 from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.ami_bridge.connection import AmiConnection
 from standardiste.ami_bridge.translate import EVENT_CLASSES
 from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
 from standardiste.call_control import CANNED_OPS, CallControl, CallRequest
+from standardiste.callback_store import CallbackStore
+from standardiste.callbacks import CallbackService
 from standardiste.canned_play import CannedPlayer
 from standardiste.command_bus import CommandServer
 from standardiste.config import Settings
-from standardiste.errors import InvalidInput, PbxUnavailable
+from standardiste.errors import InvalidInput, PbxUnavailable, UnknownQueue
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
-from standardiste.history.recovery import member_names, recover_queue_log
+from standardiste.history.recovery import member_names, queue_log_path, recover_queue_log
 from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
 from standardiste.journal import CommandJournal
 from standardiste.mirror import MirrorWriter
+from standardiste.outbound.engine import DialerEngine
+from standardiste.outbound.store import CampaignStore
 from standardiste.pbx.applier import ConfigApplier
 from standardiste.pbx.canned_audio import CannedAudioFiles, CannedAudioStore
+from standardiste.pbx.definitions import QueueDef
 from standardiste.pbx.store import ConfigStore
 from standardiste.recordings import purge_every
 from standardiste.redis_keys import RedisKeys
@@ -89,6 +100,11 @@ class BridgeProcess:
     # Canned audio: the files where Asterisk plays them, the agents' playbacks (None: no SQL).
     canned_files: CannedAudioFiles | None = None
     canned: CannedPlayer | None = None
+    # Callbacks that keep the caller's place, and the FastAGI server (None: no SQL).
+    callbacks: CallbackService | None = None
+    agi: AgiServer | None = None
+    # The campaigns' dialer (None: no SQL).
+    dialer: DialerEngine | None = None
 
     @property
     def synced(self) -> asyncio.Event:
@@ -130,6 +146,13 @@ class BridgeProcess:
             "commands_in_flight": self.commands.in_flight,
             "journal_pending": len(self.journal),
             "task_restarts": self.supervisor.restarts(),
+            "agi_calls": self.agi.calls if self.agi else 0,
+            "agi_failures": self.agi.failures if self.agi else 0,
+            "agi_refused": self.agi.refused if self.agi else 0,
+            "callback_requests": self.callbacks.requests if self.callbacks else 0,
+            "callback_placements": self.callbacks.placements if self.callbacks else 0,
+            "dialer_in_flight": len(self.dialer.live) if self.dialer else 0,
+            "dialer_decisions": self.dialer.decisions if self.dialer else 0,
         }
 
 
@@ -184,10 +207,21 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
         return False
     if quiet and (history.buffered or history.submitted != submitted):
         return False
+    callbacks: dict[str, tuple[int, int, int, int]] = {}
+    if process.callbacks is not None:
+        try:
+            found = await process.callbacks.store.today_counts(midnight)
+        except Exception as exc:  # as above
+            log.warning("bridge.seed_callback_counters_failed", error=str(exc))
+            return False
+        callbacks = {q: c.as_tuple() for q, c in found.items()}
     model = process.model
     today = day_of(tz)(now)
-    seeded = {n: (0, 0, 0, 0) for n, q in model.queues.items() if q.today.day == today}
-    seeded |= {q: (c.handled, c.abandoned, c.timed_out, c.transferred) for q, c in counts.items()}
+    seeded = {n: (0,) * 8 for n, q in model.queues.items() if q.today.day == today}
+    for q in set(counts) | set(callbacks):
+        c = counts.get(q)
+        inbound = (c.handled, c.abandoned, c.timed_out, c.transferred) if c else (0, 0, 0, 0)
+        seeded[q] = inbound + callbacks.get(q, (0, 0, 0, 0))
     process.pump.publish(model.seed_counters(today, seeded))
     return True
 
@@ -319,8 +353,40 @@ async def bridge_from_settings(
             model,
             generated_dir=settings.asterisk.generated(settings.sandbox),
             queue_options=settings.asterisk.queue_options,
+            agi=settings.callbacks.agi_url,
             resync=lambda: resyncer.resync(),
             synced=pump.synced.is_set,
+        )
+
+    callbacks: CallbackService | None = None
+    agi: AgiServer | None = None
+    if config_store is not None and store is not None:
+        queue_store = config_store
+
+        async def queue_def(name: str) -> QueueDef | None:
+            try:
+                return await queue_store.queue(name)
+            except UnknownQueue:
+                return None
+
+        def apply_local(event: ev.Event) -> None:
+            pump.publish(model.apply(event))
+
+        callbacks = CallbackService(
+            CallbackStore(store.engine),
+            AmiCommands(_LateSender(lambda: ami)),
+            model,
+            queue_def,
+            default_region=settings.callbacks.default_region,
+            synced=pump.synced.is_set,
+            apply=apply_local,
+            wait_for=pump.wait_for,
+        )
+        agi = AgiServer(
+            callback_scripts(callbacks),
+            host=settings.callbacks.agi_host,
+            port=settings.callbacks.agi_port,
+            allowed=settings.callbacks.allowed,
         )
 
     async def config_command(args: Mapping[str, Any]) -> Any:
@@ -328,10 +394,45 @@ async def bridge_from_settings(
             raise PbxUnavailable("this bridge does not manage the configuration (no SQL store)")
         return await run_config_command(config, args, canned_files)
 
+    dialer: DialerEngine | None = None
+    if store is not None:
+        accounts = Accounts(store.engine)
+        log_file = queue_log_path(settings)
+
+        async def queue_log_lines() -> list[str]:
+            def read() -> list[str]:
+                try:
+                    return log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                except FileNotFoundError:
+                    return []
+
+            return await asyncio.to_thread(read)
+
+        dialer = DialerEngine(
+            CampaignStore(store.engine),
+            AmiCommands(_LateSender(lambda: ami)),
+            model,
+            publish=pump.apply_local,
+            synced=pump.synced.is_set,
+            queue_log=queue_log_lines,
+            directory=accounts.device_directory,
+        )
+        pump.listen(dialer.on_event)
+
+    async def dialer_command(args: Mapping[str, Any]) -> Any:
+        if dialer is None:
+            raise PbxUnavailable("this bridge does not dial campaigns (no SQL store)")
+        return await dialer.act(args)
+
     commands = CommandServer(
         client,
         keys,
-        {"agent": agent_command, "config": config_command, "calls": calls_command},
+        {
+            "agent": agent_command,
+            "config": config_command,
+            "calls": calls_command,
+            "dialer": dialer_command,
+        },
         consumer=f"{socket.gethostname()}-{os.getpid()}",
     )
     supervisor = Supervisor()
@@ -353,6 +454,9 @@ async def bridge_from_settings(
         config=config,
         canned_files=canned_files,
         canned=canned,
+        callbacks=callbacks,
+        agi=agi,
+        dialer=dialer,
     )
     status = StatusPublisher(client, keys, process.figures)
     try:
@@ -378,9 +482,14 @@ async def bridge_from_settings(
         supervisor.start("status", status.run)
         if follow is not None:
             supervisor.start("queue-log", follow)
+        if agi is not None and callbacks is not None:
+            supervisor.start("agi", agi.run)
+            supervisor.start("callbacks", callbacks.run)
         if config is not None:
             applier = config
             supervisor.start("config", lambda: applier.run(lambda: resyncer.resyncs))
+        if dialer is not None:
+            supervisor.start("dialer", dialer.run)
         retention = settings.asterisk.recording_retention_days
         if retention > 0:  # 0: recordings are kept forever
             recordings = settings.asterisk.recordings(settings.sandbox)

@@ -94,6 +94,31 @@ class AsteriskSettings:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    """Callbacks that keep the caller's place (BY-1): the FastAGI server the dialplan asks
+    (standardiste/agi_scripts/, in the bridge process) and how callers' numbers are read.
+    Per-queue settings (key, offer threshold, expiry) are the admin's, in each queue."""
+
+    # Where the bridge serves the FastAGI scripts; the generated routes.conf tells the
+    # dialplan agi://<agi_host>:<agi_port>. FastAGI has no authentication: loopback, and
+    # only the addresses of agi_allowed (Asterisk's) may connect.
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_allowed: str = "127.0.0.1"  # comma-separated addresses or CIDRs
+    # A caller number without a country code is read in this country (ISO 3166 alpha-2).
+    default_region: str = "FR"
+
+    @property
+    def agi_url(self) -> str:
+        host = f"[{self.agi_host}]" if ":" in self.agi_host else self.agi_host
+        return f"agi://{host}:{self.agi_port}"
+
+    @property
+    def allowed(self) -> tuple[Network, ...]:
+        return parse_networks("callbacks.agi_allowed", self.agi_allowed)
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     cache_dir: Path = Path.home() / ".cache" / "standardiste"
     mirror: str = "http://deb.debian.org/debian"
@@ -156,6 +181,7 @@ class Settings:
     asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     timezone: str = "UTC"
     log_level: str = "info"
 
@@ -276,6 +302,7 @@ def validate(settings: Settings) -> Settings:
     if settings.asterisk.queue_log_interval <= 0:
         raise ConfigError("setting asterisk.queue_log_interval must be positive")
     check_web(settings.web)
+    check_callbacks(settings.callbacks)
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"setting log_level: {settings.log_level!r} is not a log level")
     try:
@@ -329,6 +356,26 @@ def to_env(settings: Settings) -> dict[str, str]:
 
     walk(settings, ENV_PREFIX)
     return out
+
+
+def check_callbacks(callbacks: CallbackSettings) -> CallbackSettings:
+    """The callbacks section's rules that types alone cannot express."""
+    if not 0 < callbacks.agi_port < 65536:
+        raise ConfigError(f"setting callbacks.agi_port: {callbacks.agi_port} is not a TCP port")
+    try:
+        ipaddress.ip_address(callbacks.agi_host)
+    except ValueError:
+        raise ConfigError(
+            f"setting callbacks.agi_host: {callbacks.agi_host!r} is not an IP address"
+        ) from None
+    if not callbacks.allowed:
+        raise ConfigError("setting callbacks.agi_allowed: at least one address (Asterisk's)")
+    if not re.fullmatch(r"[A-Z]{2}", callbacks.default_region):
+        raise ConfigError(
+            f"setting callbacks.default_region: {callbacks.default_region!r} is not a "
+            "two-letter country code such as FR"
+        )
+    return callbacks
 
 
 def check_web(web: WebSettings) -> WebSettings:

@@ -53,6 +53,20 @@ class QueueExited:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackStep:
+    """Our dialplan's ``UserEvent(Callback)``: a step of a callback request (BY-1,
+    ``acd.callbacks``): requested, left (the placeholder's Queue() returned, ``status`` its
+    QUEUESTATUS), calling (the customer is being dialled), connected (they answered), ended
+    (``status`` the DIALSTATUS)."""
+
+    queue: str
+    request: str  # the request id (32 hex)
+    step: str
+    status: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class AgentRinging:
     """AgentCalled: app_queue rings a member for a waiting caller."""
 
@@ -325,6 +339,23 @@ class OutboundChanged:
     value: dict[str, Any] | None
 
 
+DIAL_STAGES = ("agent_answered", "answered", "queued", "connected", "dropped", "ended")
+
+
+@dataclass(frozen=True, slots=True)
+class DialProgress:
+    """The dialplan's ``UserEvent(StdDial)`` for a campaign attempt: the agent answered
+    (agent-first), the contact answered, was queued / connected to an agent / dropped
+    (predictive), the attempt ended (with Dial()'s DIALSTATUS and ANSWEREDTIME)."""
+
+    attempt: str
+    stage: str  # one of DIAL_STAGES
+    dialstatus: str
+    answered_seconds: float
+    uniqueid: str
+    at: float
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole PBX state at one instant: QueueStatus + CoreShowChannels.
@@ -345,6 +376,7 @@ Event = (
     | CallerLeft
     | CallerAbandoned
     | QueueExited
+    | CallbackStep
     | AgentRinging
     | AgentRingNoAnswer
     | AgentConnected
@@ -364,4 +396,5 @@ Event = (
     | SpyStopped
     | DigitReceived
     | OutboundChanged
+    | DialProgress
 )

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standardiste.acd import events as ev
+from standardiste.acd.callbacks import callback_of, step_status
 from standardiste.acd.canned import CannedBook, message_of
 from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
+    CallbackProgress,
     DeviceCall,
     QueueCallAnswered,
     QueueCallCompleted,
@@ -60,6 +62,23 @@ class Outcome:
     def extend(self, other: Outcome) -> None:
         self.changes.extend(other.changes)
         self.records.extend(other.records)
+
+
+def _caller(
+    uniqueid: str,
+    queue: str,
+    channel: str,
+    number: str,
+    name: str,
+    position: int,
+    joined_at: float,
+) -> Caller:
+    """A waiting caller; a callback request's placeholder is marked as one (BY-1)."""
+    caller = Caller(uniqueid, queue, channel, number, name, position, joined_at)
+    request = callback_of(uniqueid)
+    if request is not None:
+        caller.kind, caller.callback = "callback", request
+    return caller
 
 
 # How a caller left, by the QUEUESTATUS our dialplan reports (UserEvent QueueExit).
@@ -151,7 +170,7 @@ class ContactCenter:
         out = Outcome()
         self._finish_left(e.uniqueid, None, out)
         queue = self._queue(e.queue)
-        caller = Caller(
+        caller = _caller(
             e.uniqueid, e.queue, e.channel, e.caller_number, e.caller_name, e.position, e.at
         )
         self.callers[e.uniqueid] = caller
@@ -160,9 +179,10 @@ class ContactCenter:
         out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         queue.updated_at = e.at
         out.changes.append(self._queue_change(queue))
-        out.records.append(
-            QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at)
-        )
+        if not caller.callback:  # a placeholder's story is its request's, not a queue call
+            out.records.append(
+                QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at)
+            )
         return out
 
     def _caller_left(self, e: ev.CallerLeft) -> Outcome:
@@ -211,7 +231,8 @@ class ContactCenter:
     def _finish_left(self, uniqueid: str, outcome: str | None, out: Outcome) -> None:
         """Record how a caller left; ``outcome`` None means the pending default."""
         left = self._left.pop(uniqueid, None)
-        if left is None:
+        if left is None or left.caller.callback:
+            # A placeholder left: the dialplan's UserEvent(Callback) says what it means.
             return
         outcome = outcome or left.default
         queue = self._queue(left.caller.queue)
@@ -227,6 +248,31 @@ class ContactCenter:
         out.records.append(
             QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at)  # type: ignore[arg-type]
         )
+
+    def _callback_step(self, e: ev.CallbackStep) -> Outcome:
+        """A callback request's step (BY-1): today's callback counters, the request's
+        status. Counted apart from the inbound calls: never handled, abandoned or timed out."""
+        out = Outcome()
+        queue = self._queue(e.queue)
+        counters = self._today(queue, e.at)
+        status = step_status(e.step, e.status)
+        if e.step == "requested":
+            counters.callbacks_requested += 1
+        elif e.step == "connected":
+            counters.callbacks_connected += 1
+        elif status == "expired":
+            counters.callbacks_expired += 1
+        elif e.step == "ended" and status != "connected":
+            counters.callbacks_failed += 1
+        if status is not None:
+            ended = e.step in ("left", "ended")
+            detail = e.status if ended else ""
+            out.records.append(
+                CallbackProgress(e.request, e.queue, status, ended, "", detail, e.at)
+            )
+        queue.updated_at = e.at
+        out.changes.append(self._queue_change(queue))
+        return out
 
     def _agent_ringing(self, e: ev.AgentRinging) -> Outcome:
         out = Outcome()
@@ -262,14 +308,22 @@ class ContactCenter:
             answered_at=e.at,
             agent_uniqueid=e.agent_uniqueid,
         )
+        request = callback_of(e.uniqueid)
+        if request is not None:
+            call.kind, call.callback = "callback", request
         self.calls[e.uniqueid] = call
-        self._today(queue, e.at).handled += 1
         queue.updated_at = e.at
         out.changes.append(Change("call", e.uniqueid, call.to_dict()))
-        out.changes.append(self._queue_change(queue))
         self._set_member(
             e.queue, e.interface, out, ringing=False, in_call=True, wrapup_until=0.0, since=e.at
         )
+        if request is not None:  # not an inbound call answered: the request's step
+            out.records.append(
+                CallbackProgress(request, e.queue, "connecting", False, e.interface, "", e.at)
+            )
+            return out
+        self._today(queue, e.at).handled += 1
+        out.changes.append(self._queue_change(queue))
         out.records.append(
             QueueCallAnswered(e.uniqueid, e.queue, e.interface, e.member_name, e.hold_time, e.at)
         )
@@ -297,9 +351,12 @@ class ContactCenter:
                 since=e.at,
                 **values,
             )
-        out.records.append(
-            QueueCallCompleted(uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at)
-        )
+        if callback_of(uniqueid) is None:
+            out.records.append(
+                QueueCallCompleted(
+                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at
+                )
+            )
         return out
 
     def _member_added(self, e: ev.MemberAdded) -> Outcome:
@@ -539,12 +596,19 @@ class ContactCenter:
                     snap.at,
                     agent_channel.uniqueid,
                 )
+                call.kind, call.callback = caller.kind, caller.callback
                 self.calls[uniqueid] = call
-                out.records.append(
-                    QueueCallAnswered(
-                        uniqueid, caller.queue, agent.interface, agent.member_name, wait, snap.at
+                if not caller.callback:
+                    out.records.append(
+                        QueueCallAnswered(
+                            uniqueid,
+                            caller.queue,
+                            agent.interface,
+                            agent.member_name,
+                            wait,
+                            snap.at,
+                        )
                     )
-                )
             else:
                 self._left[uniqueid] = _Left(caller, max(0.0, snap.at - caller.joined_at), snap.at)
                 self._finish_left(uniqueid, "exited", out)
@@ -553,6 +617,8 @@ class ContactCenter:
                 continue
             del self.calls[uniqueid]
             self._held_legs.pop(uniqueid, None)
+            if call.callback:
+                continue  # its request's outcome is the dialplan's (or the bridge's) to say
             out.records.append(
                 QueueCallCompleted(
                     uniqueid,
@@ -605,7 +671,7 @@ class ContactCenter:
             self.queues[queue.name] = queue
 
         self.callers = {
-            c.uniqueid: Caller(
+            c.uniqueid: _caller(
                 c.uniqueid,
                 c.queue,
                 c.channel,
@@ -796,11 +862,32 @@ class ContactCenter:
             book[e.key] = dict(e.value)
         return Outcome(changes=[Change(e.entity, e.key, e.value)])
 
+    def _dial_progress(self, e: ev.DialProgress) -> Outcome:
+        dial = self.outbound["dial"].get(e.attempt)
+        if dial is None:
+            return Outcome()
+        if e.stage == "ended":
+            del self.outbound["dial"][e.attempt]
+            return Outcome(changes=[Change("dial", e.attempt, None)])
+        state = {
+            "agent_answered": "ringing_contact",
+            "answered": "queued" if dial.get("mode") == "predictive" else "talking",
+            "queued": "queued",
+            "connected": "talking",
+            "dropped": "message",
+        }.get(e.stage)
+        if state is None or dial.get("state") == state:
+            return Outcome()
+        dial = {**dial, "state": state, "since": e.at}
+        self.outbound["dial"][e.attempt] = dial
+        return Outcome(changes=[Change("dial", e.attempt, dial)])
+
     _handlers: dict[type, Callable[[ContactCenter, Any], Outcome]] = {
         ev.CallerJoined: _caller_joined,
         ev.CallerLeft: _caller_left,
         ev.CallerAbandoned: _caller_abandoned,
         ev.QueueExited: _queue_exited,
+        ev.CallbackStep: _callback_step,
         ev.HangupRequested: _hangup_request,
         ev.DeviceStateChanged: _device_state,
         ev.AgentRinging: _agent_ringing,
@@ -820,4 +907,5 @@ class ContactCenter:
         ev.SpyStopped: _spy_stopped,
         ev.DigitReceived: _digit_received,
         ev.OutboundChanged: _outbound_changed,
+        ev.DialProgress: _dial_progress,
     }

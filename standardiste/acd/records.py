@@ -180,6 +180,27 @@ class CannedLogged(Record):
         return f"{self.session}|{self.event}"
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackProgress(Record):
+    """A callback request (BY-1) moved on: an agent answered its placeholder
+    (``connecting``), the customer is being dialled (``calling``), answered (``connected``),
+    or it ended (``ended``: ``connected``, ``no_answer``, ``failed``, ``expired``). Statuses
+    only move forward (``acd.callbacks.RANK``), so the history applies these in any order."""
+
+    kind: ClassVar[str] = "callback_progress"
+    request: str  # the request id (32 hex)
+    queue: str
+    status: str
+    ended: bool
+    agent: str  # connecting: the member who answered ("" otherwise)
+    detail: str  # ended: the DIALSTATUS or QUEUESTATUS
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.request}|{self.status}|{int(self.ended)}"
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -191,6 +212,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         DeviceCall,
         SpyLogged,
         CannedLogged,
+        CallbackProgress,
     )
 }
 
@@ -208,6 +230,7 @@ def record_from_dict(data: dict[str, Any]) -> Record:
 
 __all__ = [
     "AgentEvent",
+    "CallbackProgress",
     "CannedLogged",
     "DeviceCall",
     "QueueCallAnswered",

@@ -22,6 +22,8 @@ DEVICE_STATUS = {
 BUSY_STATUSES = frozenset({2, 3, 7, 8})
 
 Presence = Literal["paused", "in_call", "ringing", "wrapup", "unavailable", "ready"]
+# A queue "caller" is an inbound call, or a callback request's placeholder (acd.callbacks).
+CallKind = Literal["call", "callback"]
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -55,6 +57,12 @@ class Counters:
     abandoned: int = 0
     timed_out: int = 0
     transferred: int = 0  # taken or transferred out of the queue by a supervisor (QD-2)
+    # Callback requests (BY-1), apart from the inbound calls above: asked for, customer
+    # reached, expired in the queue, not reached (no answer, failure).
+    callbacks_requested: int = 0
+    callbacks_connected: int = 0
+    callbacks_expired: int = 0
+    callbacks_failed: int = 0
 
 
 @dataclass(slots=True)
@@ -136,6 +144,8 @@ class Caller:
     position: int
     joined_at: float
     ringing: str = ""  # interface being rung for this caller, if any
+    kind: CallKind = "call"  # "callback": a callback request's placeholder (BY-1)
+    callback: str = ""  # its request id
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)
@@ -156,6 +166,8 @@ class Call:
     agent_uniqueid: str = ""
     hold: float = 0.0
     on_hold_since: float = 0.0
+    kind: CallKind = "call"  # "callback": the agent answered a callback request (BY-1)
+    callback: str = ""  # its request id
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)

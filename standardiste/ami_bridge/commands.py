@@ -14,6 +14,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from standardiste.acd.callbacks import (
+    HOLD_CONTEXT,
+    PLACE_CONTEXT,
+    REQUEST_ID_RE,
+    hold_uniqueid,
+    placeholder_uniqueid,
+)
 from standardiste.acd.canned import CANNED_CONTEXT
 from standardiste.acd.names import (
     CALLER_ID_RE,
@@ -26,7 +33,17 @@ from standardiste.acd.names import (
 )
 
 # Variables an Originate may set: the dialer's own, never functions such as FILE() or SHELL().
-ORIGINATE_VARIABLES = frozenset({"DIALER_CAMPAIGN", "DIALER_CONTACT", "QUEUE_MAXWAIT"})
+ORIGINATE_VARIABLES = frozenset(
+    {
+        "QUEUE_MAXWAIT",
+        "STD_ATTEMPT",
+        "STD_RING",
+        "STD_CALLERID",
+        "STD_QUEUE",
+    }
+)
+ATTEMPT_RE = re.compile(r"^[0-9a-f]{32}$")
+DIGITS_RE = re.compile(r"^[0-9]{3,20}$")
 
 
 class Sender(Protocol):
@@ -148,6 +165,96 @@ class AmiCommands:
             headers["Variable"] = ",".join(pairs)
         await self._conn.send("Originate", headers, idempotent=False)
 
+    async def originate_dial(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        *,
+        attempt: str,
+        caller_name: str,
+        caller_number: str,
+        variables: Mapping[str, str],
+        timeout_s: int,
+    ) -> None:
+        """A campaign attempt: ``channel`` is rung (the agent's phone, or a Local channel
+        towards the contact) and, answered, continues at ``context``/``exten``. The
+        originated channel's uniqueid is the attempt's id (``ChannelId``; a Local
+        channel's other half gets ``<id>-2``), so after a restart CoreShowChannels says
+        which attempts are still up. The phone shows ``"caller_name" <caller_number>``:
+        the name sanitised, the number digits only."""
+        name = "".join(ch for ch in display_name(caller_name) if CALLER_ID_RE.fullmatch(ch))
+        headers: dict[str, str] = {
+            "Channel": _check("channel", channel, INTERFACE_RE),
+            "Context": _check("context", context, DIALPLAN_RE),
+            "Exten": _check("extension", exten, DIALPLAN_RE),
+            "Priority": "1",
+            "Async": "true",
+            "Timeout": str(int(timeout_s) * 1000),
+            "ChannelId": _check("attempt", attempt, ATTEMPT_RE),
+            "CallerID": f'"{name}" <{_check("caller number", caller_number, DIGITS_RE)}>',
+        }
+        if channel.startswith("Local/"):
+            headers["OtherChannelId"] = f"{attempt}-2"
+        pairs = []
+        for var, value in variables.items():
+            if var not in ORIGINATE_VARIABLES:
+                raise ValueError(f"variable {var!r} is not one the dialer may set")
+            pairs.append(f"{var}={_check(var, value, DIALPLAN_RE)}")
+        if pairs:
+            headers["Variable"] = ",".join(pairs)
+        await self._conn.send("Originate", headers, idempotent=False)
+
+    async def place_callback(
+        self, request: str, queue: str, digits: str, *, position: int, timeout_s: int
+    ) -> None:
+        """Place callback request ``request``'s placeholder in ``queue`` at ``position``
+        (BY-1, ``acd.callbacks``): ``Local/<id>@standardiste-callback-place/n``, whose ;2
+        half waits in the queue for ``timeout_s`` and whose ;1 half dials ``digits`` (the
+        customer's E.164 number without "+") once an agent answered. The uniqueids are the
+        request's (``cbh-<id>``, ``cb-<id>``): Asterisk refuses a second placeholder while
+        one lives. Every value is allow-listed; class ``originate`` only."""
+        _check("callback request", request, REQUEST_ID_RE)
+        _check("queue", queue, QUEUE_RE)
+        _check("number", digits, _DIGITS_RE)
+        if not 0 <= position <= 99999 or not 1 <= timeout_s <= 999999:
+            raise ValueError(f"position {position} or timeout {timeout_s} out of range")
+        variables = {
+            "__STD_CB_ID": request,
+            "__STD_CB_QUEUE": queue,
+            "__STD_CB_NUMBER": digits,
+            "STD_CB_POSITION": str(int(position)),
+            "STD_CB_TIMEOUT": str(int(timeout_s)),
+        }
+        await self._conn.send(
+            "Originate",
+            {
+                "Channel": f"Local/{request}@{PLACE_CONTEXT}/n",
+                "Context": HOLD_CONTEXT,
+                "Exten": request,
+                "Priority": "1",
+                "ChannelId": hold_uniqueid(request),
+                "OtherChannelId": placeholder_uniqueid(request),
+                "CallerID": f'"Callback" <{digits}>',
+                "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
+                "Async": "true",
+                "Timeout": "10000",
+            },
+            idempotent=False,
+        )
+
+    async def queue_log(self, queue: str, uniqueid: str, event: str, message: str) -> None:
+        """A custom queue_log row (what QueueMetrics reads: ``INFO``...). Class ``agent``."""
+        await self._conn.send(
+            "QueueLog",
+            {
+                "Queue": _check("queue", queue, QUEUE_RE),
+                "Event": _check("queue_log event", event, _QUEUE_LOG_EVENT_RE),
+                "UniqueId": _check("uniqueid", uniqueid, _UNIQUEID_RE),
+                "Message": _check("queue_log message", message, _QUEUE_LOG_MESSAGE_RE),
+            },
+        )
+
     async def spy(self, device: str, target_channel: str, options: str) -> None:
         """Ring the supervisor's ``device``; answered, it runs ChanSpy on the agent's exact
         channel (``u``: a full channel name, never a prefix). Only ``originate`` is needed:
@@ -240,6 +347,11 @@ class AmiCommands:
 
 # A live channel's name: an interface, Asterisk's "-<hex>" suffix, a Local channel's ";1"/";2".
 CHANNEL_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}(;[12])?$")
+# A number the dialplan dials: digits only (E.164 without "+").
+_DIGITS_RE = re.compile(r"^[0-9]{3,15}$")
+_QUEUE_LOG_EVENT_RE = re.compile(r"^[A-Z][A-Z_]{0,31}$")
+_QUEUE_LOG_MESSAGE_RE = re.compile(r"^[A-Za-z0-9_|.:-]{0,200}$")
+_UNIQUEID_RE = re.compile(r"^[A-Za-z0-9_.;-]{1,80}$")
 # A canned message barges into both legs: quiet, barge, end with the call, exact channel.
 CANNED_SPY_OPTIONS = "qBEu"
 # ChanSpy options the product uses: q quiet, E end with the spied channel, d DTMF 4/5/6

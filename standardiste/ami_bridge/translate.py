@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from standardiste.acd import events as ev
+from standardiste.acd.callbacks import REQUEST_ID_RE, STEPS
 from standardiste.acd.names import display_name
 
 
@@ -282,10 +283,44 @@ def _dtmf_end(m: Headers, at: float) -> ev.Event | None:
     return ev.DigitReceived(_req(m, "Uniqueid"), _req(m, "Digit"), at)
 
 
+_ATTEMPT_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
 def _user_event(m: Headers, at: float) -> ev.Event | None:
-    if m.get("UserEvent", "") != "QueueExit":
-        return None
-    return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+    name = m.get("UserEvent", "")
+    if name == "QueueExit":
+        return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+    if name == "StdDial":
+        return _dial_progress(m, at)
+    if name == "Callback":
+        return _callback_step(m, at)
+    return None
+
+
+def _dial_progress(m: Headers, at: float) -> ev.Event:
+    attempt = _req(m, "Attempt")
+    stage = _req(m, "Stage")
+    if not _ATTEMPT_RE.fullmatch(attempt):
+        raise BadMessage(f"StdDial: attempt {attempt!r} is not 32 hex digits")
+    if stage not in ev.DIAL_STAGES:
+        raise BadMessage(f"StdDial: unknown stage {stage!r}")
+    answered = m.get("Answered", "") or "0"
+    try:
+        seconds = float(answered)
+    except ValueError:
+        raise BadMessage(f"StdDial: Answered {answered!r} is not a number") from None
+    return ev.DialProgress(
+        attempt, stage, m.get("DialStatus", ""), seconds, m.get("Uniqueid", ""), at
+    )
+
+
+def _callback_step(m: Headers, at: float) -> ev.Event:
+    request, step = _req(m, "Id"), _req(m, "Step")
+    if not REQUEST_ID_RE.fullmatch(request):
+        raise BadMessage(f"UserEvent Callback: Id={request[:40]!r} is not a request id")
+    if step not in STEPS:
+        raise BadMessage(f"UserEvent Callback: Step={step[:40]!r} is not a step")
+    return ev.CallbackStep(_req(m, "Queue"), request, step, m.get("Status", ""), at)
 
 
 _TRANSLATORS: dict[str, Callable[[Headers, float], ev.Event | None]] = {

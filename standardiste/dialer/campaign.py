@@ -62,6 +62,7 @@ class CampaignDef:
     preview_timeout: int = 0  # s before a preview dials by itself (0: the agent decides)
     missed_queues: tuple[str, ...] = ()  # SV-10 rule: these queues' missed callers join
     missed_max_age: int = 86400  # s: a missed call older than this is not added by the rule
+    drop_message: int = 0  # predictive: the canned audio message a dropped contact hears (0: stock)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class CampaignDef:
             "preview_timeout": self.preview_timeout,
             "missed_queues": list(self.missed_queues),
             "missed_max_age": self.missed_max_age,
+            "drop_message": self.drop_message,
         }
 
     @classmethod
@@ -155,6 +157,7 @@ class CampaignDef:
             missed_max_age=_int(
                 "missed_max_age", data.get("missed_max_age", 86400), 60, 30 * 86400
             ),
+            drop_message=_int("drop_message", data.get("drop_message", 0), 0, 10**18 - 1),
         )
 
 

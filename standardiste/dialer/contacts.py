@@ -101,6 +101,8 @@ class Outcome(StrEnum):
     ``agent_no_answer``: progressive agent-first, the agent did not answer, the contact was
     never dialled (not counted against the contact). ``incomplete`` in the product page's
     words is a contact who did not answer the agent's call: ``no_answer``/``busy``/``failed``.
+    ``skipped``: a preview the agent skipped, or an offer withdrawn (agent gone, restart):
+    never dialled, not counted.
     ``dropped``: the contact answered and no agent was connected within 2 s (the rule's
     abandoned call). ``unknown``: after a restart nothing said how it ended; counted as an
     attempt and retried by the rules, never re-dialled at once."""
@@ -111,6 +113,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     DROPPED = "dropped"
     AGENT_NO_ANSWER = "agent_no_answer"
+    SKIPPED = "skipped"  # preview: the agent skipped it, or the offer lapsed (never dialled)
     UNKNOWN = "unknown"
 
 
@@ -118,8 +121,10 @@ INCOMPLETE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED})
 
 
 def outcome_from_dialstatus(status: str) -> Outcome:
-    """Asterisk's ``DIALSTATUS`` after dialling the contact."""
+    """Asterisk's ``DIALSTATUS`` after dialling the contact (``AGENTNOANSWER``: our
+    dialplan's word for an agent-first call the agent did not answer)."""
     return {
+        "AGENTNOANSWER": Outcome.AGENT_NO_ANSWER,
         "ANSWER": Outcome.ANSWERED,
         "NOANSWER": Outcome.NO_ANSWER,
         "CANCEL": Outcome.NO_ANSWER,

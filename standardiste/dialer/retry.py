@@ -44,6 +44,7 @@ class RetryRules:
             Outcome.UNKNOWN: self.unknown_delay,
             Outcome.DROPPED: self.drop_lockout,
             Outcome.AGENT_NO_ANSWER: self.agent_no_answer_delay,
+            Outcome.SKIPPED: self.agent_no_answer_delay,
         }.get(outcome, 0)
 
     def to_dict(self) -> dict[str, int]:
@@ -86,7 +87,7 @@ def after_attempt(p: Progress, outcome: Outcome, at: datetime, rules: RetryRules
             next_at=None,
             last_outcome=outcome,
         )
-    if outcome is Outcome.AGENT_NO_ANSWER:  # the contact was never dialled
+    if outcome in (Outcome.AGENT_NO_ANSWER, Outcome.SKIPPED):  # the contact was never dialled
         return replace(
             p,
             status=ContactStatus.PENDING,

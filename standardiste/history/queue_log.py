@@ -28,6 +28,9 @@ ADDMEMBER/REMOVEMEMBER    (none)                                     AgentEvent 
 PAUSE/UNPAUSE             reason                                     AgentEvent pause/resume
 ========================  =========================================  ======================
 
+The lines of a callback request's placeholder (callid ``cb-<32 hex>``, ``acd.callbacks``)
+give no record: it is not an inbound call.
+
 Not recoverable from queue_log: the caller's *name* (only the number is logged), the time
 an answered call spent *on hold* (COMPLETE*'s holdtime is the queue wait), who asked for an
 agent change (recorded as ``"pbx"``), and anything below the second. PAUSEALL/UNPAUSEALL
@@ -44,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from standardiste.acd.callbacks import callback_of
 from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
@@ -156,6 +160,10 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
 
     if event in CALL_EVENTS:
         _call_key(line)
+        if callback_of(line.callid) is not None:
+            # A callback request's placeholder (callid cb-<id>): not an inbound call; its
+            # story is in callback_requests (the INFO CALLBACK_* rows tell it too).
+            return []
     if event == "ENTERQUEUE":
         return [QueueCallEntered(line.callid, line.queue, line.field(1), "", line.at)]
     if event == "CONNECT":

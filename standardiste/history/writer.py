@@ -27,6 +27,11 @@ was. In an ``ON CONFLICT DO UPDATE`` every expression sees the row as it was bef
 update, on both PostgreSQL and SQLite, so the rules can refer to those marker columns.
 
 ``agent_events`` and ``device_calls`` are facts with a natural key: insert-or-ignore.
+
+``callback_requests`` rows are created by the callback service when a caller asks
+(``standardiste.callbacks``); the model's :class:`CallbackProgress` records only update them,
+by the same kind of join: the status moves forward only (``acd.callbacks.RANK``), the first
+agent, answer time, end time and detail stay.
 """
 
 from __future__ import annotations
@@ -37,13 +42,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Integer, Text, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK
 from standardiste.acd.records import (
     AgentEvent,
+    CallbackProgress,
     CannedLogged,
     DeviceCall,
     QueueCallAnswered,
@@ -59,8 +66,10 @@ from standardiste.history.models import (
     DeviceCallRow,
     QueueCall,
     SpyLogRow,
+    UTCDateTime,
 )
 from standardiste.history.urls import async_url
+from standardiste.outbound.tables import CallbackRow
 
 _QC = QueueCall.__table__.c
 _QUEUE_CALL_KEY = ("uniqueid", "queue")
@@ -157,6 +166,18 @@ def _row(record: Record) -> dict[str, Any]:
                 "stopped_by": record.stopped_by,
                 "at": _ts(record.at),
             }
+        case CallbackProgress():
+            return {
+                "b_id": record.request,
+                "b_status": record.status,
+                "b_rank": RANK.get(record.status, -1),
+                "b_agent": record.agent or None,
+                "b_answered": _ts(record.at)
+                if record.status == "connected" and not record.ended
+                else None,
+                "b_ended": _ts(record.at) if record.ended else None,
+                "b_detail": record.detail or None,
+            }
         case DeviceCall():
             return {
                 "uniqueid": record.uniqueid,
@@ -225,6 +246,7 @@ class _Statements:
         self.by_kind[DeviceCall] = insert(DeviceCallRow).on_conflict_do_nothing(
             index_elements=["uniqueid"]
         )
+        self.by_kind[CallbackProgress] = _callback_update()
 
     def _greatest(self, column: str, new: Any) -> _Expr:
         return self._two_arg_max(_QC[column], new[column])
@@ -299,6 +321,38 @@ class _Statements:
                 else_=self._ranked("ended_by", "unknown", "completed_at", new),
             ),
         }
+
+
+def _callback_update() -> Any:
+    """The update of a callback request by a :class:`CallbackProgress` (never an insert:
+    the callback service wrote the row before the placeholder existed)."""
+    c = CallbackRow
+    rank = case(RANK, value=c.status, else_=-1)
+    new_rank = bindparam("b_rank", type_=Integer())
+    detail = bindparam("b_detail", type_=Text())
+    ended = bindparam("b_ended", type_=UTCDateTime())
+    # A status the service guessed (the placeholder vanished unseen) gives way to a fact.
+    guessed = (c.detail == OUTCOME_UNKNOWN) & (new_rank >= RANK["connected"])
+    return (
+        update(CallbackRow)
+        .where(c.id == bindparam("b_id", type_=Text()))
+        .values(
+            status=case(
+                ((new_rank > rank) | guessed, bindparam("b_status", type_=Text())),
+                else_=c.status,
+            ),
+            agent=func.coalesce(c.agent, bindparam("b_agent", type_=Text())),
+            answered_at=func.coalesce(c.answered_at, bindparam("b_answered", type_=UTCDateTime())),
+            ended_at=case(
+                (guessed, func.coalesce(ended, c.ended_at)), else_=func.coalesce(c.ended_at, ended)
+            ),
+            detail=case(
+                (guessed, func.coalesce(detail, "")),
+                ((c.detail == "") & detail.is_not(None), detail),
+                else_=c.detail,
+            ),
+        )
+    )
 
 
 def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str, Any]]]]:

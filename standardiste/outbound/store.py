@@ -577,6 +577,45 @@ class CampaignStore:
                 )
             )
 
+    async def missed_not_added(
+        self, campaign_id: int, queues: Sequence[str], since: datetime, limit: int = 500
+    ) -> list[MissedCall]:
+        """Missed calls of ``queues`` since ``since`` that are no contact of the campaign
+        yet, and whose number has no open contact there (the per-queue rule's input)."""
+        already = select(ContactRow.missed_key).where(
+            ContactRow.campaign_id == campaign_id, ContactRow.missed_key.is_not(None)
+        )
+        open_numbers = select(ContactRow.number).where(
+            ContactRow.campaign_id == campaign_id,
+            ContactRow.status.in_([ContactStatus.PENDING.value, ContactStatus.DIALING.value]),
+        )
+        query = (
+            select(QueueCall)
+            .where(
+                QueueCall.queue.in_(list(queues)),
+                QueueCall.outcome.in_(["abandoned", "timed_out"]),
+                QueueCall.completed_at >= since,
+                QueueCall.caller_number.is_not(None),
+                QueueCall.uniqueid.not_in(already),
+            )
+            .order_by(QueueCall.completed_at)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            numbers = set(await session.scalars(open_numbers))
+            out: list[MissedCall] = []
+            seen: set[str] = set()
+            for q in await session.scalars(query):
+                key = (q.caller_number or "").lstrip("+")
+                if q.caller_number in numbers or key in seen or f"+{key}" in numbers:
+                    continue
+                seen.add(key)
+                out.append(
+                    MissedCall(q.uniqueid, q.queue, q.caller_number, q.caller_name,
+                               q.entered_at, q.completed_at, q.wait, q.outcome or "", None)
+                )  # fmt: skip
+            return out
+
     async def missed_call(self, uniqueid: str) -> MissedCall | None:
         async with self._sessions() as session:
             q = await session.scalar(
@@ -716,7 +755,7 @@ class CampaignStore:
             assert row is not None
             session.add(
                 audit(
-                    "pbx",
+                    detail.pop("by", "pbx"),
                     field_name.removesuffix("_at"),
                     detail.pop("reason", ""),
                     campaign_id=row.campaign_id,

@@ -42,7 +42,7 @@ from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.ami_bridge.errors import AmiActionError, AmiError
 from standardiste.errors import AsteriskRefused, Conflict, PbxUnavailable
 from standardiste.pbx.definitions import QueueDef
-from standardiste.pbx.render import GeneratedFiles, render
+from standardiste.pbx.render import DEFAULT_AGI, GeneratedFiles, render
 from standardiste.pbx.skills import penalty
 from standardiste.pbx.store import ConfigStore
 
@@ -71,6 +71,7 @@ class ConfigApplier:
         *,
         generated_dir: Path,
         queue_options: str,
+        agi: str = DEFAULT_AGI,
         resync: Callable[[], Awaitable[None]],
         synced: Callable[[], bool],
     ) -> None:
@@ -79,6 +80,7 @@ class ConfigApplier:
         self._model = model
         self._dir = generated_dir
         self._options = queue_options
+        self._agi = agi
         self._resync = resync
         self._synced = synced
         self._lock = asyncio.Lock()
@@ -111,7 +113,7 @@ class ConfigApplier:
             os.replace(tmp, path)
 
     def render(self, queues: list[QueueDef]) -> dict[str, str | None]:
-        return dict(render(queues, queue_options=self._options).by_name())
+        return dict(render(queues, queue_options=self._options, agi=self._agi).by_name())
 
     # ------------------------------------------------------------------ checks
     async def _reload(self) -> None:

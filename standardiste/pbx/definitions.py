@@ -7,6 +7,7 @@ free text, and they never reach Asterisk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -39,6 +40,12 @@ def _int(name: str, value: Any, low: int, high: int) -> int:
 def _bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{name}: true or false is expected, got {value!r}")
+    return value
+
+
+def _digit(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]", value):
+        raise InvalidInput(f"{name}: one digit 0-9 is expected, got {value!r}")
     return value
 
 
@@ -82,6 +89,11 @@ class QueueDef:
     skill: str = ""  # "" = no skill: every agent at penalty 0
     skill_min_level: int = 1  # who rings first: agents with at least this level
     widen_after: int = 0  # s after which every assigned agent may ring (0: never)
+    # BY-1: a waiting caller may ask to be called back, keeping their place in line.
+    callback: bool = False
+    callback_key: str = "5"  # the key that asks for it (one digit)
+    callback_threshold: int = 120  # offered when the expected wait is at least this (s)
+    callback_expiry: int = 3600  # s a request keeps its place before it expires
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> QueueDef:
@@ -129,6 +141,10 @@ class QueueDef:
             record=_bool("record", self.record),
             skill_min_level=_int("skill_min_level", self.skill_min_level, 1, 5),
             widen_after=_int("widen_after", self.widen_after, 0, 86400),
+            callback=_bool("callback", self.callback),
+            callback_key=_digit("callback_key", self.callback_key),
+            callback_threshold=_int("callback_threshold", self.callback_threshold, 0, 86400),
+            callback_expiry=_int("callback_expiry", self.callback_expiry, 10, 86400),
         )
 
     def to_dict(self) -> dict[str, Any]:

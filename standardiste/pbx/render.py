@@ -10,7 +10,12 @@ standardiste`` on a deployment) and read by Asterisk:
 - ``routes.conf`` — read by the generic dialplan (``standardiste-extensions.conf``) with
   ``AST_CONFIG()``, which reloads a changed file on the next call: the extension of each
   queue, and what ``Queue()`` needs that queues.conf cannot hold (max wait, the caller's
-  maximum penalty, recording).
+  maximum penalty, recording, the callback offer), and where the FastAGI scripts answer.
+
+A queue with callbacks (BY-1) gets ``context = standardiste-callback-key-<digit>``: app_queue
+lets a waiting caller leave with a one-digit key that exists in the queue's context (queue_log
+EXITWITHKEY, QUEUEPOSITION set), and those ten contexts of the generic dialplan each hold
+one digit only, so no other key takes a caller out of line.
 
 Every value comes from a validated :class:`~standardiste.pbx.definitions.QueueDef`: names
 and numbers from allow-lists, so nothing here can inject a section, an include or a
@@ -34,6 +39,10 @@ TEMPLATE = "standardiste-defaults"
 QUEUES_FILE = "queues.conf"
 RULES_FILE = "queuerules.conf"
 ROUTES_FILE = "routes.conf"
+# Where the bridge serves the FastAGI scripts (standardiste.agi_scripts); setting callbacks.*.
+DEFAULT_AGI = "agi://127.0.0.1:4573"
+CALLBACK_KEY_CONTEXT = "standardiste-callback-key-"
+_AGI_RE = re.compile(r"agi://[0-9A-Za-z.:\[\]-]{1,64}:[0-9]{1,5}")
 
 # What every managed queue shares (the product relies on these).
 _DEFAULTS = (
@@ -83,18 +92,26 @@ def queue_section(queue: QueueDef) -> list[str]:
     rule = rule_name(queue)
     if rule:
         lines.append(f"defaultrule = {rule}")
+    if queue.callback:
+        lines.append(f"context = {CALLBACK_KEY_CONTEXT}{queue.callback_key}")
     return lines
 
 
-def render(queues: Iterable[QueueDef], *, queue_options: str = "") -> GeneratedFiles:
-    """The three files for ``queues``; ``queue_options``: Queue()'s options (letters only)."""
+def render(
+    queues: Iterable[QueueDef], *, queue_options: str = "", agi: str = DEFAULT_AGI
+) -> GeneratedFiles:
+    """The three files for ``queues``; ``queue_options``: Queue()'s options (letters only);
+    ``agi``: the FastAGI server's ``agi://host:port``."""
     if not re.fullmatch(r"[A-Za-z]{0,8}", queue_options):
         raise ValueError(f"queue options {queue_options!r}: letters only")
+    if not _AGI_RE.fullmatch(agi):
+        raise ValueError(f"agi {agi!r}: agi://host:port expected")
     ordered = sorted(queues, key=lambda q: q.name)
     q_lines = [HEADER, f"[{TEMPLATE}](!)"]
     q_lines += [f"{k} = {v}" for k, v in _DEFAULTS]
     r_lines = [HEADER]
-    x_lines = [HEADER, "[general]", f"queue_options = {queue_options}", "", "[extensions]"]
+    x_lines = [HEADER, "[general]", f"queue_options = {queue_options}", f"agi = {agi}"]
+    x_lines += ["", "[extensions]"]
     x_lines += [f"{q.extension} = {q.name}" for q in ordered]
     for queue in ordered:
         q_lines.append("")
@@ -109,6 +126,8 @@ def render(queues: Iterable[QueueDef], *, queue_options: str = "") -> GeneratedF
             f"maxwait = {queue.maxwait}",
             f"maxpenalty = {'' if limit is None else limit}",
             f"record = {_yes(queue.record)}",
+            f"callback = {_yes(queue.callback)}",
+            f"callback_key = {queue.callback_key}",
         ]
     return GeneratedFiles(
         queues="\n".join(q_lines) + "\n",
@@ -117,4 +136,12 @@ def render(queues: Iterable[QueueDef], *, queue_options: str = "") -> GeneratedF
     )
 
 
-__all__ = ["ROUTES_FILE", "QUEUES_FILE", "RULES_FILE", "GeneratedFiles", "render"]
+__all__ = [
+    "CALLBACK_KEY_CONTEXT",
+    "DEFAULT_AGI",
+    "ROUTES_FILE",
+    "QUEUES_FILE",
+    "RULES_FILE",
+    "GeneratedFiles",
+    "render",
+]

@@ -40,11 +40,14 @@ from redis.exceptions import RedisError
 
 from standardiste.composition import BridgeProcess, bridge_from_settings
 from standardiste.config import Settings, to_env
-from standardiste.errors import StandardisteError
+from standardiste.dialer.campaign import CampaignDef
+from standardiste.dialer.schedule import DAYS
+from standardiste.errors import StandardisteError, UnknownCampaign
 from standardiste.history.migrate import upgrade
+from standardiste.outbound.store import CampaignStore
 from standardiste.tools import sandbox
 from standardiste.tools.demo_config import DEMO_QUEUES
-from standardiste.tools.sipp import SippError
+from standardiste.tools.sipp import SPEECH, AgentPhone, BusyPhone, SippError
 from standardiste.tools.traffic import (
     DEMO_AGENTS,
     BridgePbx,
@@ -105,6 +108,7 @@ class DemoReport:
     web_url: str | None = None
     logins: list[DemoLogin] = field(default_factory=list)
     traffic: TrafficFigures | None = None
+    campaign: str = ""  # the demo's callback campaign
 
 
 def demo_logins(passwords: Mapping[str, str] | None = None) -> list[DemoLogin]:
@@ -163,6 +167,8 @@ async def run_demo(
         if stop.is_set():
             return report
         report.logins = await provision_users(bridge, demo_logins(options.passwords))
+        report.campaign = await provision_campaign(bridge)
+        await start_contact_phones(stack, options.var_dir / "sipp-contacts")
         report.web_url = await start_web(settings, stack, options)
         traffic = DemoTraffic(
             BridgePbx(bridge),
@@ -338,6 +344,56 @@ async def provision_users(bridge: BridgeProcess, logins: list[DemoLogin]) -> lis
     return logins
 
 
+DEMO_CAMPAIGN = {
+    "name": "missed-calls",
+    "display_name": "Missed calls",
+    "queue": "sales",
+    "mode": "progressive",
+    # The demo dials whenever it runs; a real campaign keeps business hours (the default)
+    # and the contacts' 09:00-20:00.
+    "schedule": {
+        "timezone": "Europe/Paris",
+        "hours": {d: [{"start": "00:00", "end": "00:00"}] for d in DAYS},
+    },
+    "call_window": {"start": "00:00", "end": "00:00"},
+    "ring_timeout": 20,
+    "agent_ring_timeout": 15,
+    "missed_queues": ["sales", "support"],
+    "missed_max_age": 3600,
+    "retry": {"max_attempts": 2, "no_answer_delay": 120, "busy_delay": 60},
+}
+
+
+async def provision_campaign(bridge: BridgeProcess) -> str:
+    """The demo's callback campaign: abandoned and timed-out callers of both queues become
+    its contacts (SV-10's per-queue rule) and the sales agents call them back, agent first.
+    Kept as it is when it exists (a supervisor may have paused or changed it)."""
+    if bridge.history.store is None:
+        return ""
+    store = CampaignStore(bridge.history.store.engine)
+    definition = CampaignDef.parse(DEMO_CAMPAIGN)
+    try:
+        await store.campaign(definition.name)
+    except UnknownCampaign:
+        await store.create("demo", definition)
+    return definition.display_name
+
+
+async def start_contact_phones(stack: contextlib.AsyncExitStack, log_dir: Path) -> None:
+    """The demo's "PSTN" behind [standardiste-dial-out] (config/asterisk/extensions.conf):
+    numbers ending 0-6 answer and talk a while, 7 never answers, 8 is busy."""
+    await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+    phones: list[AgentPhone | BusyPhone] = [
+        AgentPhone("contacts", 5090, answer_delay_s=3.0, hangup_after_s=25, host="127.0.0.2",
+                   log_dir=log_dir, talk=SPEECH if SPEECH.exists() else None),
+        AgentPhone("no-answer", 5091, answer_delay_s=3600, host="127.0.0.2", log_dir=log_dir),
+        BusyPhone("busy", 5092, host="127.0.0.2", log_dir=log_dir),
+    ]  # fmt: skip
+    for phone in phones:
+        await phone.start()
+        stack.push_async_callback(phone.stop)
+
+
 async def start_web(
     settings: Settings, stack: contextlib.AsyncExitStack, options: DemoOptions
 ) -> str | None:
@@ -430,6 +486,13 @@ def _banner(
         f" {traffic.answer_delay_s[0]:g}-{traffic.answer_delay_s[1]:g} s and talk"
         f" {traffic.talk_s[0]:g}-{traffic.talk_s[1]:g} s"
     )
+    if report.campaign:
+        say(
+            f"  Campaign   {report.campaign!r}: abandoned and timed-out callers become its"
+            " contacts and free sales agents call them back, agent first"
+            " (supervisor: Campaigns; the demo's contacts answer unless their number ends"
+            " in 7 (never) or 8 (busy))"
+        )
     say("Press Ctrl-C to stop.")
 
 

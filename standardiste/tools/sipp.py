@@ -38,6 +38,7 @@ from typing import Self
 
 SCENARIO_DIR = Path(__file__).with_name("sipp_scenarios")
 AGENT_SCENARIO = "agent_uas.xml"
+BUSY_SCENARIO = "busy_uas.xml"
 CALLER_SCENARIO = "caller_uac.xml"
 FOREVER_MS = 86_400_000  # "never" for sipp timeouts: one day
 _CALLER_RE = re.compile(r"^\+?[0-9]{1,32}$")
@@ -439,6 +440,43 @@ class AgentPhone(SippProcess):
             self.cleanup_logs()
 
 
+class BusyPhone(SippProcess):
+    """A phone that is always busy (486) on ``host:port``: a campaign's busy contact."""
+
+    def __init__(
+        self, label: str, port: int, *, host: str = "127.0.0.1", log_dir: Path | None = None
+    ) -> None:
+        super().__init__(label, log_dir)
+        self.port = port
+        self.host = host
+
+    async def start(self, timeout: float = 5.0) -> Self:
+        scenario = render_scenario(BUSY_SCENARIO, self.log_dir)
+        await self._spawn(
+            ["-sf", str(scenario), "-i", self.host, "-p", str(self.port), "-mi", self.host,
+             "-aa", *self._common_args()]
+        )  # fmt: skip
+        try:
+            await _wait_udp_bound(self, self.host, self.port, timeout)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+        if exc is None:
+            self.cleanup_logs()
+
+
 class Call(SippProcess):
     """A running ``place_call``: ``await call.wait_result()`` when it is over; ``await
     call.close()`` (or ``async with``) always, to reap sipp and delete its logs."""
@@ -477,6 +515,7 @@ async def place_call(
     log_dir: Path | None = None,
     timeout_s: float | None = None,
     hold: Hold | None = None,
+    keys: Sequence[tuple[float, str]] = (),
 ) -> Call:
     """Start a caller from ``local_ip`` to ``to`` in ``from-pstn``; return its handle.
 
@@ -489,7 +528,8 @@ async def place_call(
     (default ``hangup_after_s`` + 30 s, plus the hold) after it started. ``caller_name``: the
     From display name (default: the number). ``hold``: the caller puts the call on hold
     (:class:`Hold`, counted from Asterisk's answer, which comes when the caller enters the
-    queue); ``hangup_after_s`` then counts from the end of the hold.
+    queue); ``hangup_after_s`` then counts from the end of the hold. ``keys``: ``(after_s,
+    digit)`` pairs (:class:`Key`) the caller presses after the answer, before the hold.
     """
     if not _CALLER_RE.match(caller_number):
         raise ValueError(f"caller_number must be digits (optional leading +): {caller_number!r}")
@@ -501,6 +541,11 @@ async def place_call(
     # "[" and "]" would be sipp keywords inside the scenario.
     if not 0 < len(name) <= 64 or not name.isprintable() or not _latin1(name) or "[" in name:
         raise ValueError(f"caller_name: 1-64 printable Latin-1 characters, no [ ]: {name!r}")
+    pressed = tuple(Key(after_s, digit) for after_s, digit in keys)
+    after = hold_values(hold)
+    if pressed:  # the keys first, then the hold (or straight in call)
+        after["KEYS"] = key_steps(pressed, talk, after["AFTER_ANSWER"])
+        after["AFTER_ANSWER"] = "keys"
     call = Call(f"caller{caller_number.lstrip('+')}", log_dir)
     scenario = render_scenario(
         CALLER_SCENARIO,
@@ -510,9 +555,10 @@ async def place_call(
         # A SIP quoted-string (RFC 3261 25.1): backslash and double quote are escaped.
         CALLER_NAME=name.replace("\\", "\\\\").replace('"', '\\"'),
         HANGUP_MS=_ms(hangup_after_s),
-        **hold_values(hold),
+        **after,
     )
     held = hold.after_s + hold.for_s if hold is not None else 0.0
+    held += pressed[-1].after_s + KEY_S if pressed else 0.0
     limit = timeout_s if timeout_s is not None else hangup_after_s + held + 30.0
     await call._spawn(
         [

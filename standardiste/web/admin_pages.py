@@ -46,7 +46,7 @@ class QueueField:
     """One setting of the queue form: its input and the range QueueDef accepts."""
 
     name: str
-    kind: str  # text | digits | number | bool | strategy | skill | level
+    kind: str  # text | digits | number | bool | strategy | skill | level | key
     low: int = 0
     high: int = 0
 
@@ -88,6 +88,15 @@ QUEUE_FORM: tuple[tuple[str, tuple[QueueField, ...]], ...] = (
         ),
     ),
     ("admin.queue.group.recording", (QueueField("record", "bool"),)),
+    (
+        "admin.queue.group.callback",
+        (
+            QueueField("callback", "bool"),
+            QueueField("callback_key", "key"),
+            QueueField("callback_threshold", "number", 0, 86400),
+            QueueField("callback_expiry", "number", 10, 86400),
+        ),
+    ),
 )
 # A new queue's form starts from QueueDef's defaults (tests/web/test_admin_pages.py holds the
 # form to every setting of QueueDef).

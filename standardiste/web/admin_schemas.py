@@ -48,6 +48,12 @@ class QueueSettings(Model):
     skill: str = Field(description='the skill agents are ranked by ("": none)')
     skill_min_level: int = Field(description="who rings first: at least this level (1-5)")
     widen_after: int = Field(description="s after which every assigned agent rings (0: never)")
+    callback: bool = Field(description="waiting callers may ask to be called back (BY-1)")
+    callback_key: str = Field(description="the key (one digit) that asks for a callback")
+    callback_threshold: int = Field(
+        description="a callback is offered when the expected wait is at least this, s"
+    )
+    callback_expiry: int = Field(description="s a callback request keeps its place in line")
 
 
 class _QueueFields(Input):
@@ -69,6 +75,10 @@ class _QueueFields(Input):
     skill: Slug | Literal[""] | None = None
     skill_min_level: Annotated[int, Field(ge=1, le=5)] | None = None
     widen_after: Seconds | None = None
+    callback: bool | None = None
+    callback_key: Annotated[str, Field(pattern=r"^[0-9]$")] | None = None
+    callback_threshold: Seconds | None = None
+    callback_expiry: Annotated[int, Field(ge=10, le=86400)] | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v is not None}

@@ -55,10 +55,21 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
     # Taken or transferred out by a supervisor: neither handled nor lost, counted apart.
     transferred = int(counters.get("transferred", 0)) if current else 0
     total = handled + abandoned + timed_out + transferred
+    # Callback requests (BY-1) are not inbound calls: apart from the total and its shares.
+    callbacks = {
+        name: int(counters.get(name, 0)) if current else 0
+        for name in (
+            "callbacks_requested",
+            "callbacks_connected",
+            "callbacks_expired",
+            "callbacks_failed",
+        )
+    }
     oldest = min((float(c["joined_at"]) for c in callers), default=None)
     presences = [presence(m, now) for m in members]
     return {
         "waiting": len(callers),
+        "callbacks_waiting": sum(1 for c in callers if c.get("kind") == "callback"),
         "longest_wait": max(0.0, now - oldest) if oldest is not None else 0.0,
         "waiting_since": oldest,
         "talking": len(calls),
@@ -74,6 +85,7 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
         "pct_handled": _pct(handled, total),
         "pct_abandoned": _pct(abandoned, total),
         "pct_timed_out": _pct(timed_out, total),
+        **callbacks,
         "updated_at": record.get("updated_at"),
     }
 

@@ -39,6 +39,7 @@ _BRIDGE_GAUGES = {
     "commands_in_flight": ("commands_in_flight", "Commands the bridge is running"),
     "journal_pending": ("journal_pending", "Member actions awaiting Asterisk's confirmation"),
     "event_lag_last": ("event_lag_last_seconds", "Lag of the last event applied"),
+    "dialer_in_flight": ("dialer_attempts_in_flight", "Campaign attempts the dialer follows"),
 }
 _BRIDGE_COUNTERS = {
     "events_applied": ("events_applied", "AMI events applied to the model"),
@@ -49,6 +50,12 @@ _BRIDGE_COUNTERS = {
     "commands_taken": ("commands_taken", "Commands taken from the web"),
     "commands_failed": ("commands_failed", "Commands answered with an error"),
     "commands_expired": ("commands_expired", "Commands taken after their deadline"),
+    "agi_calls": ("agi_calls", "FastAGI scripts run for the dialplan"),
+    "agi_failures": ("agi_failures", "FastAGI requests that failed or were malformed"),
+    "agi_refused": ("agi_refused", "FastAGI connections refused (address not allowed)"),
+    "callback_requests": ("callback_requests", "Callback requests stored"),
+    "callback_placements": ("callback_placements", "Callback placeholders originated"),
+    "dialer_decisions": ("dialer_decisions", "Campaign calls the dialer decided to dial"),
 }
 
 

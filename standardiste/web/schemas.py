@@ -275,6 +275,10 @@ class Counters(Row):
     transferred: int = Field(
         default=0, description="taken or transferred out of the queue by a supervisor"
     )
+    callbacks_requested: int = Field(default=0, description="callback requests made (BY-1)")
+    callbacks_connected: int = Field(default=0, description="callbacks the customer answered")
+    callbacks_expired: int = Field(default=0, description="callback requests that expired")
+    callbacks_failed: int = Field(default=0, description="callbacks whose customer was not reached")
 
 
 class QueueRow(Row):
@@ -325,6 +329,12 @@ class CallerRow(Row):
     position: int
     joined_at: float
     ringing: str = Field(default="", description="the interface being rung for this caller, if any")
+    kind: Literal["call", "callback"] = Field(
+        default="call",
+        description='"callback": a callback request keeping a caller\'s place (BY-1); its '
+        "number is the customer's, called when an agent answers",
+    )
+    callback: str = Field(default="", description="the callback request's id")
 
 
 class CallRow(Row):
@@ -341,6 +351,10 @@ class CallRow(Row):
     agent_uniqueid: str = ""
     hold: float = 0.0
     on_hold_since: float = 0.0
+    kind: Literal["call", "callback"] = Field(
+        default="call", description='"callback": the agent answered a callback request (BY-1)'
+    )
+    callback: str = Field(default="", description="the callback request's id")
 
 
 class DeviceRow(Row):
@@ -480,6 +494,13 @@ class QueueFigures(Model):
     abandoned: int
     timed_out: int
     transferred: int = Field(description="taken or transferred out by a supervisor (QD-2)")
+    callbacks_waiting: int = Field(
+        default=0, description="of the waiting callers, callback requests (BY-1)"
+    )
+    callbacks_requested: int = Field(default=0, description="callback requests made today")
+    callbacks_connected: int = Field(default=0, description="callbacks the customer answered")
+    callbacks_expired: int = Field(default=0, description="callback requests that expired")
+    callbacks_failed: int = Field(default=0, description="callbacks whose customer was not reached")
     total: int
     pct_handled: float | None
     pct_abandoned: float | None

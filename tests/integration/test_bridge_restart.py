@@ -65,9 +65,16 @@ def epoch(value: Any) -> float:
 
 
 def today_lines(path: Path, since: float) -> list[list[str]]:
+    """Today's lines, without those of callback placeholders (callid cb-<id>, BY-1): they
+    are not inbound calls, and neither the history nor the counters take them."""
     lines = [line.split("|") for line in path.read_text(errors="replace").splitlines()]
     return [
-        cols for cols in lines if len(cols) >= 5 and cols[0].isdigit() and int(cols[0]) >= since
+        cols
+        for cols in lines
+        if len(cols) >= 5
+        and cols[0].isdigit()
+        and int(cols[0]) >= since
+        and not cols[1].startswith("cb-")
     ]
 
 

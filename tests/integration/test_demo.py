@@ -182,6 +182,10 @@ async def test_demo_answers_real_calls_and_leaves_nothing_behind(
     assert {r["agent"] for r in answered} <= {a.interface for a in DEMO_AGENTS}
     assert any(r["talk"] is not None for r in answered)  # at least one call ended normally
     assert any(r["outcome"] == "abandoned" for r in rows), rows
+    # The demo's callback campaign filled from the callers who gave up (SV-10's rule).
+    assert report.campaign == "Missed calls" and "Campaign   'Missed calls'" in text
+    contacts = await sql_rows(report.database_url, "select source, queue from campaign_contacts")
+    assert contacts and {c["source"] for c in contacts} == {"missed"}, contacts
     assert report.traffic is not None and report.traffic.pauses >= 1
     events = await sql_rows(
         report.database_url, "select action, by from agent_events where action = 'pause'"

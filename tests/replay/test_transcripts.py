@@ -15,6 +15,7 @@ from standardiste.acd.events import ChannelHold
 from standardiste.acd.model import ContactCenter
 from standardiste.acd.records import (
     AgentEvent,
+    CallbackProgress,
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallEntered,
@@ -84,6 +85,51 @@ def test_timed_out_call() -> None:
     assert (left.outcome, left.queue, left.wait) == ("timed_out", "support", 8)  # type: ignore[attr-defined]
     today = cc.queues["support"].today
     assert (today.abandoned, today.timed_out) == (0, 1)
+
+
+def test_callback_keeps_the_place_and_counts_apart() -> None:
+    # The caller pressed 5 and left; the placeholder waited at their place (position 1) and
+    # was answered; the customer answered and hung up (tests/transcripts/callback.md).
+    cc = ContactCenter()
+    records: list[Record] = []
+    seen: list[tuple[str, str, int]] = []  # (uniqueid, kind, position) of each caller joining
+    for msg in messages("callback"):
+        if not msg.event or msg.action_id:
+            continue
+        event = translate(msg, 0.0)
+        if event is None:
+            continue
+        records.extend(cc.apply(event).records)
+        if msg.event == "QueueCallerJoin":
+            caller = cc.callers[msg.get("Uniqueid", "")]
+            seen.append((caller.uniqueid, caller.kind, caller.position))
+    (original, placeholder) = seen
+    assert original[1:] == ("call", 1)
+    request = placeholder[0].removeprefix("cb-")
+    assert placeholder == (f"cb-{request}", "callback", 1)
+    # The history: the original call left (exited); nothing of the placeholder as a call.
+    (entered,) = of(records, QueueCallEntered)
+    (left,) = of(records, QueueCallLeft)
+    assert entered.uniqueid == left.uniqueid == original[0]  # type: ignore[attr-defined]
+    assert left.outcome == "exited"  # type: ignore[attr-defined]
+    assert of(records, QueueCallAnswered) == of(records, QueueCallCompleted) == []
+    # The request's steps, in the order Asterisk reported them (calling comes before
+    # AgentConnect: the writer applies them forward-only).
+    steps = [
+        (r.status, r.ended, r.agent, r.detail)  # type: ignore[attr-defined]
+        for r in of(records, CallbackProgress)
+    ]
+    assert steps == [
+        ("calling", False, "", ""),
+        ("connecting", False, "PJSIP/agent1001", ""),
+        ("connected", False, "", ""),
+        ("connected", True, "", "ANSWER"),
+    ]
+    assert {r.request for r in of(records, CallbackProgress)} == {request}  # type: ignore[attr-defined]
+    today = cc.queues["sales"].today
+    assert (today.callbacks_requested, today.callbacks_connected) == (1, 1)
+    assert (today.handled, today.abandoned, today.timed_out, today.callbacks_failed) == (0,) * 4
+    assert cc.callers == {} and cc.calls == {}
 
 
 def test_holds_of_both_legs_make_one_hold_period() -> None:

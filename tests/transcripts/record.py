@@ -5,7 +5,9 @@
 For each scenario, writes ``<name>.ami`` (every byte Asterisk sent to one AMI session logged in
 as ``standardiste`` with ``Events: on``, banner included) and ``<name>.md`` (what happened, the
 actions the recorder sent, and the event order observed). Scenarios: answered, abandoned,
-timeout, pause, resync, restart, hold. Needs root (the sandbox is a chroot). The sandbox is
+timeout, pause, resync, restart, hold, callback (which runs a bridge in the recorder's
+process: the callback's FastAGI scripts and placeholder are the bridge's; it needs Redis on
+127.0.0.1:6379). Needs root (the sandbox is a chroot). The sandbox is
 brought up fresh (config/asterisk/, astdb reset) and down again at the end unless it was
 already running.
 """
@@ -16,9 +18,11 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,7 +32,11 @@ sys.path.insert(0, str(REPO))
 
 from ami_raw import AMIError, Message, RawAMI  # noqa: E402
 
+from standardiste.composition import bridge_from_settings  # noqa: E402
+from standardiste.config import Settings  # noqa: E402
+from standardiste.redis_keys import RedisKeys  # noqa: E402
 from standardiste.tools import sandbox as sb  # noqa: E402
+from standardiste.tools.demo_config import DEMO_QUEUES, demo_files  # noqa: E402
 from standardiste.tools.sipp import AgentPhone, Call, Hold, place_call  # noqa: E402
 
 CONFIG_DIR = REPO / "config" / "asterisk"
@@ -165,6 +173,81 @@ async def sc_hold(rec: Recording) -> None:
         rec.notes.append(
             f"AgentComplete HoldTime={complete.get('HoldTime')} (the wait in queue) "
             f"TalkTime={complete.get('TalkTime')}"
+        )
+
+
+async def sc_callback(rec: Recording) -> None:
+    # A bridge of our own serves the FastAGI scripts and places the placeholder.
+    base = Settings()
+    tmp = Path(tempfile.mkdtemp(prefix="record-callback-"))
+    settings = replace(
+        base,
+        redis=replace(base.redis, prefix=f"record:{uuid.uuid4().hex[:8]}:"),
+        database=replace(
+            base.database,
+            url=f"sqlite+aiosqlite:///{tmp / 'history.sqlite3'}",
+            buffer_path=tmp / "buffer.jsonl",
+        ),
+        asterisk=replace(base.asterisk, queue_log_enabled=False),
+    )
+    root = settings.sandbox.root
+    async with bridge_from_settings(settings) as bridge:
+        await bridge.wait_synced()
+        assert bridge.config is not None
+        try:
+            await bridge.config.store.adopt(DEMO_QUEUES, "recorder")
+            await bridge.config.save_queue(
+                {"name": "sales", "callback": True, "callback_threshold": 0},
+                "recorder",
+                create=False,
+            )
+            await rec.act(
+                "QueueAdd", Queue="sales", Interface="PJSIP/agent1001",
+                MemberName="Agent 1001", Paused="true",
+            )  # fmt: skip
+            async with (
+                AgentPhone("1001", 5071, answer_delay_s=1.0) as phone,
+                AgentPhone(
+                    "customer", 5090, host="127.0.0.2", answer_delay_s=1.0, hangup_after_s=3.0
+                ) as customer,
+            ):
+                call = await place_call("5000", "0612345670", hangup_after_s=40, keys=[(9.0, "5")])
+                await finish_call(call)
+                await settle(1.0)
+                await rec.act(
+                    "QueuePause", Queue="sales", Interface="PJSIP/agent1001", Paused="false"
+                )
+                await customer.wait_outcome("LOCAL_BYE", timeout=30)
+                await settle(2.0)
+                rec.notes.append(f"Caller sipp outcomes: {[o.outcome for o in call.outcomes()]}")
+                rec.notes.append(f"Agent phone outcomes: {[o.outcome for o in phone.outcomes()]}")
+                rec.notes.append(
+                    f"Customer phone outcomes: {[o.outcome for o in customer.outcomes()]}"
+                )
+                call.cleanup_logs()
+            await rec.act("QueueRemove", Queue="sales", Interface="PJSIP/agent1001")
+            await settle(0.3)
+        finally:
+            sb.install_generated(root, demo_files().by_name())
+            await rec.ami.action("QueueReload", Parameters="yes", Rules="yes", Members="no")
+            await bridge.redis.delete(*RedisKeys(settings.redis.prefix).all())
+    m = rec.ami.messages
+    steps = [
+        f"{x.get('Step')}{'/' + x['Status'] if x.get('Status') else ''} on {x.get('Channel')}"
+        for x in m
+        if x.get("Event") == "UserEvent" and x.get("UserEvent") == "Callback"
+    ]
+    rec.notes.append(f"UserEvent(Callback) steps: {steps}")
+    joins = [
+        (x.get("Uniqueid"), x.get("Position")) for x in m if x.get("Event") == "QueueCallerJoin"
+    ]
+    rec.notes.append(f"QueueCallerJoin (uniqueid, position): {joins}")
+    calling = first_index(m, "UserEvent", UserEvent="Callback", Step="calling")
+    connect = first_index(m, "AgentConnect")
+    if calling is not None and connect is not None:
+        rec.notes.append(
+            f"UserEvent(Callback) calling came {'BEFORE' if calling < connect else 'AFTER'} "
+            "AgentConnect"
         )
 
 
@@ -339,6 +422,13 @@ DESCRIPTIONS = {
     "for 3 s (then a=sendrecv); 4 s after the queue answered it, the caller's phone does the "
     "same for 3 s (the two holds overlap), then the caller hangs up 2 s later. Then "
     "QueueRemove.",
+    "callback": "sales offers callbacks (threshold 0 s) and agent1001 is logged in paused. A "
+    "caller (0612345670) dials 5000, hears the offer and presses 5 about 9 s after the answer "
+    "(in the queue): the bridge (in the recorder's process) stores the request and originates "
+    "the placeholder Local/<id>@standardiste-callback-place/n (uniqueids cbh-<id>, cb-<id>) "
+    "at the caller's position; the caller hears the confirmation and is hung up on. Then the "
+    "agent is unpaused: she answers the placeholder, the customer's phone (127.0.0.2:5090) "
+    "rings, answers after 1 s and hangs up 3 s later.",
     "restart": "agent1003 is added to support; the sandbox Asterisk is SIGKILLed (kill9) and "
     "started again (start) while the recorder reconnects every 50 ms. The file is session 1 "
     "(up to the EOF caused by the kill) followed by session 2 (banner, login response, "
@@ -390,6 +480,20 @@ LESSONS = {
         "AgentComplete's HoldTime is the wait in the queue, and its TalkTime includes the hold; "
         "queue_log has no hold line. Hold time comes only from Hold/Unhold.",
     ],
+    "callback": [
+        "The caller's key makes Queue() publish QueueCallerLeave (no QueueCallerAbandon, no "
+        "QueueExit: the dialplan goes on in the key's context); queue_log says EXITWITHKEY.",
+        "The placeholder's channels carry the uniqueids the bridge chose (ChannelId "
+        "cbh-<id> for ;1, OtherChannelId cb-<id> for ;2): QueueCallerJoin of cb-<id> with "
+        "CallerIDName Callback and the customer's digits, at the position asked.",
+        "When the agent answers: UserEvent(Callback) calling (the ;1 half, redirected by the "
+        "agent's gosub) comes BEFORE AgentConnect for cb-<id> (app_queue runs the gosub, then "
+        "publishes AgentConnect); then connected (Dial's U() gosub, on the customer's leg) "
+        "and, when the customer hangs up, ended Status=ANSWER (the ;1 half's hang-up "
+        "handler), then AgentComplete Reason=caller. Statuses must be applied forward-only.",
+        "The customer's Local/<digits>@standardiste-dial-out optimises itself away (a "
+        "LocalOptimizationBegin/End): PJSIP/pstn ends up bridged with the placeholder's ;1.",
+    ],
     "restart": [
         "After SIGKILL the client sees a plain EOF (no Shutdown event). Reconnecting while "
         "Asterisk boots is refused until AMI listens; the first session that gets in saw the "
@@ -435,6 +539,7 @@ async def record(name: str, root: Path, out_dir: Path) -> None:
                 "pause": sc_pause,
                 "resync": sc_resync,
                 "hold": sc_hold,
+                "callback": sc_callback,
             }
             await scenarios[name](rec)
     finally:

@@ -48,12 +48,12 @@ async def test_queue_commands_send_the_headers_asterisk_expects() -> None:
 async def test_originate_is_async_and_never_marked_idempotent() -> None:
     conn = Recorder()
     await AmiCommands(conn).originate(
-        "Local/0611111111@dialer-outbound", "dialer-connect", "sales",
-        variables={"DIALER_CAMPAIGN": "c42"},
+        "Local/0611111111@standardiste-campaign-contact", "standardiste-campaign-connect", "s",
+        variables={"STD_QUEUE": "sales"},
     )  # fmt: skip
     [(name, headers, idempotent)] = conn.sent
     assert (name, idempotent) == ("Originate", False)
-    assert headers["Async"] == "true" and headers["Variable"] == "DIALER_CAMPAIGN=c42"
+    assert headers["Async"] == "true" and headers["Variable"] == "STD_QUEUE=sales"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ async def test_originate_is_async_and_never_marked_idempotent() -> None:
         lambda a: a.queue_pause("sales", "PJSIP/agent1001", True, "x\r\nAction: Command"),
         lambda a: a.originate("PJSIP/a", "agents", "${SHELL(id)}"),
         lambda a: a.originate("PJSIP/a", "agents", "100", variables={"FILE(/etc/x)": "1"}),
-        lambda a: a.originate("PJSIP/a", "agents", "100", variables={"DIALER_CAMPAIGN": "a,b"}),
+        lambda a: a.originate("PJSIP/a", "agents", "100", variables={"STD_QUEUE": "a,b"}),
         lambda a: a.originate("System/echo", "agents", "100"),
     ],
 )

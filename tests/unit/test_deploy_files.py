@@ -116,11 +116,14 @@ def test_the_proxy_serves_the_web_the_example_configures(example: Settings) -> N
 # What the generic dialplan calls, and the module that provides it (core: none needed).
 MODULES = {
     "Queue": "app_queue", "AddQueueMember": "app_queue", "RemoveQueueMember": "app_queue",
-    "PauseQueueMember": "app_queue", "UnpauseQueueMember": "app_queue",
+    "PauseQueueMember": "app_queue", "UnpauseQueueMember": "app_queue", "QueueLog": "app_queue",
+    "ExecIf": "app_exec",
     "Gosub": "app_stack", "Return": "app_stack", "LOCAL": "app_stack",
     "Playback": "app_playback", "UserEvent": "app_userevent",
     "MixMonitor": "app_mixmonitor", "AST_CONFIG": "func_config", "REGEX": "func_strings",
     "IF": "func_logic", "CHANNEL": "func_channel", "Dial": "app_dial",
+    "AGI": "res_agi", "ChannelRedirect": "app_channelredirect",
+    "CALLERID": "func_callerid", "SayDigits": "",
     "Set": "", "GotoIf": "", "Goto": "", "Hangup": "", "Answer": "", "NoOp": "", "Wait": "",
 }  # fmt: skip
 

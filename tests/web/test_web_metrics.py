@@ -38,6 +38,8 @@ async def test_metrics_show_the_bridge_and_this_node(
         "commands_taken": 7,
         "event_lag_seconds": {"buckets": [0.01, 0.1], "counts": [5, 2, 1], "sum": 0.9},
         "task_restarts": {"ami": 1, "commands": 0},
+        "dialer_in_flight": 2,
+        "dialer_decisions": 31,
     }
     await redis_client.hset(
         keys.bridge, mapping={"figures": json.dumps(figures), "alive_at": repr(time.time())}
@@ -55,6 +57,8 @@ async def test_metrics_show_the_bridge_and_this_node(
     assert got["standardiste_event_lag_seconds_bucket{le=0.1,process=bridge}"] == 7
     assert got["standardiste_event_lag_seconds_count{process=bridge}"] == 8
     assert got["standardiste_task_restarts_total{task=ami}"] == 1
+    assert got["standardiste_dialer_attempts_in_flight{process=bridge}"] == 2
+    assert got["standardiste_dialer_decisions_total{process=bridge}"] == 31
     assert got["standardiste_websocket_clients{}"] == 0
 
 

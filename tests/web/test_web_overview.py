@@ -76,6 +76,12 @@ async def test_queue_figures(logged_in: Login) -> None:
         "abandoned": 3,
         "timed_out": 1,
         "transferred": 0,
+        # No callback request (BY-1) in this state: counted apart from the calls above.
+        "callbacks_waiting": 0,
+        "callbacks_requested": 0,
+        "callbacks_connected": 0,
+        "callbacks_expired": 0,
+        "callbacks_failed": 0,
         "total": 10,
         "pct_handled": 60.0,
         "pct_abandoned": 30.0,

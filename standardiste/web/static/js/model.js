@@ -145,13 +145,50 @@ function summarise(r, now) {
   };
 }
 
-/** SV-1: today's outcomes over the queues shown. */
+/** SV-1: today's outcomes over the queues shown (callback requests, BY-1, apart). */
 export function todayTotals(figures) {
-  const totals = { handled: 0, abandoned: 0, timed_out: 0, transferred: 0 };
+  const totals = {
+    handled: 0,
+    abandoned: 0,
+    timed_out: 0,
+    transferred: 0,
+    callbacks_requested: 0,
+    callbacks_connected: 0,
+    callbacks_expired: 0,
+    callbacks_failed: 0,
+  };
   for (const f of Object.values(figures)) {
     for (const name of Object.keys(totals)) totals[name] += f[name] ?? 0;
   }
   return totals;
+}
+
+/** A waiting caller's name and state cells (QD-2, SV-10): a callback request's placeholder
+ * (BY-1, ``kind: "callback"``) shows as one; ``agentName`` names the agent being rung. */
+export function callerCells(caller, agentName, t) {
+  const callback = caller.kind === "callback";
+  const name = callback
+    ? t("caller.callback_request")
+    : caller.caller_name && caller.caller_name !== caller.caller_number
+      ? caller.caller_name
+      : "";
+  const state = caller.ringing
+    ? t("caller.ringing", { agent: agentName })
+    : t(callback ? "caller.callback_in_line" : "caller.in_line");
+  const type = callback ? "callback" : caller.ringing ? "ringing" : "waiting";
+  return { name, state, type };
+}
+
+/** Today's callback requests of some figures, as the tile's value and hint. */
+export function callbackTile(totals, t, i18n) {
+  return {
+    value: i18n.number(totals.callbacks_requested),
+    hint: t("figure.callbacks_hint", {
+      connected: i18n.number(totals.callbacks_connected),
+      expired: i18n.number(totals.callbacks_expired),
+      failed: i18n.number(totals.callbacks_failed),
+    }),
+  };
 }
 
 /** SV-2..SV-5: what is happening now. */

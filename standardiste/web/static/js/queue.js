@@ -7,7 +7,7 @@ import { ApiError, api, errorText } from "./api.js";
 import { averageOf } from "./cards.js";
 import { ariaLabel, byId, h, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
-import { indexRoster, nowFigures, todayTotals } from "./model.js";
+import { callbackTile, callerCells, indexRoster, nowFigures, todayTotals } from "./model.js";
 import { queueAgents } from "./queue_agents.js";
 import { setEnabled, startPage } from "./shell.js";
 import { myDeviceChoice } from "./spy.js";
@@ -53,6 +53,9 @@ function renderFigures(agents, now) {
   setText(byId("qd-abandoned"), i18n.number(totals.abandoned));
   setText(byId("qd-timed-out"), i18n.number(totals.timed_out));
   setText(byId("qd-transferred"), i18n.number(totals.transferred));
+  const callbacks = callbackTile(totals, t, i18n);
+  setText(byId("qd-callbacks"), callbacks.value);
+  setText(byId("qd-callbacks-hint"), callbacks.hint);
   setText(byId("qd-average-call"), averageOf(handleTimes, QUEUE, i18n));
 
   const view = { figures: {}, state: { caller: byKey(ofQueue("caller"), "uniqueid"), call: byKey(ofQueue("call"), "uniqueid") } };
@@ -106,16 +109,19 @@ function updateCallerRow(row, caller) {
   row.dataset.uniqueid = caller.uniqueid;
   const number = numberOf(caller);
   setText(c.number, number);
-  setText(c.name, caller.caller_name && caller.caller_name !== caller.caller_number ? caller.caller_name : "");
-  const ringing = caller.ringing
-    ? t("caller.ringing", { agent: ownerOf(caller.ringing)?.display_name ?? caller.ringing })
-    : t("caller.in_line");
-  setText(c.state, ringing);
-  row.dataset.type = caller.ringing ? "ringing" : "waiting";
+  const cells = callerCells(caller, ownerOf(caller.ringing)?.display_name ?? caller.ringing, t);
+  setText(c.name, cells.name);
+  setText(c.state, cells.state);
+  row.dataset.type = cells.type;
   setText(c.position, i18n.number(caller.position));
   setText(c.waiting, i18n.duration(now - caller.joined_at));
   if (mayTransfer) {
-    setEnabled(row.take, Boolean(myDevice()));
+    // A callback request is answered by the queue's agents (the customer is then called):
+    // neither taken nor transferred.
+    const callback = caller.kind === "callback";
+    setEnabled(row.take, Boolean(myDevice()) && !callback);
+    setEnabled(row.transfer, !callback);
+    row.take.title = row.transfer.title = callback ? t("caller.callback_no_take") : "";
     ariaLabel(row.take, t("qd.take_for", { number }));
     ariaLabel(row.transfer, t("qd.transfer_for", { number }));
   }

@@ -10,6 +10,8 @@ import { ariaLabel, byId, h, lines, setFlag, setText, syncChildren } from "./dom
 import { LiveFeed } from "./live.js";
 import {
   agentRows,
+  callbackTile,
+  callerCells,
   deviceBusy,
   holdTime,
   indexRoster,
@@ -42,6 +44,9 @@ function renderSummary(agents, now) {
   setText(byId("sv-abandoned"), i18n.number(totals.abandoned));
   setText(byId("sv-timed-out"), i18n.number(totals.timed_out));
   setText(byId("sv-transferred"), i18n.number(totals.transferred));
+  const callbacks = callbackTile(totals, t, i18n);
+  setText(byId("sv-callbacks"), callbacks.value);
+  setText(byId("sv-callbacks-hint"), callbacks.hint);
 
   const f = nowFigures(live, agents, now);
   setText(byId("sv-waiting"), i18n.number(f.waiting));
@@ -392,14 +397,13 @@ function updateCallerRow(row, caller) {
   const [number, name, queue, position, waiting, state] = row.cells_;
   row.dataset.uniqueid = caller.uniqueid;
   setText(number, caller.caller_number || t("agent.unknown_number"));
-  setText(name, caller.caller_name || "");
+  const cells = callerCells(caller, live.users[caller.ringing]?.display_name ?? caller.ringing, t);
+  row.dataset.type = cells.type;
+  setText(name, cells.name);
   setText(queue, caller.queue);
   setText(position, i18n.number(caller.position));
   setText(waiting, i18n.duration(now - caller.joined_at));
-  const ringing = caller.ringing
-    ? t("caller.ringing", { agent: live.users[caller.ringing]?.display_name ?? caller.ringing })
-    : t("caller.in_line");
-  setText(state, ringing);
+  setText(state, cells.state);
 }
 
 const callerSort = { key: "waiting", ascending: false };
