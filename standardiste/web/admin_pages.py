@@ -32,7 +32,7 @@ from standardiste.pbx.definitions import STRATEGIES, QueueDef
 from standardiste.pbx.skills import MAX_LEVEL, MIN_LEVEL
 from standardiste.role_permissions import EDITABLE_ROLES, PERMISSIONS, granted
 from standardiste.web.admin_nav import ADMIN, SECTIONS, Section, admin_home
-from standardiste.web.appkeys import ACCOUNTS, CONFIG, MIRROR
+from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, MIRROR
 from standardiste.web.campaign_api import campaign_for, campaigns_of
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator, zone_choices
@@ -369,6 +369,7 @@ async def _campaign_form(
         spans=range(SPANS_PER_DAY),
         retry_fields=RETRY_FIELDS,
         zones=zone_choices(current_zone),
+        messages=await request.app[CANNED].messages(),
     )
 
 

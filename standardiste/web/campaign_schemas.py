@@ -83,6 +83,10 @@ class CampaignSettingsIn(Input):
         default=None, description="SV-10 rule: these queues' missed callers join the campaign"
     )
     missed_max_age: int | None = None
+    drop_message: int | None = Field(
+        default=None,
+        description="predictive: the canned audio message a dropped contact hears (0: stock)",
+    )
 
 
 class CampaignCreate(CampaignSettingsIn):
@@ -131,6 +135,7 @@ class CampaignSettings(Model):
     preview_timeout: int
     missed_queues: list[str]
     missed_max_age: int
+    drop_message: int
 
 
 class CampaignOut(Model):
