@@ -23,6 +23,13 @@ PERMISSIONS: dict[str, str] = {
     "calls.spy": "Listen to, whisper to and barge in on the calls of one's queues' agents",
     "callers.transfer": "Take a caller waiting in one's queues, or transfer them out",
     "canned.play": "Play a canned audio message into one's own call",
+    "campaigns.view": "See the campaigns of one's queues, their contacts and missed calls",
+    "campaigns.control": (
+        "Pause and resume the campaigns of one's queues, add, import and remove their "
+        "contacts, assign missed calls to them"
+    ),
+    "campaigns.manage": "Create, change and delete campaigns (their settings)",
+    "dnc.manage": "See and add do-not-call numbers",
     "admin.summary": "See the administration summary",
     "admin.queues.view": "See the call queues' settings",
     "admin.queues.edit": "Create, change and delete call queues",

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from standardiste.accounts import commit_or_conflict
@@ -380,9 +381,11 @@ class CampaignStore:
         contacts: Sequence[NewContact],
         *,
         import_id: int | None = None,
+        then: Callable[[AsyncSession, AddResult], Awaitable[None]] | None = None,
     ) -> AddResult:
         """Adds the contacts; a number already open in the campaign (or twice in the batch) is
-        a duplicate, a DNC number is refused. All or nothing: one transaction."""
+        a duplicate, a DNC number is refused. All or nothing: one transaction, which ``then``
+        joins (a CSV import's report is written with its contacts, or not at all)."""
         result = AddResult()
         async with self._sessions() as session:
             row = await self._row(session, campaign)
@@ -442,6 +445,14 @@ class CampaignStore:
                         count=len(rows),
                     )
                 )
+            if then is not None:
+                try:
+                    await session.flush()  # the rows' ids, and a clash found now
+                except IntegrityError:
+                    await session.rollback()
+                    raise Conflict("number: already pending in this campaign") from None
+                result.added = [r.id for r in rows]
+                await then(session, result)
             await commit_or_conflict(session, "number: already pending in this campaign")
             result.added = [r.id for r in rows]
             return result
@@ -552,6 +563,21 @@ class CampaignStore:
                 )
                 for q, name in await session.execute(query)
             ]
+
+    async def assigned_missed(self, campaign: str, keys: Sequence[str]) -> set[str]:
+        """Those of the missed calls ``keys`` that ``campaign`` already holds a contact for
+        (pending or not: a missed call joins a campaign once)."""
+        if not keys:
+            return set()
+        async with self._sessions() as session:
+            row = await self._row(session, campaign)
+            return set(
+                await session.scalars(
+                    select(ContactRow.missed_key).where(
+                        ContactRow.campaign_id == row.id, ContactRow.missed_key.in_(list(keys))
+                    )
+                )
+            )
 
     async def missed_not_added(
         self, campaign_id: int, queues: Sequence[str], since: datetime, limit: int = 500

@@ -173,6 +173,8 @@ class ImportRow(Base):
     report: Mapped[str] = mapped_column(Text, server_default="[]")  # JSON list of row errors
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its last progress (0009): a running import that stopped moving was interrupted.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CallbackRow(Base):

@@ -57,7 +57,7 @@ from standardiste.web.admin_schemas import (
     UserSaved,
     UserUpdate,
 )
-from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS, MIRROR, SESSIONS
+from standardiste.web.appkeys import ACCOUNTS, CAMPAIGNS, CONFIG, DEPS, MIRROR, SESSIONS
 from standardiste.web.endpoint import read_model, read_query, respond
 from standardiste.web.errors import UnknownUser
 from standardiste.web.security import current_user
@@ -93,13 +93,17 @@ async def summary(request: web.Request) -> web.Response:
         roles[user.role] = roles.get(user.role, 0) + 1
     store = _store(request)
     last = next(iter(await store.audit(limit=1, action="config.reconcile")), None)
+    campaigns = await request.app[CAMPAIGNS].campaigns()
     return respond(
         request,
         Summary(
             seats=len(active),
             roles=roles,
             queues=len(await store.queues()),
-            campaigns={"active": 0, "paused": 0},
+            campaigns={
+                "active": sum(not c.paused for c in campaigns),
+                "paused": sum(c.paused for c in campaigns),
+            },
             managed=await store.managed(),
             last_reconcile=None if last is None else _audit_out(last),
         ),

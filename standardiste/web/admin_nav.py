@@ -32,6 +32,13 @@ SECTIONS = (
     Section(ADMIN, "admin.nav.summary", "admin.summary"),
     Section(f"{ADMIN}/queues", "admin.nav.queues", "admin.queues.view", (f"{ADMIN}/new-queue",)),
     Section(f"{ADMIN}/users", "admin.nav.users", "admin.users.view", (f"{ADMIN}/new-user",)),
+    Section(
+        f"{ADMIN}/campaigns",
+        "admin.nav.campaigns",
+        "campaigns.view",
+        (f"{ADMIN}/new-campaign",),
+    ),
+    Section(f"{ADMIN}/dnc", "admin.nav.dnc", "dnc.manage"),
     Section(f"{ADMIN}/general", "admin.nav.general", "admin.summary"),
     Section(f"{ADMIN}/audit", "admin.nav.audit", "admin.audit.view"),
 )

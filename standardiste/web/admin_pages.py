@@ -1,5 +1,6 @@
 """The admin section's pages (``/admin/...``): the summary (CF-1), call queues (CF-2), users
-(CF-5), general settings (CF-6) and the configuration audit log.
+(CF-5), campaigns (CF-4) and the do-not-call lists, general settings (CF-6) and the
+configuration audit log.
 
 A page is seen by a user whose role holds its view permission in the role matrix (the one
 its JSON API needs, :mod:`web.admin_routes`); otherwise a 403 page says which permission is
@@ -8,8 +9,8 @@ API refuses the others anyway). Each page renders the frame, the forms with thei
 and help, and hands the rest to its module (``static/js/admin_*.js``), which reads and
 writes through ``/api/v1/admin/``: what a page shows is what the API answers.
 
-Create forms have their own paths (``/admin/new-queue``, ``/admin/new-user``): under
-``/admin/queues/`` a queue may be named ``new``.
+Create forms have their own paths (``/admin/new-queue``, ``/admin/new-user``,
+``/admin/new-campaign``): under ``/admin/queues/`` a queue may be named ``new``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ from aiohttp import web
 
 from standardiste.account_tables import ROLES
 from standardiste.accounts import User
-from standardiste.errors import UnknownQueue
+from standardiste.dialer.campaign import MODES, CampaignDef
+from standardiste.dialer.retry import RetryRules
+from standardiste.dialer.schedule import DAYS
+from standardiste.errors import Forbidden, UnknownCampaign, UnknownQueue
+from standardiste.outbound.store import Campaign
 from standardiste.pbx.definitions import STRATEGIES, QueueDef
 from standardiste.pbx.skills import MAX_LEVEL, MIN_LEVEL
 from standardiste.role_permissions import EDITABLE_ROLES, PERMISSIONS, granted
 from standardiste.web.admin_nav import ADMIN, SECTIONS, Section, admin_home
-from standardiste.web.appkeys import ACCOUNTS, CONFIG, MIRROR
+from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, MIRROR
+from standardiste.web.campaign_api import campaign_for, campaigns_of
 from standardiste.web.endpoint import granted_to
-from standardiste.web.i18n import Translator
+from standardiste.web.i18n import Translator, zone_choices
 from standardiste.web.pages import page_translator, render, user_or_login
 from standardiste.web.security import csrf_token
 
@@ -327,6 +333,76 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     return await _page(request, who, "admin_audit.html")
 
 
+# -------------------------------------------------------------------- campaigns (CF-4)
+# A new campaign's form starts from CampaignDef's defaults.
+CAMPAIGN_DEFAULTS: dict[str, Any] = {
+    k: v
+    for k, v in CampaignDef.parse({"name": "new", "queue": "new"}).to_dict().items()
+    if k not in ("name", "queue")
+} | {"display_name": ""}
+RETRY_FIELDS = tuple(RetryRules.__dataclass_fields__)
+SPANS_PER_DAY = 2
+
+
+async def campaigns_page(request: web.Request) -> web.StreamResponse:
+    who = await _viewer(request)
+    if not who.can("campaigns.view"):
+        return await _denied(request, who, "campaigns.view")
+    return await _page(request, who, "admin_campaigns.html")
+
+
+async def _campaign_form(
+    request: web.Request, who: Viewer, campaign: Campaign | None
+) -> web.StreamResponse:
+    values = CAMPAIGN_DEFAULTS if campaign is None else campaign.definition.to_dict()
+    current_zone = str(values["schedule"]["timezone"])
+    return await _page(
+        request,
+        who,
+        "admin_campaign.html",
+        {"campaign": None if campaign is None else campaign.name},
+        campaign=campaign,
+        values=values,
+        queues=await _queue_names(request, *([] if campaign is None else [values["queue"]])),
+        modes=MODES,
+        days=DAYS,
+        spans=range(SPANS_PER_DAY),
+        retry_fields=RETRY_FIELDS,
+        zones=zone_choices(current_zone),
+        messages=await request.app[CANNED].messages(),
+    )
+
+
+async def new_campaign_page(request: web.Request) -> web.StreamResponse:
+    who = await _viewer(request)
+    if not who.can("campaigns.manage"):
+        return await _denied(request, who, "campaigns.manage")
+    return await _campaign_form(request, who, None)
+
+
+async def campaign_settings_page(request: web.Request) -> web.StreamResponse:
+    who = await _viewer(request)
+    if not who.can("campaigns.view"):
+        return await _denied(request, who, "campaigns.view")
+    name = request.match_info["name"]
+    t = who.t
+    try:
+        campaign = await campaign_for(request, who.user, name)
+    except (UnknownCampaign, Forbidden):
+        return await _message(
+            request, who, 404, t("admin.missing.title"), t("admin.campaign.missing", name=name)
+        )
+    return await _campaign_form(request, who, campaign)
+
+
+async def dnc_page(request: web.Request) -> web.StreamResponse:
+    who = await _viewer(request)
+    if not who.can("dnc.manage"):
+        return await _denied(request, who, "dnc.manage")
+    scopes = [c.name for c in await campaigns_of(request, who.user)]
+    return await _page(request, who, "admin_dnc.html", scopes=scopes)
+
+
 def setup_admin_pages(app: web.Application) -> None:
     app.router.add_get(ADMIN, summary_page, name="admin_summary_page")
     app.router.add_get(f"{ADMIN}/queues", queues_page, name="admin_queues_page")
@@ -335,6 +411,12 @@ def setup_admin_pages(app: web.Application) -> None:
     app.router.add_get(f"{ADMIN}/users", users_page, name="admin_users_page")
     app.router.add_get(f"{ADMIN}/new-user", new_user_page, name="admin_new_user_page")
     app.router.add_get(f"{ADMIN}/users/{{username}}", user_page, name="admin_user_page")
+    app.router.add_get(f"{ADMIN}/campaigns", campaigns_page, name="admin_campaigns_page")
+    app.router.add_get(f"{ADMIN}/new-campaign", new_campaign_page, name="admin_new_campaign_page")
+    app.router.add_get(
+        f"{ADMIN}/campaigns/{{name}}", campaign_settings_page, name="admin_campaign_page"
+    )
+    app.router.add_get(f"{ADMIN}/dnc", dnc_page, name="admin_dnc_page")
     app.router.add_get(f"{ADMIN}/general", general_page, name="admin_general_page")
     app.router.add_get(f"{ADMIN}/audit", audit_page, name="admin_audit_page")
 

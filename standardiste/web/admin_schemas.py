@@ -311,7 +311,7 @@ class Summary(Model):
     seats: int = Field(description="users holding a role (enabled accounts)")
     roles: dict[str, int] = Field(description="role -> number of users")
     queues: int
-    campaigns: dict[str, int] = Field(description="active / paused (outbound: issue #9)")
+    campaigns: dict[str, int] = Field(description="active (not paused) / paused")
     managed: bool
     last_reconcile: AuditEntryOut | None = Field(
         description="the last time the bridge found Asterisk differing from the configuration"

@@ -72,6 +72,21 @@ class RemoteConfigCommands:
         return await self.client.call("config", {**args, "op": op, "actor": actor}, actor=actor)
 
 
+class DialerCommands(Protocol):
+    """What agents ask of the dialer (run by the bridge, command kind ``dialer``): dial or
+    skip the contact a preview offers them."""
+
+    async def run(self, args: dict[str, Any], *, actor: str) -> Any: ...
+
+
+class RemoteDialerCommands:
+    def __init__(self, client: CommandClient) -> None:
+        self.client = client
+
+    async def run(self, args: dict[str, Any], *, actor: str) -> Any:
+        return await self.client.call("dialer", args, actor=actor)
+
+
 @dataclass(frozen=True, slots=True)
 class Health:
     """Whether the process reaches each service it needs (``/readyz``)."""
@@ -97,6 +112,7 @@ class WebDeps:
     readiness: Readiness
     config: ConfigCommands | None = None  # None: configuration changes answer 503
     calls: CallCommands | None = None  # None: call control answers 503
+    dialer: DialerCommands | None = None  # None: preview dial / skip answer 503
     web: WebSettings | None = None  # None: settings.web
     hasher: PasswordHasher | None = None  # None: argon2-cffi's defaults (RFC 9106)
     clock: Callable[[], float] = time.time

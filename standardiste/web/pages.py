@@ -23,13 +23,14 @@ import jinja2
 from aiohttp import web
 
 from standardiste.accounts import User
-from standardiste.acd.names import is_queue
+from standardiste.acd.names import SLUG_RE, is_queue
 from standardiste.errors import StandardisteError, UnknownQueue
 from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
 from standardiste.web.admin_nav import admin_home, is_admin_path
 from standardiste.web.appkeys import ACCOUNTS, CANNED, CONFIG, DEPS, MIRROR
+from standardiste.web.campaign_api import cards_for, cards_of_queues
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator, catalog, choose_language, translator, zone_choices
 from standardiste.web.security import csrf_token, current_user
@@ -39,6 +40,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 LOGIN_PATH = "/login"
 QUEUE_PAGE = "/supervisor/queues/"
+CAMPAIGN_PATH = "/supervisor/campaigns/"  # web.campaign_pages
 
 
 # -------------------------------------------------------------------- who sees which page
@@ -145,6 +147,10 @@ def _safe_next(value: str) -> str:
         return value
     if value.startswith(QUEUE_PAGE) and is_queue(value.removeprefix(QUEUE_PAGE)):
         return value
+    if value == "/supervisor/missed-calls":
+        return value
+    if value.startswith(CAMPAIGN_PATH) and SLUG_RE.fullmatch(value.removeprefix(CAMPAIGN_PATH)):
+        return value
     return ""
 
 
@@ -169,13 +175,17 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         "callQueues": None if user.is_admin else sorted(scope_of(user).supervised),
         # The calls' days are the contact center's.
         "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
+        # SV-7: the cards of the campaigns the user may open (the live feed's replace them).
+        "campaigns": (
+            await cards_for(request, user) if "campaigns.view" in permissions else {}
+        ),
     }
     return await render(
         request, "supervisor.html", t, user, data, reasons=reasons, can=permissions.__contains__
     )
 
 
-async def _message(
+async def message_page(
     request: web.Request, t: Translator, user: User, status: int, title: str, text: str
 ) -> web.Response:
     """A page that only says something: access refused (403), nothing there (404)."""
@@ -220,14 +230,14 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             role=t(f"role.{user.role}"),
             permission=t("perm.overview.view"),
         )
-        return await _message(request, t, user, 403, t("qd.denied.title"), text)
+        return await message_page(request, t, user, 403, t("qd.denied.title"), text)
     if not (user.is_admin or name in scope_of(user).supervised):
         text = t("qd.denied.queue", queue=name)
-        return await _message(request, t, user, 403, t("qd.denied.title"), text)
+        return await message_page(request, t, user, 403, t("qd.denied.title"), text)
     title = await _queue_title(request, name) if is_queue(name) else None
     if title is None:
         text = t("qd.missing.text", queue=name)
-        return await _message(request, t, user, 404, t("qd.missing.title"), text)
+        return await message_page(request, t, user, 404, t("qd.missing.title"), text)
     reasons = await _reasons(request, t.lang)
     roster = [a for a in await ui_data.roster(request.app[ACCOUNTS], user) if name in a["queues"]]
     times = await ui_data.handle_times_for(request, user)
@@ -280,6 +290,8 @@ async def agent_page(request: web.Request) -> web.StreamResponse:
         "pauseReasons": [code for code, _ in reasons],
         "activity": activity,
         "canned": canned,
+        # AG-4: the campaigns of my queues (the live feed's cards replace these).
+        "campaigns": await cards_of_queues(request, set(scope_of(user).assigned)),
     }
     return await render(
         request,
@@ -316,6 +328,7 @@ def setup_pages(app: web.Application) -> None:
 
 __all__ = [
     "home_of",
+    "message_page",
     "is_agent",
     "is_supervisor",
     "page_translator",

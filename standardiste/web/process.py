@@ -24,6 +24,7 @@ from standardiste.web.deps import (
     RemoteAgentActions,
     RemoteCallCommands,
     RemoteConfigCommands,
+    RemoteDialerCommands,
     WebDeps,
     bridge_readiness,
 )
@@ -48,6 +49,7 @@ def web_deps(
         agents=RemoteAgentActions(commands),
         config=RemoteConfigCommands(commands),
         calls=RemoteCallCommands(commands),
+        dialer=RemoteDialerCommands(commands),
         readiness=bridge_readiness(redis, keys),
         web=web,
     )

@@ -14,6 +14,7 @@ from aiohttp import web
 from standardiste.web import api, health, live, metrics, recordings, ui_data
 from standardiste.web.admin_routes import ADMIN_ROUTES
 from standardiste.web.call_routes import CALL_ROUTES
+from standardiste.web.campaign_routes import CAMPAIGN_ROUTES
 from standardiste.web.canned_routes import CANNED_ROUTES
 from standardiste.web.endpoint import Reply, Route, add_routes
 from standardiste.web.openapi import openapi_json
@@ -246,7 +247,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-ROUTES += CALL_ROUTES + CANNED_ROUTES + ADMIN_ROUTES
+ROUTES += CALL_ROUTES + CANNED_ROUTES + CAMPAIGN_ROUTES + ADMIN_ROUTES
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -23,6 +23,7 @@ if str(HERE) not in sys.path:  # for "from web_helpers import ..." whatever the 
 from web_helpers import (  # noqa: E402
     ALICE_DEV,
     FAST_HASHER,
+    MISSED,
     PASSWORD,
     PEOPLE,
     RECORDED_CALL,
@@ -32,6 +33,7 @@ from web_helpers import (  # noqa: E402
     FakeAgents,
     FakeCalls,
     FakeConfig,
+    FakeDialer,
     Knobs,
     Mirror,
     base_state,
@@ -44,11 +46,16 @@ from standardiste.acd.records import (  # noqa: E402
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallEntered,
+    QueueCallLeft,
 )
 from standardiste.config import Settings, WebSettings  # noqa: E402
+from standardiste.dialer.campaign import CampaignDef  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
 from standardiste.history.writer import HistoryStore  # noqa: E402
 from standardiste.mirror import MirrorReader, MirrorWriter  # noqa: E402
+from standardiste.outbound.csv_import import read_table  # noqa: E402
+from standardiste.outbound.imports import ImportStore, run_import  # noqa: E402
+from standardiste.outbound.store import CampaignStore, NewContact  # noqa: E402
 from standardiste.pbx.canned_audio import CannedAudioStore  # noqa: E402
 from standardiste.pbx.sound import Converted  # noqa: E402
 from standardiste.pbx.store import ConfigStore  # noqa: E402
@@ -114,7 +121,46 @@ async def configuration(engine: AsyncEngine, accounts: Accounts) -> ConfigStore:
     await CannedAudioStore(engine).add(
         "Hold on", "en", Converted(wav_bytes(seconds=2.0), 2.0), "test"
     )
+    await add_campaigns(engine)
     return store
+
+
+async def add_campaigns(engine: AsyncEngine) -> None:
+    """The campaign winter dials through sales (the live card of base_state), with three
+    contacts (one from its import 1), help through support."""
+    campaigns = CampaignStore(engine)
+    await campaigns.create("test", CampaignDef.parse({"name": "winter", "queue": "sales"}))
+    await campaigns.create("test", CampaignDef.parse({"name": "help", "queue": "support"}))
+    await campaigns.add_contacts(
+        "test",
+        "winter",
+        [
+            NewContact("Jo Martin", "+33612345601", "Europe/Paris", source="csv"),
+            NewContact("Léa Petit", "+33612345602", "Europe/Paris", source="manual"),
+        ],
+    )
+    # Import 1 of winter: done, one row rejected.
+    imports = ImportStore(engine)
+    winter = await campaigns.campaign("winter")
+    table = read_table(b"number\n0612345603\n12\n")
+    import_id = await imports.start(winter, "first.csv", "sue", table.total)
+    await run_import(campaigns, imports, import_id, winter, table, "sue")
+
+
+@pytest.fixture
+async def missed_calls(engine: AsyncEngine) -> tuple[str, ...]:
+    """SV-10: support's callers missed two calls, sales' one (in the history)."""
+    await HistoryStore(engine).write(
+        [
+            QueueCallEntered(MISSED[0], "support", "0611223344", "Nina", T0 - 300),
+            QueueCallLeft(MISSED[0], "support", "abandoned", 40.0, T0 - 260),
+            QueueCallEntered(MISSED[1], "support", "+33611223355", "", T0 - 200),
+            QueueCallLeft(MISSED[1], "support", "timed_out", 90.0, T0 - 110),
+            QueueCallEntered(MISSED[2], "sales", "0611223366", "Sal", T0 - 100),
+            QueueCallLeft(MISSED[2], "sales", "abandoned", 5.0, T0 - 95),
+        ]
+    )
+    return MISSED
 
 
 @pytest.fixture
@@ -149,6 +195,11 @@ def calls() -> FakeCalls:
 
 
 @pytest.fixture
+def dialer() -> FakeDialer:
+    return FakeDialer()
+
+
+@pytest.fixture
 def knobs() -> Knobs:
     return Knobs(
         web=WebSettings(ws_send_timeout=30.0),
@@ -173,6 +224,7 @@ def make_app(
     config_commands: FakeConfig,
     recordings_dir: Path,
     calls: FakeCalls,
+    dialer: FakeDialer,
 ) -> Callable[[], web.Application]:
     def make() -> web.Application:
         base = Settings()
@@ -189,6 +241,7 @@ def make_app(
             agents=agents,
             config=config_commands,
             calls=calls,
+            dialer=dialer,
             readiness=knobs.readiness,
             web=knobs.web,
             hasher=FAST_HASHER,

@@ -20,6 +20,8 @@ from openapi_spec_validator import validate as validate_openapi
 from pydantic import BaseModel
 from web_helpers import (
     ALICE_DEV,
+    MISSED,
+    PREVIEW,
     RECORDED_CALL,
     T0,
     Browser,
@@ -28,6 +30,7 @@ from web_helpers import (
     Mirror,
     caller,
     error_code,
+    preview_dial,
     wav_bytes,
 )
 
@@ -47,6 +50,14 @@ from standardiste.web.admin_schemas import (
     UserUpdate,
 )
 from standardiste.web.call_schemas import SpyModeChange, SpyStart, TakeCaller, TransferCaller
+from standardiste.web.campaign_schemas import (
+    AssignMissed,
+    CampaignCreate,
+    CampaignSettingsIn,
+    ContactIn,
+    DncAdd,
+    PreviewAction,
+)
 from standardiste.web.canned_schemas import CannedAudioUpdate, CannedPlay
 from standardiste.web.deps import Health
 from standardiste.web.endpoint import Reply, Route, add_routes, read_model, respond
@@ -146,6 +157,8 @@ class Call:
     status: int = 200
     file: bytes | None = None  # a file body (with its media type)
     media_type: str = "audio/wav"
+    # Live state the call needs beyond base_state: (entity, key, value) put in the mirror.
+    live: tuple[tuple[str, str, Any], ...] = ()
 
 
 # One call per route, as a user allowed to make it. A route added to the registry without
@@ -228,6 +241,43 @@ CALLS: dict[str, Call] = {
     "admin_audit": Call("ada", query="?limit=10"),
     "admin_spy_log": Call("ada", query="?limit=10"),
     "admin_canned_log": Call("ada", query="?limit=10"),
+    # Campaigns (tests/web/test_web_campaigns.py checks what each does and who may).
+    "campaigns": Call("sue"),
+    "campaign_create": Call("ada", body={"name": "spring", "queue": "sales"}, status=201),
+    "campaign": Call("sue", "/api/v1/campaigns/winter"),
+    "campaign_update": Call("ada", "/api/v1/campaigns/winter", {"queue": "sales"}),
+    "campaign_delete": Call("ada", "/api/v1/campaigns/help", status=204),
+    "campaign_pause": Call("sue", "/api/v1/campaigns/winter/pause"),
+    "campaign_resume": Call("sue", "/api/v1/campaigns/winter/resume"),
+    "campaign_contacts": Call("sue", "/api/v1/campaigns/winter/contacts", query="?status=all"),
+    "campaign_contact_add": Call(
+        "sue", "/api/v1/campaigns/winter/contacts", {"number": "0612345699"}, status=201
+    ),
+    "campaign_contact_remove": Call("sue", "/api/v1/campaigns/winter/contacts/1", status=204),
+    "campaign_import": Call(
+        "sue",
+        "/api/v1/campaigns/winter/imports",
+        query="?filename=a.csv",
+        file=b"number\n0612345698\n12\n",
+        media_type="text/csv",
+        status=202,
+    ),
+    "campaign_import_status": Call("sue", "/api/v1/campaigns/winter/imports/1"),
+    "campaign_preview_dial": Call(
+        "alice", "/api/v1/campaigns/winter/dial", {"attempt": PREVIEW},
+        live=(("dial", PREVIEW, preview_dial()),),
+    ),
+    "campaign_preview_skip": Call(
+        "alice", "/api/v1/campaigns/winter/skip", {"attempt": PREVIEW},
+        live=(("dial", PREVIEW, preview_dial()),),
+    ),
+    "missed_calls": Call("sam", query="?sort=wait&order=asc"),
+    "missed_calls_assign": Call("sam", body={"campaign": "help", "calls": [MISSED[0]]}),
+    "dnc_numbers": Call("sue"),
+    "dnc_add": Call("sue", body={"numbers": ["0612345601"]}),
+    "dnc_import": Call(
+        "sue", query="?scope=winter", file=b"number\n0612345601\nabc\n", media_type="text/csv"
+    ),
 }
 
 
@@ -246,9 +296,11 @@ async def _call(b: Browser, route: Route, call: Call) -> Any:
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name != "live"], ids=lambda r: r.name)
 @pytest.mark.usefixtures("recorded_call")
 async def test_each_answer_is_what_the_document_says(
-    browser: Callable[[], Browser], logged_in: Login, route: Route
+    browser: Callable[[], Browser], logged_in: Login, route: Route, mirror: Mirror
 ) -> None:
     call = CALLS[route.name]
+    for entity, key, value in call.live:
+        await mirror.change(entity, key, value)  # type: ignore[arg-type]
     b = await logged_in(call.user) if call.user else browser()
     resp = await _call(b, route, call)
     assert resp.status == call.status, await resp.text()
@@ -361,6 +413,12 @@ VALID: dict[type[BaseModel], tuple[str, str, dict[str, Any]]] = {
     TransferCaller: ("sue", "/api/v1/queues/sales/callers/c1/transfer", {"extension": "1002"}),
     CannedAudioUpdate: ("ada", "/api/v1/admin/canned-audio/1", {"name": "Wait"}),
     CannedPlay: ("alice", "/api/v1/canned-audio/1/play", {"call": "1700000000.5"}),
+    CampaignCreate: ("ada", "/api/v1/campaigns", {"name": "spring", "queue": "sales"}),
+    CampaignSettingsIn: ("ada", "/api/v1/campaigns/winter", {"queue": "sales"}),
+    ContactIn: ("sue", "/api/v1/campaigns/winter/contacts", {"number": "0612345699"}),
+    AssignMissed: ("sam", "/api/v1/missed-calls/assign", {"campaign": "help", "calls": ["1.2"]}),
+    DncAdd: ("sue", "/api/v1/dnc", {"numbers": ["0612345601"]}),
+    PreviewAction: ("alice", "/api/v1/campaigns/winter/dial", {"attempt": "a1"}),
 }
 FIELDS = [
     (model, name)

@@ -46,6 +46,9 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
 
 
 RECORDED_CALL = "1699999940.17"  # a sales call answered by alice (conftest.recorded_call)
+# Missed calls in the history (conftest.add_campaigns): two of support, one of sales.
+MISSED = ("1699999700.1", "1699999800.2", "1699999900.3")
+PREVIEW = "0123456789abcdef0123456789abcdef"  # a preview offered to alice (preview_dial())
 
 
 def write_wav(path: Path, *, seconds: float) -> None:
@@ -216,6 +219,16 @@ def dial(
     }
 
 
+def preview_dial() -> dict[str, Any]:
+    """The winter campaign offers alice a contact to call or skip (preview mode)."""
+    return {
+        **dial(PREVIEW, "sales", ALICE_DEV, "preview"),
+        "mode": "preview",
+        "contact_name": "Léa Petit",
+        "number": "+33612345602",
+    }
+
+
 def device(name: str, state: str = "NOT_INUSE") -> dict[str, Any]:
     return {"device": name, "state": state, "since": T0 - 100}
 
@@ -352,6 +365,21 @@ class FakeCalls:
             return {"session": request.session, "ended": True}
         to = request.device or request.target_device or request.extension
         return {"caller": request.caller, "queue": request.queue, "to": to}
+
+
+@dataclass
+class FakeDialer:
+    """Stands in for the bridge's dialer (command kind ``dialer``): records what it was asked,
+    answers as the bridge does, or raises ``fail_with``."""
+
+    requests: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def run(self, args: dict[str, Any], *, actor: str) -> Any:
+        self.requests.append((args, actor))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return {"attempt": args["attempt"], "state": "ringing_agent"}
 
 
 @dataclass

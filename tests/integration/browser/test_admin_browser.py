@@ -350,8 +350,9 @@ async def test_a_supervisor_sees_without_edit_controls_and_an_agent_is_refused(
     await expect(sue.locator("#sum-seats")).not_to_have_text("–", timeout=LIVE_TIMEOUT)
     await expect(sue.locator("#reconcile-btn")).to_have_count(0)
     nav = sue.get_by_role("navigation", name="Administration sections")
+    # Campaigns and do-not-call lists: a supervisor sees and runs those of their queues.
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Summary", "Call queues", "Users", "General settings"]
+        ["Summary", "Call queues", "Users", "Campaigns", "Do-not-call lists", "General settings"]
     )
 
     await nav.get_by_role("link", name="Call queues").click()

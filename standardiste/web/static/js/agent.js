@@ -1,10 +1,12 @@
 // The agent's workspace: my state (AG-1), the queues I log into (AG-2), the canned audio
-// messages I play into my call (AG-3), my queue cards (AG-4) from the live feed; today and
+// messages I play into my call (AG-3), my queue and campaign cards and the contact a
+// campaign calls for me (AG-4) from the live feed; today and
 // this week (AG-5, AG-6) from the history, fetched again whenever one of my calls ends.
 
 import { api } from "./api.js";
+import { campaignValues, cardOf } from "./campaign_cards.js";
 import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
-import { byId, h, setFlag, setText, syncChildren } from "./dom.js";
+import { ariaLabel, byId, h, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import { agentRows, indexRoster, presence } from "./model.js";
 import { agentPath, setEnabled, startPage } from "./shell.js";
@@ -213,6 +215,119 @@ function renderCards(view, now) {
   );
 }
 
+// ------------------------------------------------------------------ AG-4 my campaign cards
+// A campaign dials through its queue: logging in to the campaign is logging in to its queue.
+const CAMPAIGN_FIELDS = [
+  "campaign_status",
+  "contacts_left",
+  "pct_dialled",
+  "agents_logged_in",
+  "average_handle",
+  "calls_today",
+  "not_answered",
+  "answered",
+  "my_status",
+];
+const myQueues = new Set(me.queues);
+
+function myCampaigns() {
+  const names = new Set(Object.keys(data.campaigns));
+  for (const [name, card] of Object.entries(live.state.campaign ?? {})) {
+    if (myQueues.has(card.queue)) names.add(name);
+  }
+  return [...names].sort();
+}
+
+function createCampaignCard(name) {
+  const card = cardOf(live, name, data.campaigns[name]);
+  const item = makeCard(card?.display_name || name, CAMPAIGN_FIELDS, i18n);
+  item.dataset.campaign = name;
+  const toggle = h("button", { type: "button", class: "secondary" });
+  toggle.addEventListener("click", () => {
+    const queue = cardOf(live, name, data.campaigns[name])?.queue;
+    if (!queue) return;
+    const action = toggle.dataset.action;
+    const body = { queues: [queue] };
+    act(toggle, () => post(path(action), action === "login" ? body : withDevice(body)));
+  });
+  item.append(h("p", { class: "card-actions" }, toggle));
+  item.toggle = toggle;
+  return item;
+}
+
+function updateCampaignCard(item, name, view, now) {
+  const card = cardOf(live, name, data.campaigns[name]);
+  if (!card) return;
+  const member = Object.values(view.state.member ?? {}).find((m) => m.queue === card.queue);
+  const call = Object.values(view.state.call ?? {}).find((c) => c.queue === card.queue);
+  if (item.dataset.status !== card.status) item.dataset.status = card.status;
+  setValues(item, { ...campaignValues(card, i18n), my_status: myStatusIn(card.queue, member, call, now) });
+  const action = member ? "logout" : "login";
+  if (item.toggle.dataset.action !== action) {
+    item.toggle.dataset.action = action;
+    setText(item.toggle, t(`ag.${action}`));
+  }
+  ariaLabel(item.toggle, t("action.for_campaign", { action: t(`ag.${action}`), campaign: card.display_name || name }));
+}
+
+function renderCampaigns(view, now) {
+  const names = myCampaigns();
+  setFlag(byId("campaigns-section"), "hidden", names.length === 0);
+  syncChildren(byId("my-campaign-cards"), names, (n) => n, createCampaignCard, (item, n) =>
+    updateCampaignCard(item, n, view, now),
+  );
+}
+
+// ------------------------------------------------------------------ AG-4 the contact called
+// The dialer's "dial" entity of my phone: the contact's name and number show as it rings
+// (progressive: my phone first; predictive: as the contact is put through); a preview waits
+// for my Call or Skip.
+const dialPanel = byId("dial-panel");
+let shownDial = null;
+
+function myDial() {
+  return (
+    Object.values(live.state.dial ?? {})
+      .filter((d) => myDevices.has(d.device) || d.agent === me.username)
+      .sort((a, b) => b.since - a.since)[0] ?? null
+  );
+}
+
+function renderDial(now) {
+  const dial = myDial();
+  setFlag(dialPanel, "hidden", !dial);
+  if (!dial) {
+    shownDial = null;
+    return;
+  }
+  const name = dial.contact_name || t("dial.no_name");
+  setText(byId("dial-name"), name);
+  setText(byId("dial-number"), dial.number);
+  const state = byId("dial-state");
+  if (state.dataset.status !== dial.state) state.dataset.status = dial.state;
+  setText(state, t(`dial.state.${dial.state}`));
+  const card = cardOf(live, dial.campaign, data.campaigns[dial.campaign]);
+  setText(byId("dial-campaign"), t("dial.campaign", { campaign: card?.display_name || dial.campaign }));
+  setText(byId("dial-time"), i18n.duration(now - dial.since));
+  setFlag(byId("dial-preview"), "hidden", dial.state !== "preview");
+  const key = `${dial.id}:${dial.state}`;
+  if (shownDial !== key) {
+    // Said once per dial and state, not every second.
+    setText(byId("dial-announce"), t(`dial.announce.${dial.state}`, { name, number: dial.number }));
+    if (dial.state === "preview" && !shownDial?.startsWith(`${dial.id}:`)) byId("dial-call").focus();
+    shownDial = key;
+  }
+}
+
+function previewAction(button, action) {
+  const dial = myDial();
+  if (!dial || dial.state !== "preview") return;
+  const path = `/api/v1/campaigns/${encodeURIComponent(dial.campaign)}/${action}`;
+  act(button, () => post(path, { attempt: dial.id }));
+}
+byId("dial-call").addEventListener("click", (event) => previewAction(event.currentTarget, "dial"));
+byId("dial-skip").addEventListener("click", (event) => previewAction(event.currentTarget, "skip"));
+
 // ------------------------------------------------------------------ AG-5 / AG-6 history
 const KINDS = ["queue_answered", "non_queue_answered", "non_queue_made"];
 
@@ -279,6 +394,8 @@ function render() {
   renderState(row, now);
   renderCanned(view, row, now);
   renderCards(view, now);
+  renderCampaigns(view, now);
+  renderDial(now);
   watchMyCalls(row);
 }
 

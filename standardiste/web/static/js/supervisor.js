@@ -4,6 +4,7 @@
 // every message and once a second, which is what makes the timers tick.
 
 import { api } from "./api.js";
+import { campaignValues, cardOf } from "./campaign_cards.js";
 import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
 import { ariaLabel, byId, h, lines, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
@@ -133,6 +134,48 @@ viewToggle.addEventListener("click", () => {
   localStorage.setItem("standardiste.queueView", table ? "table" : "cards");
 });
 if (localStorage.getItem("standardiste.queueView") === "table") viewToggle.click();
+
+// ------------------------------------------------------------------ SV-7 campaign cards
+const CAMPAIGN_FIELDS = [
+  "campaign_status",
+  "contacts_left",
+  "pct_dialled",
+  "agents_logged_in",
+  "average_call",
+  "calls_made",
+  "not_answered",
+  "answered",
+  "last_update",
+];
+const campaignList = document.getElementById("campaign-cards");
+
+function renderCampaigns() {
+  if (!campaignList) return;
+  // The cards the live feed carries (the dialer's) and those the page was given (before the
+  // dialer publishes one), of the campaigns this user may open.
+  const names = [...new Set([...Object.keys(data.campaigns), ...Object.keys(live.state.campaign ?? {})])]
+    .filter((name) => name in data.campaigns)
+    .sort();
+  setFlag(byId("campaigns-empty"), "hidden", names.length > 0);
+  syncChildren(
+    campaignList,
+    names,
+    (name) => name,
+    (name) => {
+      const card = cardOf(live, name, data.campaigns[name]);
+      const title = card?.display_name || name;
+      const item = makeCard(title, CAMPAIGN_FIELDS, i18n, `/supervisor/campaigns/${encodeURIComponent(name)}`);
+      item.dataset.campaign = name;
+      return item;
+    },
+    (item, name) => {
+      const card = cardOf(live, name, data.campaigns[name]);
+      if (!card) return;
+      if (item.dataset.status !== card.status) item.dataset.status = card.status;
+      setValues(item, campaignValues(card, i18n));
+    },
+  );
+}
 
 // ------------------------------------------------------------------ SV-9 agents
 // A row per agent (one status: ready when ready in at least one queue), which expands into
@@ -508,6 +551,7 @@ function render() {
   const agents = agentRows(live, roster, now);
   renderSummary(agents, now);
   renderQueues(now);
+  renderCampaigns();
   renderAgents(agents);
   renderCallers();
   syncCallQueues();
