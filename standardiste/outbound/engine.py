@@ -599,6 +599,8 @@ class DialerEngine:
             elif d.preview_timeout and now - lv.started_at >= d.preview_timeout:
                 await self._dial_offer(c, lv, "dialer", "preview: dialled after the preview time")
         waiting = [dev for dev in free if dev not in offered]
+        if any(self._owner(dev) is None for dev in waiting):  # a new user's phone
+            self._owners = await self.directory()
         for device, contact in zip(waiting, await self._due(c, len(waiting), now), strict=False):
             attempt = await self.store.begin_attempt(
                 c.id, contact.id, mode="preview", agent=self._owner(device), device=device,
@@ -633,7 +635,11 @@ class DialerEngine:
         lv = self.live.get(attempt_id)
         if lv is None or lv.state != "preview":
             raise Conflict("attempt: this contact is no longer offered")
-        if lv.attempt.agent != user:
+        owner = lv.attempt.agent or self._owner(lv.attempt.device or "")
+        if owner is None:  # a user created since the directory was read
+            self._owners = await self.directory()
+            owner = self._owner(lv.attempt.device or "")
+        if owner != user:
             raise Forbidden("attempt: offered to another agent")
         if action == "preview_skip":
             await self._settle(
