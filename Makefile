@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs the tests.
 # Both install what they need first (scripts/setup.sh).
-.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config bench-calls bench-pacing demo sandbox-up sandbox-down
+.PHONY: setup test test-unit lint bench bench-ws bench-load bench-config bench-calls bench-pacing bench-pacing-live demo sandbox-up sandbox-down
 
 setup:
 	bash scripts/setup.sh
@@ -38,6 +38,10 @@ bench-calls: setup
 # The dialer's predictive pacing against progressive 1:1 on a simulated center (no sandbox).
 bench-pacing: setup
 	.venv/bin/python bench/pacing.py
+
+# The predictive dialer live on the sandbox against the simulation (needs root, sipp).
+bench-pacing-live: setup
+	.venv/bin/python bench/pacing_live.py
 
 sandbox-up: setup
 	.venv/bin/standardiste sandbox up
