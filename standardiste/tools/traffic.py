@@ -77,8 +77,8 @@ class TrafficConfig:
     max_callers: int = 8  # sipp callers alive at once; an arrival beyond it is skipped
     # Impatient callers hang up after ``patience_s``: in line (an abandon) or, when an agent
     # answered sooner, in the middle of the call.
-    impatient_share: float = 0.3
-    patience_s: Range = (4.0, 20.0)
+    impatient_share: float = 0.4  # enough give up for the demo's callback campaign to fill
+    patience_s: Range = (3.0, 12.0)
     # Patient callers stay longer than the queue's max wait (120 s) plus a call: Asterisk or
     # the agent ends their call, never they.
     patient_s: float = 180.0
