@@ -7,6 +7,20 @@ call got no agent within 2 s (:meth:`~Pacer.drop`) — and asks, about once a se
 :meth:`~Pacer.decide`: how many contacts to dial now, and why (a
 :class:`~standardiste.dialer.pacing.Decision`, whose ``reason`` goes to the dial audit).
 
+What the engine calls, and when:
+
+- a contact's phone stopped ringing (answered, no answer, busy, failed):
+  ``attempt_ended(ring_time, answered)``;
+- a live person answered at ``answered_at``: ``answer(answered_at)``;
+- that answer got no agent within 2 s: ``drop(answered_at)`` — the *answer's* instant, so
+  the drop leaves the window with its answer (and a restored pacer counts it the same);
+- an agent's wrap-up of a campaign call ended: ``handle_time(talk + wrap-up)``;
+- every ~1 s: ``decide(now, free_agents, busy_elapsed, in_flight_ring_times, carrier_lines,
+  waiting=...)``, then dial ``decision.dial`` and audit ``decision.reason``;
+- at start: ``Pacer.restore(settings, rows)``, the rows being ``PastAttempt.from_columns``
+  of the campaign's attempts ended since ``Pacer.history_since(settings, now)`` and at
+  least its last ``answer_history`` (500) attempts.
+
 A plain object with explicit methods, mutated by them, never shared between processes: it
 holds the recent-history estimators and the drop window's instants, does no I/O, reads no
 clock (every instant is passed in, in seconds: ``datetime.timestamp()``) and draws nothing.
@@ -51,7 +65,7 @@ class PacerSettings:
     connect_within: float = 2.0  # s an answered contact waits for an agent before the drop
     warmup_answers: int = 20  # progressive until the estimator holds this many answers
     ramp: float = 0.2  # new calls per logged-in agent per decision, beyond progressive
-    risk: float = 1e-6  # the tail guard's ε: drops over the cap one decision may add
+    risk: float = 1e-5  # the tail guard's ε: drops over the cap one decision may add
     # New answers the window's headroom counts on, as a share of what progressive dialing
     # keeps up at the recent answer rate (pacing.progressive_answer_rate): a pessimistic half.
     future_share: float = 0.5
@@ -63,8 +77,8 @@ class PacerSettings:
             raise ValueError(f"ring_timeout must be > 0 s, not {self.ring_timeout!r}")
         if self.answer_history < 1 or self.handle_history < 1:
             raise ValueError("answer_history and handle_history must be >= 1")
-        if not (0 <= self.future_share < math.inf and 0 <= self.risk <= 1):
-            raise ValueError("future_share must be >= 0 and risk between 0 and 1")
+        if not (0 <= self.future_share < math.inf and self.risk >= 0):
+            raise ValueError("future_share must be a number >= 0 and risk >= 0")
 
     @classmethod
     def of_campaign(cls, campaign: CampaignDef) -> PacerSettings:

@@ -3,6 +3,8 @@ estimators and the drop window."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from standardiste.dialer.drops import DAY, DropRule, window_totals
@@ -143,7 +145,9 @@ def test_a_window_at_the_cap_gets_no_call_that_could_drop() -> None:
     """103 answers, 3 drops: the cap is reached. Two free agents, 25% answered: the budget
     alone would give a third line (1.6% of its answers dropped, under the 3% share), but any
     drop now is over the cap: the progressive count, because of the drop risk."""
-    without = lines_to_dial(inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP, risk=1.0))
+    without = lines_to_dial(
+        inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP, risk=math.inf)
+    )
     assert without.dial > 2
     decision = lines_to_dial(inputs(free_agents=2, answers=103, drops=3, rule=AT_THE_CAP))
     assert (decision.dial, decision.reason) == (2, "drop risk")
@@ -161,7 +165,7 @@ def test_the_guard_stops_a_double_drop_when_one_fits() -> None:
     """Room for one more drop (headroom 1.5): 5 free agents at 25% get 11 lines from the
     budget, 1.6% of their answers dropped; but 11 lines drop two or more 0.76% of the time
     (7 answers of 11), and 7 lines still 0.006%: 6 lines, which cannot drop two."""
-    budget = lines_to_dial(inputs(ramp=10.0, risk=1.0))
+    budget = lines_to_dial(inputs(ramp=10.0, risk=math.inf))
     assert budget.dial == 11
     decision = lines_to_dial(inputs(ramp=10.0, headroom=1.5))
     assert (decision.dial, decision.reason) == (6, "drop risk")
@@ -171,11 +175,11 @@ def test_the_guard_stops_a_double_drop_when_one_fits() -> None:
 def test_expected_excess_by_hand() -> None:
     """One call answered half the time, no free agent, room for half a drop: when it
     answers, it is dropped, and the window has no whole drop to spare: 0.5 drops over."""
-    assert expected_excess([0.5], 0, [], headroom=0.5, cap=0.03) == pytest.approx(0.5)
+    assert expected_excess([0.5], 0, [], headroom=0.5) == pytest.approx(0.5)
     # room for one drop: one answer fits, two do not
-    assert expected_excess([0.5, 0.5], 0, [], headroom=1.0, cap=0.03) == pytest.approx(0.25)
+    assert expected_excess([0.5, 0.5], 0, [], headroom=1.0) == pytest.approx(0.25)
     # over the cap already (-1): every drop counts, and the missing drop with it
-    assert expected_excess([0.0], 0, [], headroom=-1.0, cap=0.03) == pytest.approx(1.0)
+    assert expected_excess([0.0], 0, [], headroom=-1.0) == pytest.approx(1.0)
 
 
 def test_reasons_are_stable_strings() -> None:
