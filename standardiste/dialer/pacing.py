@@ -34,7 +34,7 @@ The maths (shared/OUTBOUND.md, "A pacing approach that respects a drop budget"):
   could make a double drop; with none, every call that may drop. ε is per decision, and
   decisions come every second, hence so small: in the benchmark (4 h, 20 and 5 agents, the
   answer rate falling and rising) 10⁻³ left hours at 3.45%, 10⁻⁴ one at 3.38% in 36 seeds,
-  10⁻⁵ none in 36 (the worst 2.78%); 10⁻⁶ costs 5 agents 2 points of utilisation.
+  10⁻⁵ none in 36 (the worst 2.8%); 10⁻⁶ costs 5 agents 2 points of utilisation.
   (The room the pipe's own answers add, cap·L, is not counted: less than a drop, and
   counting it let a call through *because* its answer might carry the room past a whole
   drop.) It also makes drops cheaper: the calls it refuses are those most likely to drop
