@@ -487,7 +487,8 @@ class DialerEngine:
                 f"predictive {decision.reason}: dial {decision.dial} (progressive"
                 f" {decision.progressive}), E[answers] {decision.expected_answers:.2f},"
                 f" E[drops] {decision.expected_drops:.3f}, allowed share"
-                f" {decision.allowed_share:.3f}, E[free] {decision.expected_free:.2f}"
+                f" {decision.allowed_share:.3f}, E[free] {decision.expected_free:.2f},"
+                f" E[drops over the cap] {decision.expected_excess:.1e}"
             )
             await self._dial_contacts(c, decision.dial, now, reason=reason)
 
