@@ -36,13 +36,39 @@ MAX_VALUE_SHOWN = 40
 # Header names, compared without case, accents, spaces, dashes or underscores.
 _HEADERS: dict[str, frozenset[str]] = {
     "name": frozenset(
-        {"name", "fullname", "contact", "contactname", "customer", "client", "nom",
-         "nomcomplet", "prenomnom", "nomprenom", "raisonsociale", "societe", "company"}
+        {
+            "name",
+            "fullname",
+            "contact",
+            "contactname",
+            "customer",
+            "client",
+            "nom",
+            "nomcomplet",
+            "prenomnom",
+            "nomprenom",
+            "raisonsociale",
+            "societe",
+            "company",
+        }
     ),  # fmt: skip
     "number": frozenset(
-        {"number", "phone", "phonenumber", "telephone", "telephonenumber", "tel", "mobile",
-         "cell", "msisdn", "numero", "numerodetelephone", "portable", "numerotelephone",
-         "e164"}
+        {
+            "number",
+            "phone",
+            "phonenumber",
+            "telephone",
+            "telephonenumber",
+            "tel",
+            "mobile",
+            "cell",
+            "msisdn",
+            "numero",
+            "numerodetelephone",
+            "portable",
+            "numerotelephone",
+            "e164",
+        }
     ),  # fmt: skip
     "timezone": frozenset({"timezone", "tz", "zone", "fuseau", "fuseauhoraire"}),
 }
@@ -192,9 +218,7 @@ def header_columns(cells: Sequence[str]) -> Columns | None:
     )
 
 
-def read_table(
-    data: bytes, *, max_rows: int = MAX_ROWS, fields: Iterable[str] = FIELDS
-) -> Table:
+def read_table(data: bytes, *, max_rows: int = MAX_ROWS, fields: Iterable[str] = FIELDS) -> Table:
     """The file's columns and rows. Raises ``InvalidInput`` (naming the line) for what is
     wrong with the file as a whole; rows are checked one by one later (:class:`RowChecker`)."""
     if len(data) > MAX_BYTES:

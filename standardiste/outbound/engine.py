@@ -136,6 +136,7 @@ class DialerEngine:
     _events: asyncio.Queue[ev.Event] = field(default_factory=lambda: asyncio.Queue(10000))
     _free_at: dict[str, float] = field(default_factory=dict)  # device -> end of wrap-up
     _owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    _owners_at: float = 0.0
     _cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # last published, by name
     _pacers: dict[str, tuple[PacerSettings, Pacer]] = field(default_factory=dict)
     _last_sweep: float = 0.0
@@ -326,7 +327,7 @@ class DialerEngine:
         if now - self._last_sweep > SWEEP_S:
             self._last_sweep = now
             await self.sweep()
-            self._owners = await self.directory()
+            await self._read_owners(now)
         campaigns = await self.store.campaigns()
         if now - self._last_missed > MISSED_S:
             self._last_missed = now
@@ -600,8 +601,8 @@ class DialerEngine:
             elif d.preview_timeout and now - lv.started_at >= d.preview_timeout:
                 await self._dial_offer(c, lv, "dialer", "preview: dialled after the preview time")
         waiting = [dev for dev in free if dev not in offered]
-        if any(self._owner(dev) is None for dev in waiting):  # a new user's phone
-            self._owners = await self.directory()
+        if any(self._owner(dev) is None for dev in waiting) and now - self._owners_at > 2.0:
+            await self._read_owners(now)  # a new user's phone (read at most every 2 s)
         for device, contact in zip(waiting, await self._due(c, len(waiting), now), strict=False):
             attempt = await self.store.begin_attempt(
                 c.id, contact.id, mode="preview", agent=self._owner(device), device=device,
@@ -638,7 +639,7 @@ class DialerEngine:
             raise Conflict("attempt: this contact is no longer offered")
         owner = lv.attempt.agent or self._owner(lv.attempt.device or "")
         if owner is None:  # a user created since the directory was read
-            self._owners = await self.directory()
+            await self._read_owners(self.clock())
             owner = self._owner(lv.attempt.device or "")
         if owner != user:
             raise Forbidden("attempt: offered to another agent")
@@ -685,6 +686,10 @@ class DialerEngine:
         return len(result.added)
 
     # ------------------------------------------------------------------ helpers
+    async def _read_owners(self, now: float) -> None:
+        self._owners = await self.directory()
+        self._owners_at = now
+
     def _owner(self, device: str) -> str | None:
         owner = self._owners.get(device)
         return owner.get("username") if owner else None

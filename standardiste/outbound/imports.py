@@ -133,8 +133,7 @@ class ImportStore:
                 await self._fail(
                     session,
                     import_id,
-                    "interrupted: the import stopped (the web process ended); "
-                    "nothing was imported",
+                    "interrupted: the import stopped (the web process ended); nothing was imported",
                 )
                 await session.commit()
                 await session.refresh(row)

@@ -47,7 +47,7 @@ from standardiste.history.migrate import upgrade
 from standardiste.outbound.store import CampaignStore
 from standardiste.tools import sandbox
 from standardiste.tools.demo_config import DEMO_QUEUES
-from standardiste.tools.sipp import SPEECH, AgentPhone, BusyPhone, SippError
+from standardiste.tools.sipp import SPEECH, AgentPhone, BusyPhone, SippError, Uas
 from standardiste.tools.traffic import (
     DEMO_AGENTS,
     BridgePbx,
@@ -383,7 +383,7 @@ async def start_contact_phones(stack: contextlib.AsyncExitStack, log_dir: Path) 
     """The demo's "PSTN" behind [standardiste-dial-out] (config/asterisk/extensions.conf):
     numbers ending 0-6 answer and talk a while, 7 never answers, 8 is busy."""
     await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
-    phones: list[AgentPhone | BusyPhone] = [
+    phones: list[Uas] = [
         AgentPhone("contacts", 5090, answer_delay_s=3.0, hangup_after_s=25, host="127.0.0.2",
                    log_dir=log_dir, talk=SPEECH if SPEECH.exists() else None),
         AgentPhone("no-answer", 5091, answer_delay_s=3600, host="127.0.0.2", log_dir=log_dir),

@@ -353,7 +353,53 @@ async def _wait_udp_bound(proc: SippProcess, host: str, port: int, timeout: floa
     raise SippError(f"sipp {proc.label} did not bind {host}:{port} within {timeout} s")
 
 
-class AgentPhone(SippProcess):
+class Uas(SippProcess):
+    """A phone that answers on ``host:port`` (a UAS): what its scenario does is the subclass's."""
+
+    host: str
+    port: int
+
+    async def start(self, timeout: float = 5.0) -> Self:
+        raise NotImplementedError
+
+    async def _serve(self, scenario: Path, timeout: float) -> Self:
+        """Run ``scenario`` on ``host:port``; back once sipp is bound there."""
+        await self._spawn(
+            [
+                "-sf",
+                str(scenario),
+                "-i",
+                self.host,
+                "-p",
+                str(self.port),
+                "-mi",
+                self.host,
+                "-aa",  # 200 OK to OPTIONS/INFO/NOTIFY/UPDATE
+                *self._common_args(),
+            ]
+        )
+        try:
+            await _wait_udp_bound(self, self.host, self.port, timeout)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+        if exc is None:
+            self.cleanup_logs()
+
+
+class AgentPhone(Uas):
     """An agent's phone: a sipp UAS on ``host:port`` for ``number`` (e.g. "1001", port 5071).
 
     Use as ``async with AgentPhone("1001", 5071, answer_delay_s=1.0) as phone: ...``.
@@ -405,42 +451,10 @@ class AgentPhone(SippProcess):
             ON_ANSWER="" if self.talk is None else f'<exec play_pcap_audio="{self.talk}"/>',
             **after,
         )
-        await self._spawn(
-            [
-                "-sf",
-                str(scenario),
-                "-i",
-                self.host,
-                "-p",
-                str(self.port),
-                "-mi",
-                self.host,
-                "-aa",  # 200 OK to OPTIONS/INFO/NOTIFY/UPDATE
-                *self._common_args(),
-            ]
-        )
-        try:
-            await _wait_udp_bound(self, self.host, self.port, timeout)
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-        if exc is None:
-            self.cleanup_logs()
+        return await self._serve(scenario, timeout)
 
 
-class BusyPhone(SippProcess):
+class BusyPhone(Uas):
     """A phone that is always busy (486) on ``host:port``: a campaign's busy contact."""
 
     def __init__(
@@ -451,30 +465,7 @@ class BusyPhone(SippProcess):
         self.host = host
 
     async def start(self, timeout: float = 5.0) -> Self:
-        scenario = render_scenario(BUSY_SCENARIO, self.log_dir)
-        await self._spawn(
-            ["-sf", str(scenario), "-i", self.host, "-p", str(self.port), "-mi", self.host,
-             "-aa", *self._common_args()]
-        )  # fmt: skip
-        try:
-            await _wait_udp_bound(self, self.host, self.port, timeout)
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-        if exc is None:
-            self.cleanup_logs()
+        return await self._serve(render_scenario(BUSY_SCENARIO, self.log_dir), timeout)
 
 
 class Call(SippProcess):

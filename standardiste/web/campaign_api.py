@@ -103,7 +103,8 @@ async def card_of(request: web.Request, campaign: Campaign, state: State) -> Cam
             }
         )
     figures = await request.app[CAMPAIGNS].figures(
-        campaign.name, day_start(d.schedule.timezone, at)  # "today" as the dialer's card
+        campaign.name,
+        day_start(d.schedule.timezone, at),  # "today" as the dialer's card
     )
     members = [m for m in state.get("member", {}).values() if m.get("queue") == d.queue]
     free = [m for m in members if not m.get("paused") and not m.get("in_call")]

@@ -21,9 +21,7 @@ CAMPAIGN_PAGE = "/supervisor/campaigns/"
 MISSED_PAGE = "/supervisor/missed-calls"
 
 
-async def _denied(
-    request: web.Request, t: Translator, user: User, permission: str
-) -> web.Response:
+async def _denied(request: web.Request, t: Translator, user: User, permission: str) -> web.Response:
     text = t(
         "qd.denied.permission", role=t(f"role.{user.role}"), permission=t(f"perm.{permission}")
     )

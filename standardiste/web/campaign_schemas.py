@@ -294,9 +294,9 @@ class AssignReport(Model):
 
 # -------------------------------------------------------------------- do-not-call
 DncScope = Annotated[
-    str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,31})$"), Field(
-        description='"*": every campaign; else a campaign\'s name'
-    )
+    str,
+    StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,31})$"),
+    Field(description='"*": every campaign; else a campaign\'s name'),
 ]
 
 

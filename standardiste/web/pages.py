@@ -176,9 +176,7 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
         # The calls' days are the contact center's.
         "today": local_today(request.app[DEPS].settings.timezone).isoformat(),
         # SV-7: the cards of the campaigns the user may open (the live feed's replace them).
-        "campaigns": (
-            await cards_for(request, user) if "campaigns.view" in permissions else {}
-        ),
+        "campaigns": (await cards_for(request, user) if "campaigns.view" in permissions else {}),
     }
     return await render(
         request, "supervisor.html", t, user, data, reasons=reasons, can=permissions.__contains__
