@@ -20,6 +20,8 @@ const STATE_COLOURS = {
   paused: PALETTE.orange,
   logged_out: PALETTE.grey,
 };
+// Pause reasons stack next to the states: colours none of the states use.
+const REASON_COLOURS = ["#8c510a", PALETTE.vermillion, "#b2182b", "#5e3c99", PALETTE.black, "#01665e"];
 const HOUR = 3600;
 
 let filters = null;
@@ -70,7 +72,7 @@ function states() {
     ...reasons.map((reason, i) => ({
       label: t("rp.a.paused_reason", { reason: reasonLabel(reason) }),
       data: agents.map((a) => hours(a.paused_by_reason?.[reason])),
-      backgroundColor: SERIES[(i + 1) % SERIES.length],
+      backgroundColor: REASON_COLOURS[i % REASON_COLOURS.length],
       raw: agents.map((a) => a.paused_by_reason?.[reason] ?? 0),
     })),
   ];
