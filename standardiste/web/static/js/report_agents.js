@@ -290,9 +290,7 @@ async function openTimeline(agent) {
   byId("a-timeline-heading").focus();
 }
 
-function stamp(value) {
-  return typeof value === "number" ? i18n.dateTime(new Date(value * 1000).toISOString()) : i18n.dateTime(value);
-}
+const stamp = (value) => report.stamp(value, filters.get("tz"));
 
 function closeTimeline() {
   const section = byId("a-timeline");

@@ -220,7 +220,20 @@ export function startReport() {
     });
   });
 
-  return { ...page, onFilters, get, chart, charts, fillTable, describe };
+  /** An instant (ISO 8601 or epoch seconds) as a date and time in the report's time zone. */
+  const stamps = new Map();
+  function stamp(value, timeZone) {
+    if (value === null || value === undefined || value === "") return "–";
+    if (!stamps.has(timeZone)) {
+      stamps.set(
+        timeZone,
+        new Intl.DateTimeFormat(i18n.lang, { timeZone, dateStyle: "medium", timeStyle: "medium" }),
+      );
+    }
+    return stamps.get(timeZone).format(new Date(typeof value === "number" ? value * 1000 : value));
+  }
+
+  return { ...page, onFilters, get, chart, charts, fillTable, describe, stamp };
 }
 
 /** A server-rendered table's cells as CSV rows (the definitions page's). */

@@ -222,7 +222,7 @@ function missedByDay(days) {
 }
 
 const missedColumns = () => [
-  { label: t("rp.q.entered_at"), value: (c) => c.entered_at, format: (v) => i18n.dateTime(v), header: true },
+  { label: t("rp.q.entered_at"), value: (c) => c.entered_at, format: (v) => report.stamp(v, filters.get("tz")), header: true },
   { label: t("figure.queue"), value: (c) => c.queue },
   { label: t("caller.number"), value: (c) => c.caller_number },
   { label: t("caller.name"), value: (c) => c.caller_name ?? "" },
