@@ -34,11 +34,16 @@ def _metrics(offered: int, handled: int, abandoned: int, timed_out: int) -> dict
     }
 
 
-def queues_report(queues: list[str], first: date, last: date, tz: str) -> dict[str, Any]:
+def queues_report(
+    queues: list[str], first: date, last: date, tz: str, today: date
+) -> dict[str, Any]:
+    """No calls today (as the seeded history), and from yesterday back fewer each day (one
+    with more than a page of missed calls)."""
     days = [(first + timedelta(n)) for n in range((last - first).days + 1)]
     by_day = []
-    for i, day in enumerate(days):
-        offered = 0 if i == 1 else 40 + 90 * i  # one day without calls, one with 2 pages missed
+    for day in days:
+        back = (today - day).days
+        offered = 0 if back < 1 or back > 6 else 40 + 90 * (6 - back)
         handled = offered * 4 // 5
         abandoned = offered // 10
         timed_out = offered // 20
@@ -93,7 +98,9 @@ def queues_report(queues: list[str], first: date, last: date, tz: str) -> dict[s
             for d in by_day
         ],
         "callbacks": {"requested": 9, "connected": 6, "expired": 2, "failed": 1},
-        "campaigns": [
+        "campaigns": []
+        if not total["offered"]
+        else [
             {
                 "campaign": "winter",
                 "attempts": 120,
