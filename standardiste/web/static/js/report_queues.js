@@ -311,6 +311,7 @@ function callbacks(cb) {
 
 function campaignTable(rows) {
   byId("q-campaigns-empty").hidden = rows.length > 0;
+  byId("t-campaigns").closest(".table-wrap").hidden = rows.length === 0;
   const count = (key) => ({ label: t(`rp.c.${key}`), value: (r) => r[key], format: (v) => i18n.number(v), num: true });
   const pct = (key) => ({ label: t(`metric.${key}`), value: (r) => r[key], format: (v) => i18n.percent(v), num: true });
   fillTable(
