@@ -18,7 +18,7 @@ from standardiste.accounts import User
 from standardiste.history.activity import local_today
 from standardiste.permissions import scope_of
 from standardiste.web import ui_data
-from standardiste.web.appkeys import ACCOUNTS, CONFIG
+from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS
 from standardiste.web.campaign_api import known_queues
 from standardiste.web.endpoint import granted_to
 from standardiste.web.i18n import Translator
@@ -99,6 +99,7 @@ async def _page(request: web.Request, template: str, kind: str) -> web.StreamRes
         call_types=CALL_TYPES,
         sl_variants=SL_VARIANTS,
         can=permissions.__contains__,
+        center_zone=request.app[DEPS].settings.timezone,  # the queue_log export's days
     )
 
 
