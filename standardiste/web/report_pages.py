@@ -34,8 +34,12 @@ METRICS = (
     "exited", "service_level", "abandon_rate", "asa", "aht", "longest_wait", "talk", "hold",
     "acw", "occupancy", "utilisation", "drop_rate", "list_penetration",
 )  # fmt: skip
-# The agent states of AN-2, in the order the charts stack them.
-AGENT_STATES = ("ready", "ringing", "talking", "hold", "wrapup", "paused", "logged_out")
+# The agent states of AN-2, in the order the charts stack them (unavailable: logged in, the
+# phone unreachable).
+AGENT_STATES = (
+    "ready", "ringing", "talking", "hold", "wrapup", "paused", "unavailable", "logged_out",
+)  # fmt: skip
+TIMELINE_DAYS = 31  # the timeline API's longest range
 CALL_TYPES = ("queue", "direct_in", "direct_out", "campaign")
 SL_VARIANTS = (1, 2, 3, 4)
 
@@ -81,6 +85,7 @@ async def _page(request: web.Request, template: str, kind: str) -> web.StreamRes
         "metrics": list(METRICS),
         "agentStates": list(AGENT_STATES),
         "callTypes": list(CALL_TYPES),
+        "timelineDays": TIMELINE_DAYS,
         "pauseReasons": reasons,  # code -> label, for "paused (lunch)"
         "permissions": sorted(permissions),
     }

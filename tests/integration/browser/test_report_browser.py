@@ -56,6 +56,7 @@ from browser_support import (  # noqa: E402
     site_fixture,  # noqa: F401
 )
 
+from standardiste.acd import records as record_types
 from standardiste.acd.records import (
     QueueCallAnswered,
     QueueCallCompleted,
@@ -169,7 +170,33 @@ async def seed_week(bridge: Bridge, tz: str) -> None:
                     )
                 else:
                     records.append(QueueCallLeft(uid, queue, outcome, wait, at + wait))
+    records += agent_days(today, zone)
     await bridge.history.store.write(records)
+
+
+# Each seeded day of alice and bob: logged in at 08:50, a call, wrap-up, lunch, logged out.
+DAY_STATES = (
+    ("08:50", "ready", "", ""), ("09:10", "talking", "", "sales"),
+    ("09:25", "wrapup", "", "sales"), ("09:27", "ready", "", ""),
+    ("12:00", "paused", "lunch", ""), ("13:00", "ready", "", ""),
+    ("17:30", "logged_out", "", ""),
+)  # fmt: skip
+
+
+def agent_days(today: date, zone: ZoneInfo) -> list[Record]:
+    """The agents' state transitions on the seeded days, when this branch records them
+    (``AgentStateChanged``, from the "states" branch); none before."""
+    changed = getattr(record_types, "AgentStateChanged", None)
+    if changed is None:
+        return []
+    out: list[Record] = []
+    for back in range(1, 7):
+        day = today - timedelta(days=back)
+        for agent in (ALICE, BOB):
+            for clock, state, reason, queue in DAY_STATES:
+                at = datetime.combine(day, time.fromisoformat(clock), zone).timestamp()
+                out.append(changed(agent, state, reason, queue, at + (agent == BOB) * 60))
+    return out
 
 
 async def api_json(page: Page, path: str, query: dict[str, str]) -> Any:
@@ -472,12 +499,14 @@ async def test_the_reports_in_a_browser(
     await page.locator(f'#t-states button[data-agent="{agents[0]["agent"]}"]').focus()
     await page.keyboard.press("Enter")
     await expect(page.locator("#a-timeline-heading")).to_be_focused()
-    timeline = await api_json(
+    answer = await api_json(
         page,
         f"/api/v1/reports/agents/{agents[0]['agent'].replace('/', '%2F')}/timeline",
         {"from": agents_query.get("from", str(first)), "to": agents_query.get("to", str(last)),
          "tz": tz},
     )  # fmt: skip
+    # The contract's bare list, or the states branch's {"agent", "tz", "intervals"}.
+    timeline = answer if isinstance(answer, list) else answer["intervals"]
     timeline_rows = await rows_of(page, "t-timeline")
     assert [r[0] for r in timeline_rows] == [strings[f"rp.state.{i['state']}"] for i in timeline]
     assert await painted(page, "c-timeline")

@@ -4,12 +4,12 @@
 // (/api/v1/reports/agents and .../{agent}/timeline).
 
 import { byId, setText } from "./dom.js";
-import { PALETTE, SERIES, cellButton, startReport } from "./report_common.js";
+import { PALETTE, SERIES, addDays, cellButton, startReport } from "./report_common.js";
 
 const report = startReport();
 const { data, i18n, fillTable, chart, get } = report;
 const t = i18n.t;
-const STATES = data.agentStates; // ready, ringing, talking, hold, wrapup, paused, logged_out
+const STATES = data.agentStates; // ready, ringing, talking, hold, wrapup, paused, unavailable, logged_out
 const TYPES = data.callTypes; // queue, direct_in, direct_out, campaign
 const STATE_COLOURS = {
   ready: PALETTE.green,
@@ -18,6 +18,7 @@ const STATE_COLOURS = {
   hold: PALETTE.sky,
   wrapup: PALETTE.purple,
   paused: PALETTE.orange,
+  unavailable: "#b2abd2",
   logged_out: PALETTE.grey,
 };
 // Pause reasons stack next to the states: colours none of the states use.
@@ -232,15 +233,22 @@ function byDay(interval, timeZone) {
 }
 
 async function openTimeline(agent) {
-  const params = new URLSearchParams();
-  for (const key of ["from", "to", "tz"]) params.set(key, filters.get(key));
+  // A timeline covers at most data.timelineDays: the last ones of a longer range.
+  const params = new URLSearchParams({ from: filters.get("from"), to: filters.get("to"), tz: filters.get("tz") });
+  const earliest = addDays(params.get("to"), 1 - data.timelineDays);
+  const cut = params.get("from") < earliest;
+  if (cut) params.set("from", earliest);
   let intervals;
   try {
-    intervals = await get(`/api/v1/reports/agents/${encodeURIComponent(agent.agent)}/timeline`, params);
+    const answer = await get(`/api/v1/reports/agents/${encodeURIComponent(agent.agent)}/timeline`, params);
+    intervals = Array.isArray(answer) ? answer : answer.intervals;
   } catch {
     report.notify(t("rp.err.timeline"));
     return;
   }
+  const note = byId("a-timeline-cut");
+  note.hidden = !cut;
+  setText(note, cut ? t("rp.a.timeline_cut", { days: data.timelineDays, from: params.get("from") }) : "");
   const section = byId("a-timeline");
   section.hidden = false;
   setText(byId("a-timeline-heading"), t("rp.a.timeline_of", { name: nameOf(agent) }));
