@@ -27,8 +27,10 @@ PAUSE/UNPAUSE             NONE        member / reason                         ag
 member added without one, as app_queue does. ``url`` is always empty: Standardiste's
 dialplan passes none to Queue(). Times are whole seconds, like Asterisk's ``time(NULL)``.
 
-Lines are in time order; within one second, a call's lines in the order app_queue writes
-them (ENTERQUEUE, RINGNOANSWER, CONNECT, the end), logins before pauses before logouts.
+Lines are in time order (the history's sub-second times where the live path recorded
+them); lines of the same instant (queue_log's own whole seconds, for what the recovery
+wrote) in the order app_queue writes them: ENTERQUEUE, RINGNOANSWER, CONNECT, the end;
+logins first, pauses after, logouts last.
 
 What Asterisk writes that the export does not (and why):
 
@@ -87,7 +89,7 @@ from standardiste.history.models import AgentEventRow, QueueCall, RingNoAnswerRo
 
 NONE = "NONE"
 WINDOW = dt.timedelta(days=1)
-# Within one second: a call's lines in app_queue's order, agent lines around them.
+# Lines of the same instant: a call's lines in app_queue's order, agent lines around them.
 _RANK = {
     "ADDMEMBER": 0,
     "ENTERQUEUE": 1,
@@ -121,8 +123,8 @@ class Line:
     rank: int
     text: str
 
-    def sort_key(self) -> tuple[int, int, float]:
-        return int(self.at), self.rank, self.at
+    def sort_key(self) -> tuple[int, float, int]:
+        return int(self.at), self.at, self.rank
 
 
 def _n(value: float | None) -> str:
