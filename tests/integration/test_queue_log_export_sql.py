@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from standardiste.acd.records import QueueCallAnswered, QueueCallCompleted, QueueCallEntered
 from standardiste.history import HistoryStore, upgrade
 from standardiste.history.queue_log_export import export_lines
 from standardiste.history.recovery import QueueLogRecovery
@@ -109,3 +110,30 @@ async def test_a_history_recovered_from_queue_log_exports_the_same_lines(
     # One queue.
     support = await export(store, ["support"])
     assert support == [x for x in got if x.split("|")[2] == "support"] and support
+
+
+async def test_a_transfer_gets_its_details_from_queue_log_and_is_exported_as_written(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    t = NOW - 60
+    # The live path: AgentComplete said "transfer", nothing about how.
+    await store.write(
+        [
+            QueueCallEntered("x1", "sales", "0611", "Jo", t + 0.2, 1),
+            QueueCallAnswered("x1", "sales", "PJSIP/agent1001", "Alice", 3, t + 3.2, "x1.1", 2),
+            QueueCallCompleted("x1", "sales", "PJSIP/agent1001", 20, 0, "transfer", t + 23.2, 3),
+        ]
+    )
+    assert not [x for x in await export(store) if "TRANSFER" in x]  # not known how yet
+    blind = f"{t + 23}|x1|sales|Alice|BLINDTRANSFER|2001|from-internal|3|20|1"
+    path = tmp_path / "queue_log"
+    path.write_text(
+        f"{t}|x1|sales|NONE|ENTERQUEUE||0611|1\n{t + 3}|x1|sales|Alice|CONNECT|3|x1.1|2\n{blind}\n"
+    )
+    report = await QueueLogRecovery(path, store, since=lambda: NOW - 3600).catch_up(NAMES)
+    assert report.filled == 1  # the transfer's details only
+    assert await export(store) == [
+        f"{t}|x1|sales|NONE|ENTERQUEUE||0611|1",
+        f"{t + 3}|x1|sales|Alice|CONNECT|3|x1.1|2",
+        blind,
+    ]
