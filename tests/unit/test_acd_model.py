@@ -10,6 +10,7 @@ from standardiste.acd.records import (
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallLeft,
+    RingNoAnswer,
 )
 from standardiste.acd.state import Reset
 
@@ -282,9 +283,15 @@ def test_ring_no_answer_puts_the_agent_back_to_ready() -> None:
     cc.apply(joined())
     cc.apply(ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0))
     assert cc.callers["100.1"].ringing == "PJSIP/agent1001"
-    cc.apply(ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
+    recs = records_of(cc, ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
     assert cc.callers["100.1"].ringing == ""
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 16) == "ready"
+    # The ring is history (queue_log's RINGNOANSWER), named like the member.
+    assert recs == [RingNoAnswer("100.1", "sales", "PJSIP/agent1001", "Alice", 0, T0 + 15)]
+    recs = records_of(
+        cc, ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 31, "Alice", 15004)
+    )
+    assert [r.ring_ms for r in recs if isinstance(r, RingNoAnswer)] == [15004]
 
 
 # -- an agent in two queues: InCall is per membership ------------------------------------------

@@ -36,6 +36,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         await store.aclose()
 
     asyncio.run(fill())
+    # The command's logging setup would bind structlog to this test's captured stderr,
+    # closed once it ends (other tests would then log into a closed file).
+    monkeypatch.setattr(cli, "configure", lambda *args, **kwargs: None)
     monkeypatch.setenv("STANDARDISTE_DATABASE_URL", url)
     monkeypatch.setenv("STANDARDISTE_TIMEZONE", "Europe/Paris")
     return url
