@@ -75,6 +75,7 @@ center never sits in memory.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -228,33 +229,47 @@ def _queues(query: Select[Any], column: Any, queues: Sequence[str] | None) -> Se
 
 async def _window(
     engine: AsyncEngine, start: dt.datetime, end: dt.datetime, queues: Sequence[str] | None
-) -> list[Line]:
-    lines: list[Line] = []
+) -> str:
+    """The lines of ``[start, end)``, as one text. The rows are read on the event loop, the
+    lines built and sorted in a thread (a day of a big center is tens of thousands)."""
     calls = select(QueueCall.__table__)
     async with engine.connect() as conn:
-        for row in await conn.execute(
-            _queues(calls.where(_in_window(_QC.entered_at, start, end)), _QC.queue, queues)
-        ):
-            lines.append(entered_line(row))
-        for row in await conn.execute(
-            _queues(calls.where(_in_window(_QC.answered_at, start, end)), _QC.queue, queues)
-        ):
-            lines.append(connect_line(row))
-        for row in await conn.execute(
-            _queues(calls.where(_in_window(_QC.completed_at, start, end)), _QC.queue, queues)
-        ):
-            found = end_line(row)
-            if found is not None:
-                lines.append(found)
+        entered = (
+            await conn.execute(
+                _queues(calls.where(_in_window(_QC.entered_at, start, end)), _QC.queue, queues)
+            )
+        ).all()
+        answered = (
+            await conn.execute(
+                _queues(calls.where(_in_window(_QC.answered_at, start, end)), _QC.queue, queues)
+            )
+        ).all()
+        ended = (
+            await conn.execute(
+                _queues(calls.where(_in_window(_QC.completed_at, start, end)), _QC.queue, queues)
+            )
+        ).all()
         rings = select(RingNoAnswerRow.__table__).where(_in_window(_RNA.at, start, end))
-        for row in await conn.execute(_queues(rings, _RNA.queue, queues)):
-            if callback_of(row.uniqueid) is None:
-                lines.append(ring_line(row))
+        rang = (await conn.execute(_queues(rings, _RNA.queue, queues))).all()
         agents = select(AgentEventRow.__table__).where(_in_window(_AE.at, start, end))
-        for row in await conn.execute(_queues(agents, _AE.queue, queues)):
-            lines.append(agent_line(row))
+        agent_rows = (await conn.execute(_queues(agents, _AE.queue, queues))).all()
+    return await asyncio.to_thread(_text, entered, answered, ended, rang, agent_rows)
+
+
+def _text(
+    entered: Sequence[Any],
+    answered: Sequence[Any],
+    ended: Sequence[Any],
+    rang: Sequence[Any],
+    agent_rows: Sequence[Any],
+) -> str:
+    lines = [entered_line(row) for row in entered]
+    lines += [connect_line(row) for row in answered]
+    lines += [line for line in map(end_line, ended) if line is not None]
+    lines += [ring_line(row) for row in rang if callback_of(row.uniqueid) is None]
+    lines += [agent_line(row) for row in agent_rows]
     lines.sort(key=Line.sort_key)
-    return lines
+    return "".join(f"{line.text}\n" for line in lines)
 
 
 def _whole_second(at: dt.datetime) -> dt.datetime:
@@ -284,9 +299,9 @@ async def export_lines(
     cursor = start
     while cursor < end:
         upper = min(end, cursor + window)
-        lines = await _window(engine, cursor, upper, queues)
-        if lines:
-            yield "".join(f"{line.text}\n" for line in lines)
+        text = await _window(engine, cursor, upper, queues)
+        if text:
+            yield text
         cursor = upper
 
 
