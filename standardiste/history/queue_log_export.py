@@ -41,15 +41,18 @@ What Asterisk writes that the export does not (and why):
 * RINGCANCELED: a ring cut short because another member answered or the caller left is
   not kept (only rings that ran out, RINGNOANSWER);
 * EXITEMPTY, EXITWITHKEY: the history's ``exited`` outcome does not tell them apart (nor
-  from a resync's guess for a caller who vanished while the bridge was away); WITHDRAW's
-  free-text info is not kept. None of these is exported;
+  from a resync's guess for a caller who vanished while the bridge was away); WITHDRAW
+  (``transferred``): its free-text info is not kept. None of these is exported;
 * a call whose end the history only guessed (``ended_by = unknown``: it ended while the
   bridge was away and queue_log did not say how) and a transfer whose details queue_log
   has not given yet (AMI's AgentComplete says "transfer" without exten/context or method;
   the queue_log follower fills them within seconds): no end line;
-* the INFO rows of callback requests (BY-1, written by our dialplan) and the lines of a
-  callback placeholder's passage through the queue (callid ``cb-<id>``): a placeholder is
-  not an inbound call, its story is in ``callback_requests``;
+* callbacks (BY-1): the INFO rows our dialplan writes (CALLBACK_REQUESTED, _CALLING,
+  _CONNECTED, _END, _EXPIRED), the lines of a placeholder's passage through the queue
+  (callid ``cb-<id>``: ENTERQUEUE, CONNECT, COMPLETE*...) and the original caller's
+  EXITWITHKEY. Not written yet: the history keeps a request in ``callback_requests``
+  without the time it started calling the customer, the placeholder's passage is not a
+  ``queue_calls`` row (it is not an inbound call), and ``exited`` does not keep the key;
 * repeated PAUSE lines: app_queue writes one per request even when the member was paused
   already with the same reason; the history keeps changes only.
 
@@ -65,6 +68,8 @@ Fields that may differ from Asterisk's own line:
   (AddQueueMember in the dialplan), ``CLI`` from the console;
 * ENTERQUEUE's callerid is empty in Asterisk's line when the caller's presentation is
   restricted (unless ``log_restricted_caller_id``); the history keeps the number.
+  With ``log-caller-id-name = yes`` in queues.conf's [general] (off in ours), Asterisk
+  adds the caller's name as a fourth ENTERQUEUE field; the export does not.
 
 Rows written before migration 0010 lack positions, the member's channel and ring times:
 those fields are empty in their lines.
