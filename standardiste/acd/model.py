@@ -24,6 +24,7 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    RingNoAnswer,
 )
 from standardiste.acd.spies import SpyBook
 from standardiste.acd.state import (
@@ -101,6 +102,7 @@ class _Left:
     wait: float
     at: float
     default: str = "exited"
+    position: int | None = None  # where the caller was when leaving (QueueCallerAbandon)
 
 
 class ContactCenter:
@@ -181,7 +183,9 @@ class ContactCenter:
         out.changes.append(self._queue_change(queue))
         if not caller.callback:  # a placeholder's story is its request's, not a queue call
             out.records.append(
-                QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at)
+                QueueCallEntered(
+                    e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position
+                )
             )
         return out
 
@@ -209,6 +213,7 @@ class ContactCenter:
                 return out
             left = self._left[e.uniqueid] = _Left(caller, e.hold_time, e.at)
         left.wait, left.at = e.hold_time, e.at
+        left.position = e.position if e.position is not None else left.position
         if e.uniqueid in self._hangup_requested:
             if e.uniqueid in self.callers:
                 self._settled.add(e.uniqueid)
@@ -246,7 +251,7 @@ class ContactCenter:
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at)  # type: ignore[arg-type]
+            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at, left.position)  # type: ignore[arg-type]
         )
 
     def _callback_step(self, e: ev.CallbackStep) -> Outcome:
@@ -290,6 +295,12 @@ class ContactCenter:
             caller.ringing = ""
             out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         self._set_member(e.queue, e.interface, out, ringing=False, since=e.at)
+        if callback_of(e.uniqueid) is None:
+            member = self.members.get(member_key(e.queue, e.interface))
+            name = e.member_name or (member.member_name if member else "")
+            out.records.append(
+                RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at)
+            )
         return out
 
     def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
@@ -325,7 +336,16 @@ class ContactCenter:
         self._today(queue, e.at).handled += 1
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallAnswered(e.uniqueid, e.queue, e.interface, e.member_name, e.hold_time, e.at)
+            QueueCallAnswered(
+                e.uniqueid,
+                e.queue,
+                e.interface,
+                e.member_name,
+                e.hold_time,
+                e.at,
+                e.agent_uniqueid,
+                e.ring_time,
+            )
         )
         return out
 
@@ -354,7 +374,7 @@ class ContactCenter:
         if callback_of(uniqueid) is None:
             out.records.append(
                 QueueCallCompleted(
-                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at
+                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
                 )
             )
         return out
@@ -368,7 +388,19 @@ class ContactCenter:
         self.members[member.key] = member
         self._queue(m.queue)
         out.changes.append(Change("member", member.key, member.to_dict()))
-        out.records.append(AgentEvent(m.interface, m.queue, "login", "", e.by, e.forced, m.at))
+        out.records.append(
+            AgentEvent(
+                m.interface,
+                m.queue,
+                "login",
+                "",
+                e.by,
+                e.forced,
+                m.at,
+                member.member_name,
+                m.paused,
+            )
+        )
         return out
 
     def _member_updated(self, e: ev.MemberUpdated) -> Outcome:
@@ -406,16 +438,21 @@ class ContactCenter:
     def _member_removed(self, e: ev.MemberRemoved) -> Outcome:
         out = Outcome()
         key = member_key(e.queue, e.interface)
-        if self.members.pop(key, None) is not None:
+        member = self.members.pop(key, None)
+        if member is not None:
             out.changes.append(Change("member", key, None))
-        out.records.append(AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at))
+        name = member.member_name if member else ""
+        out.records.append(
+            AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at, name)
+        )
         return out
 
     def _member_paused(self, e: ev.MemberPaused) -> Outcome:
         out = Outcome()
         action: AgentAction = "pause" if e.paused else "resume"
-        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at)
         member = self.members.get(member_key(e.queue, e.interface))
+        name = member.member_name if member else ""
+        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at, name)
         if member is not None and member.paused == e.paused and member.paused_reason == e.reason:
             return out  # a repeat (Asterisk sends one per request): nothing changed
         self._set_member(
@@ -657,7 +694,14 @@ class ContactCenter:
             if key not in self.members and previous.dynamic:
                 out.records.append(
                     AgentEvent(
-                        previous.interface, previous.queue, "logout", "", "pbx", False, snap.at
+                        previous.interface,
+                        previous.queue,
+                        "logout",
+                        "",
+                        "pbx",
+                        False,
+                        snap.at,
+                        previous.member_name,
                     )
                 )
 

@@ -241,6 +241,7 @@ CALLS: dict[str, Call] = {
     "admin_audit": Call("ada", query="?limit=10"),
     "admin_spy_log": Call("ada", query="?limit=10"),
     "admin_canned_log": Call("ada", query="?limit=10"),
+    "reports_queue_log": Call("ada", query="?from=2023-11-14&to=2023-11-15"),
     # Campaigns (tests/web/test_web_campaigns.py checks what each does and who may).
     "campaigns": Call("sue"),
     "campaign_create": Call("ada", body={"name": "spring", "queue": "sales"}, status=201),
