@@ -123,7 +123,8 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
 def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
     properties = model.model_json_schema(ref_template=REF)["properties"]
     params = []
-    for name, field in model.model_fields.items():
+    for field_name, field in model.model_fields.items():
+        name = field.alias or field_name  # e.g. "from", a Python keyword
         schema = dict(properties[name])
         description = schema.pop("description", field.description)
         param: dict[str, Any] = {"name": name, "in": "query", "required": field.is_required()}
