@@ -133,6 +133,10 @@ class AgentStateTracker:
         for agent, state in states.items():
             self.states.setdefault(agent, state)
 
+    def busy(self) -> set[str]:
+        """The agents whose last state depends on a call (talking, hold, ringing)."""
+        return {a for a, s in self.states.items() if s.state in ("talking", "hold", "ringing")}
+
     def due(self, now: float) -> list[tuple[str, float]]:
         """Agents whose wrap-up ended before ``now``, with when it ended (oldest first)."""
         due = sorted((end, a) for a, end in self._wrapup_ends.items() if end < now)

@@ -200,18 +200,18 @@ class ContactCenter:
         agents: set[str] = set()
         for change in out.changes:
             if isinstance(change, Reset):
-                break
+                self._agent_transitions(None, at, out)
+                return
             if change.entity == "member":
                 agents.add(change.key.partition("|")[2])
             elif change.entity in ("call", "direct") and change.value is not None:
                 agents.add(change.value["agent" if change.entity == "call" else "device"])
             elif change.entity in ("call", "direct"):
-                break  # a call ended: whose is not in the change
-        else:
-            if agents:
-                self._agent_transitions(agents, at, out)
-            return
-        self._agent_transitions(None, at, out)
+                # A call ended (whose is not in the change): only an agent in a call or
+                # ringing can be moved by that.
+                agents |= self.agent_states.busy()
+        if agents:
+            self._agent_transitions(agents, at, out)
 
     def _agent_transitions(self, agents: Iterable[str] | None, at: float, out: Outcome) -> None:
         """Recompute the state of ``agents`` (None: every agent known) at ``at``."""
@@ -226,13 +226,22 @@ class ContactCenter:
             agents = set(memberships) | set(self.agent_states.states)
         else:
             agents = {devices.get(a, a) for a in agents}
+        calls: dict[str, list[Call]] = {}
+        for call in self.calls.values():
+            if call.agent in agents:
+                calls.setdefault(call.agent, []).append(call)
+        direct: dict[str, list[DirectCall]] = {}
+        for d in self.direct.values():
+            owner = devices.get(d.device)
+            if owner in agents:
+                direct.setdefault(owner, []).append(d)
         tracker = self.agent_states
         for agent in sorted(agents):
             members = memberships.get(agent, [])
             state = agent_state(
                 members,
-                [c for c in self.calls.values() if c.agent == agent],
-                [d for d in self.direct.values() if devices.get(d.device) == agent],
+                calls.get(agent, ()),
+                direct.get(agent, ()),
                 at,
                 tracker.last_queue.get(agent, ""),
             )
