@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import redis.asyncio as aioredis
+from ami_raw import RawAMI
+from conftest import settings_for
 from live import eventually, sql_rows
 
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
+from standardiste.composition import bridge_from_settings
 from standardiste.history.agent_report import ReportFilters, agent_report
+from standardiste.redis_keys import RedisKeys
+from standardiste.tools import sandbox as sb
 from standardiste.tools.sipp import AgentPhone, Hold, place_call
 
 ALICE = "PJSIP/agent1001"
@@ -89,3 +96,56 @@ async def test_a_working_session_is_stored_as_intervals_in_order(
 async def _in_wrapup(bridge: Bridge) -> bool:
     state = bridge.model.agent_states.states.get(ALICE)
     return state is not None and state.state == "wrapup"
+
+
+async def test_a_restarted_bridge_writes_only_what_changed_while_it_was_away(
+    sandbox: sb.SandboxInfo, ami: RawAMI, db_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(db_url, tmp_path, sandbox.ami_port, sandbox.root)
+
+    async def states() -> list[tuple[str, str]]:
+        rows = await sql_rows(
+            db_url, "select state, reason from agent_states where agent = :a order by at, id",
+            a=ALICE,
+        )  # fmt: skip
+        return [(r["state"], r["reason"]) for r in rows]
+
+    async def run_bridge(check: Callable[[Bridge], Awaitable[None]]) -> None:
+        async with bridge_from_settings(settings) as running:
+            await eventually(lambda: _synced(running), bool, 15, "bridge resynced")
+            await check(running)
+            await running.history.flushed()
+        client = aioredis.Redis.from_url(settings.redis.url)
+        await client.delete(*RedisKeys(settings.redis.prefix).all())
+        await client.aclose()
+
+    async with AgentPhone("1001", 5071, log_dir=tmp_path):
+
+        async def pause_for_lunch(running: Bridge) -> None:
+            await running.agents.log_in(ALICE, ["sales"], by=Actor("alice"))
+            await running.agents.pause(ALICE, "lunch", by=Actor("alice"))
+
+        await run_bridge(pause_for_lunch)
+        assert await states() == [("ready", ""), ("paused", "lunch")]
+
+        # No bridge: nothing changes. A restart writes no second "paused".
+        async def nothing(running: Bridge) -> None:
+            return None
+
+        await run_bridge(nothing)
+        assert await states() == [("ready", ""), ("paused", "lunch")]
+
+        # No bridge: she is taken off pause from the phone's side (here: the AMI). The
+        # paused interval lasts until the next bridge's resync, which writes "ready".
+        await ami.action("QueuePause", Queue="sales", Interface=ALICE, Paused="false")
+        await run_bridge(nothing)
+        assert await states() == [("ready", ""), ("paused", "lunch"), ("ready", "")]
+
+        # No bridge: she leaves the queue; the next resync closes her state.
+        await ami.action("QueueRemove", Queue="sales", Interface=ALICE)
+        await run_bridge(nothing)
+        assert (await states())[-1] == ("logged_out", "")
+
+
+async def _synced(bridge: Bridge) -> bool:
+    return bridge.synced.is_set()
