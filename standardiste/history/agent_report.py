@@ -488,6 +488,9 @@ def build_report(
             tally = _tally_agent(
                 by_agent.get(agent, []), calls_of.get(agent, []), wins, range_start, filters.queues
             )
+        worked = any(v for k, v in tally.states.items() if k != "logged_out")
+        if not worked and not any(tally.calls.values()) and agent not in filters.agents:
+            continue  # logged out all along (an agent of long ago): listed only when asked for
         totals.add(tally)
         owner = directory.get(agent, {})
         agents.append(

@@ -176,3 +176,21 @@ async def test_both_dialects_give_the_same_report(
         await reference.aclose()
     assert mine == theirs
     assert report_of(mine, ALICE)["logged_in"] == 3600
+
+
+async def test_agents_logged_out_all_along_are_listed_only_when_asked_for(
+    store: HistoryStore,
+) -> None:
+    await store.write(
+        [
+            AgentStateChanged(BRUNO, "ready", "", "", at(2024, 1, 2, 9)),
+            AgentStateChanged(BRUNO, "logged_out", "", "", at(2024, 1, 2, 17)),
+            AgentStateChanged(ALICE, "ready", "", "", at(2024, 6, 12, 9)),
+        ]
+    )
+    filters = ReportFilters(date(2024, 6, 12), date(2024, 6, 12), PARIS)
+    now = at(2024, 6, 12, 10)
+    assert [a["agent"] for a in (await run(store, filters, now))["agents"]] == [ALICE]
+    asked = ReportFilters(date(2024, 6, 12), date(2024, 6, 12), PARIS, agents=(BRUNO,))
+    (bruno,) = (await run(store, asked, now))["agents"]
+    assert bruno["logged_in"] == 0 and bruno["states"]["logged_out"] == 10 * 3600  # until now
