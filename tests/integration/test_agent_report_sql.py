@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import insert
 
 from standardiste.acd.agent_states import AgentState
 from standardiste.acd.records import (
@@ -22,6 +23,7 @@ from standardiste.acd.records import (
 )
 from standardiste.history import HistoryStore, upgrade
 from standardiste.history.agent_report import ReportFilters, agent_report, agent_timeline
+from standardiste.outbound.tables import AttemptRow, CampaignRow, ContactRow
 
 pytestmark = pytest.mark.integration
 
@@ -194,3 +196,64 @@ async def test_agents_logged_out_all_along_are_listed_only_when_asked_for(
     asked = ReportFilters(date(2024, 6, 12), date(2024, 6, 12), PARIS, agents=(BRUNO,))
     (bruno,) = (await run(store, asked, now))["agents"]
     assert bruno["logged_in"] == 0 and bruno["states"]["logged_out"] == 10 * 3600  # until now
+
+
+async def test_campaign_calls_are_not_counted_as_queue_or_direct_calls(
+    store: HistoryStore,
+) -> None:
+    """A progressive call rings the agent's phone (a device_call whose uniqueid is the
+    attempt's id); a predictive one reaches her through the campaign's queue (a queue call,
+    the Local channel's other half: "<id>-2"). Both are campaign calls, with their wrap-up."""
+    t0 = at(2024, 6, 12, 9)
+    ts = datetime.fromtimestamp(t0, ZoneInfo("UTC"))
+    progressive, predictive = "a" * 32, "b" * 32
+    async with store.engine.begin() as conn:
+        campaign = (
+            await conn.execute(
+                insert(CampaignRow).values(
+                    name="winter", queue="outbound", settings="{}", created_at=ts, updated_at=ts
+                )
+            )
+        ).inserted_primary_key[0]
+        contact = (
+            await conn.execute(
+                insert(ContactRow).values(
+                    campaign_id=campaign, name="", number="+33611", timezone=PARIS,
+                    source="manual", status="done", created_at=ts, updated_at=ts,
+                )
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        for attempt, mode, start in (
+            (progressive, "progressive", 60),
+            (predictive, "predictive", 600),
+        ):
+            await conn.execute(
+                insert(AttemptRow).values(
+                    id=attempt, campaign_id=campaign, contact_id=contact, number="+33611",
+                    mode=mode, agent="alice", device=ALICE, decided_by="dialer", reason="",
+                    created_at=ts, connected_at=datetime.fromtimestamp(t0 + start, ZoneInfo("UTC")),
+                    ended_at=datetime.fromtimestamp(t0 + start + 100, ZoneInfo("UTC")),
+                    outcome="answered", talk_seconds=100.0,
+                )
+            )  # fmt: skip
+    steps = [
+        (0, "ready", ""), (60, "talking", ""), (160, "ready", ""),
+        (600, "talking", "outbound"), (700, "wrapup", "outbound"), (720, "ready", ""),
+    ]  # fmt: skip
+    await store.write(
+        [
+            *(AgentStateChanged(ALICE, s, "", q, t0 + t) for t, s, q in steps),
+            DeviceCall(progressive, ALICE, "outbound", "+33611", True, 100.0, t0 + 60, t0 + 160),
+            QueueCallAnswered(f"{predictive}-2", "outbound", ALICE, "", 1, t0 + 600),
+            QueueCallCompleted(f"{predictive}-2", "outbound", ALICE, 100, 0, "caller", t0 + 700),
+        ]
+    )  # fmt: skip
+    filters = ReportFilters(date(2024, 6, 12), date(2024, 6, 12), PARIS)
+    alice = report_of(await run(store, filters, now=t0 + 3600), ALICE)
+    assert alice["calls"] == {
+        "queue": 0, "direct_in": 0, "direct_out": 0, "campaign": 2, "total": 2
+    }  # fmt: skip
+    assert alice["aht"]["campaign"] == (100 + 100 + 20) / 2
+    assert alice["by_queue"] == [
+        {"queue": "outbound", "calls": 2, "aht": 110, "talk": 200, "hold": 0, "acw": 20}
+    ]
