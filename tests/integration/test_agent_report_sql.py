@@ -149,14 +149,21 @@ async def test_a_replay_duplicates_nothing_and_the_last_state_of_an_instant_wins
     # Two transitions at the same instant (no longer ringing, then talking): the last one.
     await store.write([AgentStateChanged(ALICE, "ready", "", "", t0 + 4000)])
     await store.write([AgentStateChanged(ALICE, "talking", "", "", t0 + 4000)])
+    # ... also within one batch (one transaction).
+    await store.write(
+        [
+            AgentStateChanged(ALICE, "ringing", "", "sales", t0 + 4100),
+            AgentStateChanged(ALICE, "ready", "", "", t0 + 4100),
+        ]
+    )
     filters = ReportFilters(date(2024, 6, 12), date(2024, 6, 12), PARIS)
     timeline = await agent_timeline(store.engine, ALICE, filters, at(2024, 6, 12, 10, 10))
     assert [i["state"] for i in timeline] == [
         "logged_out", "ready", "ringing", "talking", "hold", "talking", "wrapup", "paused",
-        "talking", "ready", "logged_out", "talking",
+        "talking", "ready", "logged_out", "talking", "ready",
     ]  # fmt: skip
     assert timeline[-1]["end"] == "2024-06-12T10:10:00+02:00"
-    assert await store.last_agent_states() == {ALICE: AgentState("talking")}
+    assert await store.last_agent_states() == {ALICE: AgentState("ready")}
 
 
 async def test_both_dialects_give_the_same_report(

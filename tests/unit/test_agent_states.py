@@ -6,7 +6,7 @@ from __future__ import annotations
 from standardiste.acd import events as ev
 from standardiste.acd.agent_states import AgentState, agent_state
 from standardiste.acd.model import ContactCenter
-from standardiste.acd.records import AgentStateChanged
+from standardiste.acd.records import AgentStateChanged, record_from_dict
 from standardiste.acd.state import Call, DirectCall, Member
 
 T0 = 1_700_000_000.0
@@ -171,3 +171,8 @@ def test_transitions_of_an_agent_stay_in_time_order() -> None:
     # An event older than the agent's last transition (buffered during a resync).
     got = transitions(cc, ev.MemberPaused("sales", ALICE, True, "x", T0 + 5))
     assert got == [("paused", "x", "", 10)]
+
+
+def test_a_transition_survives_the_disk_buffer() -> None:
+    record = AgentStateChanged(ALICE, "paused", "lunch", "", T0)
+    assert record_from_dict(record.to_dict()) == record
