@@ -231,6 +231,27 @@ class CallbackProgress(Record):
         return f"{self.request}|{self.status}|{int(self.ended)}"
 
 
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged(Record):
+    """An agent (a device, across their queues) entered a state (``acd.agent_states``):
+    ``reason`` of a pause, ``queue`` of the call (talking, hold, ringing, wrap-up).
+    An agent's intervals are their consecutive transitions. Keyed on the agent and the
+    instant: of two transitions at the same instant the later one is the state (e.g. the
+    member is no longer ringing, then is talking, both at the answer), so the store keeps
+    the last one written under a key (records reach it in the order they were made)."""
+
+    kind: ClassVar[str] = "agent_state"
+    agent: str
+    state: str
+    reason: str
+    queue: str
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.agent}|{self.at:.6f}"
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -240,6 +261,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         QueueCallCompleted,
         AgentEvent,
         RingNoAnswer,
+        AgentStateChanged,
         DeviceCall,
         SpyLogged,
         CannedLogged,
@@ -261,6 +283,7 @@ def record_from_dict(data: dict[str, Any]) -> Record:
 
 __all__ = [
     "AgentEvent",
+    "AgentStateChanged",
     "CallbackProgress",
     "CannedLogged",
     "DeviceCall",

@@ -190,6 +190,40 @@ class RingNoAnswerRow(Base):
     )
 
 
+AGENT_STATES = (
+    "ready",
+    "ringing",
+    "talking",
+    "hold",
+    "wrapup",
+    "paused",
+    "unavailable",
+    "logged_out",
+)
+
+
+class AgentStateRow(Base):
+    """An agent (a device, across their queues) entered a state (``acd.agent_states``):
+    insert-only, one row per transition. An interval is a row and the agent's next one
+    (``LEAD(at)`` ordered by ``at``, then ``id``)."""
+
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    agent: Mapped[str]
+    at: Mapped[datetime]
+    state: Mapped[str]
+    reason: Mapped[str]
+    queue: Mapped[str]
+
+    __table_args__ = (
+        CheckConstraint(_in("state", AGENT_STATES), name="state"),
+        Index(None, "agent", "at"),
+        Index(None, "at"),
+    )
+
+
 class SpyLogRow(Base):
     """The audit of supervisors' listen / whisper / barge sessions: start, each mode change,
     end (insert-only; ``key`` makes a replayed record a no-op)."""
@@ -298,6 +332,7 @@ class QueueMemberName(Base):
 
 __all__ = [
     "AgentEventRow",
+    "AgentStateRow",
     "Base",
     "DeviceCallRow",
     "QueueCall",

@@ -32,7 +32,9 @@ The columns only the queue_log export reads (``position``, ``left_position``,
 the earliest answer like its wait.
 
 ``agent_events``, ``ring_no_answers`` and ``device_calls`` are facts with a natural key:
-insert-or-ignore.
+insert-or-ignore. ``agent_states``: one row per agent and instant, the last transition
+written at that instant wins (records are written in the order the model made them,
+replays included).
 
 ``callback_requests`` rows are created by the callback service when a caller asks
 (``standardiste.callbacks``); the model's :class:`CallbackProgress` records only update them,
@@ -53,9 +55,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from standardiste.acd.agent_states import AgentState
 from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK
 from standardiste.acd.records import (
     AgentEvent,
+    AgentStateChanged,
     CallbackProgress,
     CannedLogged,
     DeviceCall,
@@ -69,6 +73,7 @@ from standardiste.acd.records import (
 )
 from standardiste.history.models import (
     AgentEventRow,
+    AgentStateRow,
     CannedLogRow,
     DeviceCallRow,
     QueueCall,
@@ -164,6 +169,15 @@ def _row(record: Record) -> dict[str, Any]:
                 "member_name": record.member_name,
                 "ring_ms": record.ring_ms,
                 "at": _ts(record.at),
+            }
+        case AgentStateChanged():
+            return {
+                "key": record.key,
+                "agent": record.agent,
+                "at": _ts(record.at),
+                "state": record.state,
+                "reason": record.reason,
+                "queue": record.queue,
             }
         case SpyLogged():
             return {
@@ -267,6 +281,16 @@ class _Statements:
         )
         self.by_kind[RingNoAnswer] = insert(RingNoAnswerRow).on_conflict_do_nothing(
             index_elements=["key"]
+        )
+        # The later transition at the same instant is the state (see AgentStateChanged).
+        states = insert(AgentStateRow)
+        self.by_kind[AgentStateChanged] = states.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "state": states.excluded.state,
+                "reason": states.excluded.reason,
+                "queue": states.excluded.queue,
+            },
         )
         self.by_kind[SpyLogged] = insert(SpyLogRow).on_conflict_do_nothing(index_elements=["key"])
         self.by_kind[CannedLogged] = insert(CannedLogRow).on_conflict_do_nothing(
@@ -459,6 +483,23 @@ class HistoryStore:
         async with self._engine.begin() as conn:
             for kind, rows in plan:
                 await conn.execute(self._statements.by_kind[kind], rows)
+
+    async def last_agent_states(self) -> dict[str, AgentState]:
+        """Each agent's last stored state (the latest transition), for a restarted bridge:
+        its resync then writes only what changed while it was away."""
+        a = AgentStateRow.__table__.c
+        rank = (
+            func.row_number()
+            .over(partition_by=a.agent, order_by=(a.at.desc(), a.id.desc()))
+            .label("rank")
+        )
+        latest = select(a.agent, a.state, a.reason, a.queue, rank).subquery()
+        query = select(latest.c.agent, latest.c.state, latest.c.reason, latest.c.queue).where(
+            latest.c.rank == 1
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {agent: AgentState(state, reason, queue) for agent, state, reason, queue in rows}
 
     async def today_counts(self, since: datetime) -> dict[str, QueueCounts]:
         """Per queue: calls answered, abandoned, timed out and transferred out since ``since``.

@@ -265,15 +265,25 @@ CALLS: dict[str, Call] = {
     ),
     "campaign_import_status": Call("sue", "/api/v1/campaigns/winter/imports/1"),
     "campaign_preview_dial": Call(
-        "alice", "/api/v1/campaigns/winter/dial", {"attempt": PREVIEW},
+        "alice",
+        "/api/v1/campaigns/winter/dial",
+        {"attempt": PREVIEW},
         live=(("dial", PREVIEW, preview_dial()),),
     ),
     "campaign_preview_skip": Call(
-        "alice", "/api/v1/campaigns/winter/skip", {"attempt": PREVIEW},
+        "alice",
+        "/api/v1/campaigns/winter/skip",
+        {"attempt": PREVIEW},
         live=(("dial", PREVIEW, preview_dial()),),
     ),
     "missed_calls": Call("sam", query="?sort=wait&order=asc"),
     "missed_calls_assign": Call("sam", body={"campaign": "help", "calls": [MISSED[0]]}),
+    "report_agents": Call("ada", query="?from=2023-11-14&to=2023-11-14&hours=8-18"),
+    "report_agent_timeline": Call(
+        "ada",
+        "/api/v1/reports/agents/PJSIP%2Fagent1001/timeline",
+        query="?from=2023-11-14&to=2023-11-14",
+    ),
     "dnc_numbers": Call("sue"),
     "dnc_add": Call("sue", body={"numbers": ["0612345601"]}),
     "dnc_import": Call(
