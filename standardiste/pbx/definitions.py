@@ -94,6 +94,10 @@ class QueueDef:
     callback_key: str = "5"  # the key that asks for it (one digit)
     callback_threshold: int = 120  # offered when the expected wait is at least this (s)
     callback_expiry: int = 3600  # s a request keeps its place before it expires
+    # Metrics (acd/metrics.py): which service level, its target, what a short abandon is.
+    sl_variant: int = 1  # 1..4, see acd/metrics.py
+    sl_target: int = 80  # %: the cards are green at or above it
+    short_abandon: int = 5  # s: abandons within it leave the abandon rate and SL (0: none)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> QueueDef:
@@ -145,6 +149,9 @@ class QueueDef:
             callback_key=_digit("callback_key", self.callback_key),
             callback_threshold=_int("callback_threshold", self.callback_threshold, 0, 86400),
             callback_expiry=_int("callback_expiry", self.callback_expiry, 10, 86400),
+            sl_variant=_int("sl_variant", self.sl_variant, 1, 4),
+            sl_target=_int("sl_target", self.sl_target, 1, 100),
+            short_abandon=_int("short_abandon", self.short_abandon, 0, 600),
         )
 
     def to_dict(self) -> dict[str, Any]:
