@@ -42,9 +42,15 @@ LeftOutcome = Literal["abandoned", "timed_out", "transferred", "exited"]
 SL_VARIANTS = (1, 2, 3, 4)
 
 
+# Waits above this are above any threshold a queue may set (servicelevel <= 3600 s): one key,
+# so a histogram stays small.
+WAIT_KEY_CAP = 3601
+
+
 def wait_bucket(wait: float) -> int:
-    """The histogram key of a wait: whole seconds, rounded up (``wait <= T`` iff key <= T)."""
-    return max(0, math.ceil(wait))
+    """The histogram key of a wait: whole seconds, rounded up (``wait <= T`` iff key <= T),
+    at most :data:`WAIT_KEY_CAP`."""
+    return min(WAIT_KEY_CAP, max(0, math.ceil(wait)))
 
 
 @dataclass(slots=True)
@@ -204,6 +210,12 @@ def _seconds(value: float | None) -> float | None:
 
 def service_level(tally: Tally, settings: QueueSettings) -> float | None:
     """The service level of ``settings.sl_variant`` (see the module's docstring)."""
+    return ratio(*sl_parts(tally, settings))
+
+
+def sl_parts(tally: Tally, settings: QueueSettings) -> tuple[int, int]:
+    """The service level's numerator and divisor, so that queues with different settings
+    add up (a report over several queues: each call judged by its own queue's rules)."""
     t = settings.sl_threshold
     short = tally.short_abandoned(settings.short_abandon)
     answered, answered_in = tally.handled, tally.answered_within(t)
@@ -213,13 +225,13 @@ def service_level(tally: Tally, settings: QueueSettings) -> float | None:
     counted_in = tally.abandoned_within(t) - (tally.abandoned_within(min(s, t)) if s > 0 else 0)
     variant = settings.sl_variant
     if variant == 1:
-        return ratio(answered_in + counted_in, answered + counted)
+        return answered_in + counted_in, answered + counted
     if variant == 2:
-        return ratio(answered_in, answered)
+        return answered_in, answered
     if variant == 3:
-        return ratio(answered_in, answered + counted)
+        return answered_in, answered + counted
     if variant == 4:
-        return ratio(answered_in, answered + counted - counted_in)
+        return answered_in, answered + counted - counted_in
     raise ValueError(f"sl_variant: one of 1, 2, 3, 4, got {variant!r}")
 
 
@@ -245,17 +257,33 @@ def talk_excluding_hold(tally: Tally) -> float:
 
 def queue_metrics(tally: Tally, settings: QueueSettings, acw: float | None = None) -> QueueMetrics:
     """Every queue figure of ``tally`` under ``settings``."""
+    return combined_metrics([(tally, settings)], acw)
+
+
+def combined_metrics(
+    parts: Iterable[tuple[Tally, QueueSettings]], acw: float | None = None
+) -> QueueMetrics:
+    """The figures of several queues' tallies together, each under its own settings: the
+    ratios add their numerators and divisors (a service level over two queues with other
+    thresholds judges each call by its own queue's)."""
+    chosen = list(parts)
+    tally = Tally.total(t for t, _ in chosen)
+    short = sl_num = sl_den = 0
+    for part, settings in chosen:
+        short += part.short_abandoned(settings.short_abandon)
+        num, den = sl_parts(part, settings)
+        sl_num, sl_den = sl_num + num, sl_den + den
     left = tally.handled + tally.abandoned + tally.timed_out + tally.transferred + tally.exited
     return QueueMetrics(
         offered=tally.offered,
         handled=tally.handled,
         abandoned=tally.abandoned,
-        short_abandoned=tally.short_abandoned(settings.short_abandon),
+        short_abandoned=short,
         timed_out=tally.timed_out,
         transferred=tally.transferred,
         exited=tally.exited,
-        service_level=service_level(tally, settings),
-        abandon_rate=abandon_rate(tally, settings.short_abandon),
+        service_level=ratio(sl_num, sl_den),
+        abandon_rate=ratio(tally.abandoned - short, tally.offered - short),
         asa=asa(tally),
         aht=aht(tally, acw),
         longest_wait=_seconds(tally.longest_wait) if left else None,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.names import EXTENSION_RE, SLUG_RE, is_queue
 from standardiste.errors import InvalidInput
 
@@ -98,6 +99,15 @@ class QueueDef:
     sl_variant: int = 1  # 1..4, see acd/metrics.py
     sl_target: int = 80  # %: the cards are green at or above it
     short_abandon: int = 5  # s: abandons within it leave the abandon rate and SL (0: none)
+
+    def metric_settings(self) -> QueueSettings:
+        """What the queue's metrics depend on (acd/metrics.py)."""
+        return QueueSettings(
+            sl_threshold=self.servicelevel,
+            sl_variant=self.sl_variant,
+            sl_target=self.sl_target,
+            short_abandon=self.short_abandon,
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> QueueDef:

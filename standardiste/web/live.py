@@ -33,7 +33,7 @@ import contextlib
 import json
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -42,11 +42,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from standardiste.acd.entities import ENTITIES
+from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.state import Entity
 from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
 from standardiste.permissions import View, check_subscription
-from standardiste.web.appkeys import ACCOUNTS, HUB, SESSIONS, SETTINGS
+from standardiste.web.appkeys import ACCOUNTS, CONFIG, HUB, SESSIONS, SETTINGS
 from standardiste.web.endpoint import require_permission
 from standardiste.web.errors import Forbidden, error_body
 from standardiste.web.figures import queue_figures
@@ -179,6 +180,8 @@ class LiveHub:
         self.healthy = False
         self.clients: set[LiveClient] = set()
         self.directory: Directory = {}
+        # the queues' metric settings, refreshed when a client connects or subscribes
+        self.queue_settings: Mapping[str, QueueSettings] = {}
         self.dropped = 0  # clients dropped for falling behind, since start
 
     # ---------------------------------------------------------------- clients
@@ -227,7 +230,13 @@ class LiveHub:
         now = self._clock()
         today = self._today(now)
         body = overview(
-            view, self.state, seq=self.seq, now=now, today=today, directory=self.directory
+            view,
+            self.state,
+            seq=self.seq,
+            now=now,
+            today=today,
+            directory=self.directory,
+            settings=self.queue_settings,
         )
         return dumps({"type": "snapshot", **body})
 
@@ -288,7 +297,7 @@ class LiveHub:
             now=now,
             changes=changes,
             figures={
-                q: queue_figures(self.state, q, now, today)
+                q: queue_figures(self.state, q, now, today, self.queue_settings.get(q))
                 for q in touched_queues(changes)
                 if q in self.state["queue"]
             },
@@ -313,6 +322,7 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
     # Everything that may fail (database) before the upgrade, so it fails as plain HTTP.
     view = View(await scope_for(request, user))
     hub.directory = await app[ACCOUNTS].device_directory()
+    hub.queue_settings = await app[CONFIG].queue_settings()
     ws = web.WebSocketResponse(
         heartbeat=settings.ws_heartbeat, max_msg_size=MAX_CLIENT_MESSAGE, timeout=5.0
     )
@@ -382,6 +392,7 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
         return True
     hub = request.app[HUB]
     hub.directory = await accounts.device_directory()
+    hub.queue_settings = await request.app[CONFIG].queue_settings()
     hub.resubscribe(client, View(scope, only))
     return True
 
