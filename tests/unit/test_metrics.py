@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from standardiste.acd.metrics import (
     QueueSettings,
     Tally,
+    combined_metrics,
     drop_rate,
     list_penetration,
     occupancy,
@@ -174,3 +175,15 @@ def test_a_tally_call_by_call_and_merged_equals_the_formulas(
     assert {k: getattr(m, k) for k in want} == want
     assert m.offered == len(calls)
     assert m.longest_wait == (round(max(w for _, w, _, _ in calls), 1) if calls else None)
+
+
+def test_queues_with_other_settings_add_up_each_call_judged_by_its_queue() -> None:
+    fast, slow = Tally(), Tally()
+    for wait in (5.0, 15.0):
+        fast.answered(wait)
+        slow.answered(wait)
+    fast_rules = QueueSettings(sl_threshold=10, sl_variant=2)
+    slow_rules = QueueSettings(sl_threshold=20, sl_variant=2)
+    both = combined_metrics([(fast, fast_rules), (slow, slow_rules)])
+    assert both.service_level == 75.0  # 1 of 2 within 10 s, 2 of 2 within 20 s
+    assert both.handled == 4 and both.asa == 10.0
