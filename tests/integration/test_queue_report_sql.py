@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from standardiste.acd.metrics import QueueSettings, Tally, combined_metrics
+from standardiste.acd.metrics import (
+    QueueSettings,
+    Tally,
+    combined_metrics,
+    drop_rate,
+    list_penetration,
+)
 from standardiste.acd.records import (
     QueueCallAnswered,
     QueueCallCompleted,
@@ -27,11 +33,14 @@ from standardiste.history import HistoryStore, upgrade
 from standardiste.history.queue_report import (
     ReportQuery,
     build_report,
+    callback_counts,
+    campaign_rows,
     missed_calls,
     report_rows,
     tally_of_calls,
     today_tallies,
 )
+from standardiste.outbound.tables import AttemptRow, CallbackRow, CampaignRow, ContactRow
 
 pytestmark = pytest.mark.integration
 
@@ -254,3 +263,67 @@ async def test_today_tallies_count_as_the_live_counters(store: HistoryStore) -> 
         )
         assert have.waits_answered == want.waits_answered
         assert have.waits_abandoned == want.waits_abandoned
+
+
+async def test_callbacks_and_campaigns_of_the_range(store: HistoryStore) -> None:
+    """Callback requests made in the range; per campaign of the queues, its dial attempts in
+    the range, answered by a person, dropped, and its list penetration."""
+    rng = random.Random(4)
+    first, last = date(2024, 3, 4), date(2024, 3, 6)
+    q = ReportQuery(first, last, "Europe/Paris", queues=("sales",))
+    start, end = q.bounds()
+    inside = start + (end - start) / 2
+    outside = start - timedelta(hours=1)
+    now = datetime(2024, 3, 1, tzinfo=UTC)
+    campaigns, contacts, attempts, callbacks = [], [], [], []
+    want: dict[str, dict[str, Any]] = {}
+    for cid, (name, queue) in enumerate((("spring", "sales"), ("other", "support")), start=1):
+        campaigns.append({"id": cid, "name": name, "queue": queue, "settings": "{}",
+                          "created_at": now, "updated_at": now})  # fmt: skip
+        dialled: set[int] = set()
+        counts = {"attempts": 0, "answered": 0, "dropped": 0}
+        for k in range(10):
+            kid = cid * 100 + k
+            contacts.append({"id": kid, "campaign_id": cid, "name": "", "number": f"+336{kid}",
+                             "timezone": "Europe/Paris", "source": "csv", "status": "pending",
+                             "created_at": now, "updated_at": now})  # fmt: skip
+            for n in range(rng.randint(0, 2)):
+                at = inside if rng.random() < 0.8 else outside
+                answered = rng.random() < 0.6
+                outcome = (
+                    ("dropped" if rng.random() < 0.2 else "connected") if answered else "no_answer"
+                )
+                attempts.append({"id": f"{kid}-{n}", "campaign_id": cid, "contact_id": kid,
+                                 "number": "+33611", "mode": "predictive", "decided_by": "dialer",
+                                 "reason": "", "created_at": at,
+                                 "answered_at": at if answered else None,
+                                 "outcome": outcome})  # fmt: skip
+                if at == inside:
+                    dialled.add(kid)
+                    counts["attempts"] += 1
+                    counts["answered"] += answered
+                    counts["dropped"] += outcome == "dropped"
+        if queue == "sales":
+            want[name] = {**counts, "contacts": 10, "contacts_dialled": len(dialled)}
+    for i, (status, at) in enumerate(
+        [("connected", inside), ("expired", inside), ("failed", inside), ("no_answer", inside),
+         ("waiting", inside), ("connected", outside)]
+    ):  # fmt: skip
+        callbacks.append({"id": f"{i:032x}", "queue": "sales", "number": "+33611",
+                          "original_uniqueid": f"u{i}", "joined_at": at, "requested_at": at,
+                          "position": 1, "expires_at": at, "status": status})  # fmt: skip
+    async with store.engine.begin() as conn:
+        await conn.execute(CampaignRow.__table__.insert(), campaigns)
+        await conn.execute(ContactRow.__table__.insert(), contacts)
+        await conn.execute(AttemptRow.__table__.insert(), attempts)
+        await conn.execute(CallbackRow.__table__.insert(), callbacks)
+    got = await campaign_rows(store.engine, q)
+    assert [row["campaign"] for row in got] == ["spring"]
+    [spring] = got
+    expect = want["spring"]
+    assert {k: spring[k] for k in expect} == expect
+    assert spring["drop_rate"] == drop_rate(expect["dropped"], expect["answered"])
+    assert spring["list_penetration"] == list_penetration(expect["contacts_dialled"], 10)
+    assert await callback_counts(store.engine, q) == {
+        "requested": 5, "connected": 1, "expired": 1, "failed": 2
+    }  # fmt: skip
