@@ -33,7 +33,7 @@ import contextlib
 import json
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -157,6 +157,9 @@ class LiveClient:
             await self.ws.send_str(data)
 
 
+SETTINGS_EVERY = 1.0  # s
+
+
 class LiveHub:
     """The mirror follower and the registry of connected clients."""
 
@@ -168,8 +171,11 @@ class LiveHub:
         today: Callable[[float], str],
         block_ms: int = 5000,
         backoff_max: float = 5.0,
+        queue_settings: Callable[[], Awaitable[Mapping[str, QueueSettings]]] | None = None,
     ) -> None:
         self._reader = reader
+        self._settings_source = queue_settings
+        self._settings_at = float("-inf")
         self._clock = clock
         self._today = today
         self._block_ms = block_ms
@@ -180,7 +186,8 @@ class LiveHub:
         self.healthy = False
         self.clients: set[LiveClient] = set()
         self.directory: Directory = {}
-        # the queues' metric settings, refreshed when a client connects or subscribes
+        # The queues' metric settings (the cards' service level): read when a client connects
+        # or subscribes, and at most every SETTINGS_EVERY s while batches come.
         self.queue_settings: Mapping[str, QueueSettings] = {}
         self.dropped = 0  # clients dropped for falling behind, since start
 
@@ -250,6 +257,7 @@ class LiveHub:
                 self._load(snap)
                 delay = 0.1
                 async for item in self._reader.follow(snap, block_ms=self._block_ms):
+                    await self._refresh_settings()
                     if isinstance(item, MirrorSnapshot):
                         self._load(item)
                     else:
@@ -263,6 +271,18 @@ class LiveHub:
                 self.healthy = False
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(self._backoff_max, delay * 2)
+
+    async def _refresh_settings(self) -> None:
+        """A queue's settings changed by an admin (in any web process) reach the cards within
+        SETTINGS_EVERY s of the next batch. A database or Redis down: the settings kept."""
+        now = self._clock()
+        if self._settings_source is None or now - self._settings_at < SETTINGS_EVERY:
+            return
+        self._settings_at = now
+        try:
+            self.queue_settings = await self._settings_source()
+        except (RedisError, SQLAlchemyError, OSError) as exc:
+            log.warning("web.live.queue_settings_unavailable", error=str(exc))
 
     def _load(self, snap: MirrorSnapshot) -> None:
         """A whole new state (start, reset, gap): every client gets a fresh snapshot."""
