@@ -31,7 +31,7 @@ from standardiste.permissions import Scope
 from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS, MIRROR
 from standardiste.web.endpoint import read_query, respond
 from standardiste.web.figures import settings_for
-from standardiste.web.report_schemas import (
+from standardiste.web.queue_report_schemas import (
     MissedCallOut,
     MissedCalls,
     MissedQuery,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from standardiste.web import report_api as api
+from standardiste.web import queue_report_api as api
 from standardiste.web.endpoint import Reply, Route
-from standardiste.web.report_schemas import MissedCalls, MissedQuery, QueueReport, QueueReportQuery
+from standardiste.web.queue_report_schemas import (
+    MissedCalls,
+    MissedQuery,
+    QueueReport,
+    QueueReportQuery,
+)
 
 _WHO = (
     "Needs reports.view (supervisors and admins by default). An admin reports on any queue, "
@@ -13,7 +18,7 @@ _WHO = (
     "on the day and hour it entered the queue. from..to: at most 400 days, else 400."
 )
 
-REPORT_ROUTES: tuple[Route, ...] = (
+QUEUE_REPORT_ROUTES: tuple[Route, ...] = (
     Route(
         "GET",
         "/api/v1/reports/queues",
