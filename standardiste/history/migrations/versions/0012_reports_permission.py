@@ -1,5 +1,5 @@
 """The reports' permission (issue 10): who reads the queue and agent reports. Supervisors by
-default (of their own queues only: web.report_api narrows it); an admin holds it anyway.
+default (of their own queues only: the report APIs narrow it); an admin holds it anyway.
 
 Revision ID: 0012
 Revises: 0011
