@@ -1,4 +1,4 @@
-"""The ``standardiste`` command: sandbox, bridge, web, db, demo, user."""
+"""The ``standardiste`` command: sandbox, bridge, web, db, demo, user, queue-log."""
 
 from __future__ import annotations
 
@@ -134,6 +134,52 @@ async def _user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _queue_log_export(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from standardiste.history.queue_log_export import BadRange, export_lines, parse_bound
+    from standardiste.history.urls import async_url
+
+    try:
+        start = parse_bound(args.start, settings.timezone, end=False)
+        end = parse_bound(args.end, settings.timezone, end=True)
+        if end <= start:
+            raise BadRange("the end of the range must be after its start")
+    except BadRange as exc:
+        print(f"standardiste: queue-log export: {exc}", file=sys.stderr)
+        return 2
+    engine = create_async_engine(async_url(settings.database.url))
+    out = sys.stdout if args.output is None else args.output.open("w", encoding="utf-8")
+    try:
+        async for chunk in export_lines(engine, start, end, args.queue or None):
+            out.write(chunk)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        await engine.dispose()
+    return 0
+
+
+def _queue_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    qlog = sub.add_parser(
+        "queue-log",
+        help="the history as Asterisk queue_log lines (QueueMetrics, Asternic)",
+    )
+    qsub = qlog.add_subparsers(dest="queue_log_command", required=True)
+    export = qsub.add_parser(
+        "export",
+        help="write the queue_log lines of a date range",
+        description="FROM and TO are local dates in the center's time zone (both included) "
+        "or ISO 8601 instants with an offset (TO excluded).",
+    )
+    export.add_argument("--from", dest="start", required=True, metavar="FROM")
+    export.add_argument("--to", dest="end", required=True, metavar="TO")
+    export.add_argument(
+        "--queue", action="append", default=[], help="only this queue (repeat; default: all)"
+    )
+    export.add_argument("--output", type=Path, help="file to write (default: stdout)")
+
+
 def _user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = sub.add_parser(
         "user",
@@ -188,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, help="seed of the traffic's randomness (replayable)")
     _user_parser(sub)
+    _queue_log_parser(sub)
     return parser
 
 
@@ -222,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "user":
         return asyncio.run(_user(settings, args))
+    if args.command == "queue-log":
+        return asyncio.run(_queue_log_export(settings, args))
     return 2  # pragma: no cover - argparse enforces the choices
 
 

@@ -235,6 +235,18 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     return True
 
 
+async def seed_agent_states(process: BridgeProcess) -> None:
+    """Each agent's last stored state, so that the first resync of a restarted bridge writes
+    only the states that changed while it was away (an agent who logged out meanwhile is
+    closed then, at the resync's time)."""
+    try:
+        states = await process.history.store.last_agent_states()
+    except Exception as exc:  # the database may be down: start anyway (a state may repeat)
+        log.warning("bridge.seed_agent_states_failed", error=str(exc))
+        return
+    process.model.seed_agent_states(states)
+
+
 async def sync_canned_files(files: CannedAudioFiles) -> None:
     """At start-up: the canned audio files as stored. A failure (the database, the folder's
     rights) does not stop the bridge: each playback writes its own file first anyway."""
@@ -482,6 +494,7 @@ async def bridge_from_settings(
             reseed=lambda: seed_counters(process, quiet=True),
         )
         await seed_counters(process)
+        await seed_agent_states(process)
         if canned_files is not None:
             await sync_canned_files(canned_files)
         await mirror.start()

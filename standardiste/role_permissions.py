@@ -30,7 +30,7 @@ PERMISSIONS: dict[str, str] = {
     ),
     "campaigns.manage": "Create, change and delete campaigns (their settings)",
     "dnc.manage": "See and add do-not-call numbers",
-    "reports.view": "Read the reports of one's queues (queue callers, agents)",
+    "reports.view": "See the reports (queue callers, agent performance) of one's queues",
     "admin.summary": "See the administration summary",
     "admin.queues.view": "See the call queues' settings",
     "admin.queues.edit": "Create, change and delete call queues",

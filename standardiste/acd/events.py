@@ -34,12 +34,13 @@ class CallerLeft:
 
 @dataclass(frozen=True, slots=True)
 class CallerAbandoned:
-    """QueueCallerAbandon: the caller hung up while waiting."""
+    """QueueCallerAbandon: the caller hung up while waiting (or the queue timed out)."""
 
     queue: str
     uniqueid: str
     hold_time: float
     at: float
+    position: int | None = None  # the caller's position when leaving
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +81,14 @@ class AgentRinging:
 
 @dataclass(frozen=True, slots=True)
 class AgentRingNoAnswer:
+    """AgentRingNoAnswer: a member rang ``ring_ms`` ms for a caller and did not answer."""
+
     queue: str
     uniqueid: str
     interface: str
     at: float
+    member_name: str = ""
+    ring_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,7 @@ class AgentConnected:
     agent_uniqueid: str
     agent_channel: str
     at: float
+    ring_time: float | None = None  # whole seconds the answering member rang
 
 
 @dataclass(frozen=True, slots=True)

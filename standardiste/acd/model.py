@@ -7,16 +7,18 @@ timestamps) and the local day from the injected ``day_of`` function.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from standardiste.acd import events as ev
+from standardiste.acd.agent_states import AgentState, AgentStateTracker, agent_state
 from standardiste.acd.callbacks import callback_of, step_status
 from standardiste.acd.canned import CannedBook, message_of
 from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
+    AgentStateChanged,
     CallbackProgress,
     DeviceCall,
     QueueCallAnswered,
@@ -24,6 +26,7 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    RingNoAnswer,
 )
 from standardiste.acd.spies import SpyBook
 from standardiste.acd.state import (
@@ -46,6 +49,15 @@ def is_phone(device: str) -> bool:
     """Devices worth mirroring: phones (PJSIP/x), not Queue:, Custom:, park or MWI states."""
     tech, sep, _ = device.partition("/")
     return bool(sep) and tech in {"PJSIP", "SIP", "IAX2", "DAHDI", "Local"}
+
+
+def _event_at(event: ev.Event) -> float | None:
+    """When an event happened (Asterisk's clock), if it says."""
+    at = getattr(event, "at", None)
+    if at is None:
+        member = getattr(event, "member", None)
+        at = getattr(member, "at", None)
+    return at if isinstance(at, float | int) else None
 
 
 def utc_day(at: float) -> str:
@@ -101,6 +113,7 @@ class _Left:
     wait: float
     at: float
     default: str = "exited"
+    position: int | None = None  # where the caller was when leaving (QueueCallerAbandon)
 
 
 class ContactCenter:
@@ -140,6 +153,7 @@ class ContactCenter:
         self._queue_linkedids: set[str] = set()
         self._held_legs: dict[str, set[str]] = {}  # call -> its legs on hold (uniqueids)
         self._seeded: dict[str, Counters] = {}  # today's counters of queues not seen yet
+        self.agent_states = AgentStateTracker()  # each agent's one state (AN-2)
 
     # ------------------------------------------------------------------ counters
     def seed_counters(self, day: str, counts: Mapping[str, Counters]) -> Outcome:
@@ -163,7 +177,81 @@ class ContactCenter:
         handler = self._handlers.get(type(event))
         if handler is None:  # pragma: no cover - every Event member has a handler
             return Outcome()
-        return handler(self, event)
+        at = _event_at(event)
+        if at is None:
+            return handler(self, event)
+        out = Outcome()
+        self._wrapups_ended(at, out)
+        out.extend(handler(self, event))
+        self._track_agents(at, out)
+        return out
+
+    # ------------------------------------------------------------------ agent states
+    def seed_agent_states(self, states: Mapping[str, AgentState]) -> None:
+        """Each agent's last stored state (a restarted bridge, before its first resync)."""
+        self.agent_states.seed(dict(states))
+
+    def _wrapups_ended(self, now: float, out: Outcome) -> None:
+        """Wrap-ups that ended before ``now`` (no event marks it), at their own time."""
+        for agent, end in self.agent_states.due(now):
+            self._agent_transitions([agent], end, out)
+
+    def _track_agents(self, at: float, out: Outcome) -> None:
+        """A transition for each agent whose state this outcome's changes moved."""
+        agents: set[str] = set()
+        for change in out.changes:
+            if isinstance(change, Reset):
+                self._agent_transitions(None, at, out)
+                return
+            if change.entity == "member":
+                agents.add(change.key.partition("|")[2])
+            elif change.entity in ("call", "direct") and change.value is not None:
+                agents.add(change.value["agent" if change.entity == "call" else "device"])
+            elif change.entity in ("call", "direct"):
+                # A call ended (whose is not in the change): only an agent in a call or
+                # ringing can be moved by that.
+                agents |= self.agent_states.busy()
+        if agents:
+            self._agent_transitions(agents, at, out)
+
+    def _agent_transitions(self, agents: Iterable[str] | None, at: float, out: Outcome) -> None:
+        """Recompute the state of ``agents`` (None: every agent known) at ``at``."""
+        memberships: dict[str, list[Member]] = {}
+        devices: dict[str, str] = {}  # a device -> the agent (interface) it belongs to
+        for member in self.members.values():
+            memberships.setdefault(member.interface, []).append(member)
+            devices[member.interface] = member.interface
+            if member.state_interface:
+                devices.setdefault(member.state_interface, member.interface)
+        if agents is None:
+            agents = set(memberships) | set(self.agent_states.states)
+        else:
+            agents = {devices.get(a, a) for a in agents}
+        calls: dict[str, list[Call]] = {}
+        for call in self.calls.values():
+            if call.agent in agents:
+                calls.setdefault(call.agent, []).append(call)
+        direct: dict[str, list[DirectCall]] = {}
+        for d in self.direct.values():
+            owner = devices.get(d.device)
+            if owner in agents:
+                direct.setdefault(owner, []).append(d)
+        tracker = self.agent_states
+        for agent in sorted(agents):
+            members = memberships.get(agent, [])
+            state = agent_state(
+                members,
+                calls.get(agent, ()),
+                direct.get(agent, ()),
+                at,
+                tracker.last_queue.get(agent, ""),
+            )
+            wrapup_until = max((m.wrapup_until for m in members), default=0.0)
+            moved = tracker.update(agent, state, at, wrapup_until)
+            if moved is not None:
+                out.records.append(
+                    AgentStateChanged(agent, state.state, state.reason, state.queue, moved.at)
+                )
 
     def _caller_joined(self, e: ev.CallerJoined) -> Outcome:
         out = Outcome()
@@ -181,7 +269,9 @@ class ContactCenter:
         if not caller.callback:  # a placeholder's story is its request's, not a queue call
             self._today(queue, e.at).entered()
             out.records.append(
-                QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at)
+                QueueCallEntered(
+                    e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position
+                )
             )
         return out
 
@@ -209,6 +299,7 @@ class ContactCenter:
                 return out
             left = self._left[e.uniqueid] = _Left(caller, e.hold_time, e.at)
         left.wait, left.at = e.hold_time, e.at
+        left.position = e.position if e.position is not None else left.position
         if e.uniqueid in self._hangup_requested:
             if e.uniqueid in self.callers:
                 self._settled.add(e.uniqueid)
@@ -240,7 +331,7 @@ class ContactCenter:
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at)  # type: ignore[arg-type]
+            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at, left.position)  # type: ignore[arg-type]
         )
 
     def _callback_step(self, e: ev.CallbackStep) -> Outcome:
@@ -284,6 +375,12 @@ class ContactCenter:
             caller.ringing = ""
             out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         self._set_member(e.queue, e.interface, out, ringing=False, since=e.at)
+        if callback_of(e.uniqueid) is None:
+            member = self.members.get(member_key(e.queue, e.interface))
+            name = e.member_name or (member.member_name if member else "")
+            out.records.append(
+                RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at)
+            )
         return out
 
     def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
@@ -319,7 +416,16 @@ class ContactCenter:
         self._today(queue, e.at).answered(e.hold_time)
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallAnswered(e.uniqueid, e.queue, e.interface, e.member_name, e.hold_time, e.at)
+            QueueCallAnswered(
+                e.uniqueid,
+                e.queue,
+                e.interface,
+                e.member_name,
+                e.hold_time,
+                e.at,
+                e.agent_uniqueid,
+                e.ring_time,
+            )
         )
         return out
 
@@ -352,7 +458,7 @@ class ContactCenter:
             out.changes.append(self._queue_change(queue))
             out.records.append(
                 QueueCallCompleted(
-                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at
+                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
                 )
             )
         return out
@@ -366,7 +472,19 @@ class ContactCenter:
         self.members[member.key] = member
         self._queue(m.queue)
         out.changes.append(Change("member", member.key, member.to_dict()))
-        out.records.append(AgentEvent(m.interface, m.queue, "login", "", e.by, e.forced, m.at))
+        out.records.append(
+            AgentEvent(
+                m.interface,
+                m.queue,
+                "login",
+                "",
+                e.by,
+                e.forced,
+                m.at,
+                member.member_name,
+                m.paused,
+            )
+        )
         return out
 
     def _member_updated(self, e: ev.MemberUpdated) -> Outcome:
@@ -404,16 +522,21 @@ class ContactCenter:
     def _member_removed(self, e: ev.MemberRemoved) -> Outcome:
         out = Outcome()
         key = member_key(e.queue, e.interface)
-        if self.members.pop(key, None) is not None:
+        member = self.members.pop(key, None)
+        if member is not None:
             out.changes.append(Change("member", key, None))
-        out.records.append(AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at))
+        name = member.member_name if member else ""
+        out.records.append(
+            AgentEvent(e.interface, e.queue, "logout", "", e.by, e.forced, e.at, name)
+        )
         return out
 
     def _member_paused(self, e: ev.MemberPaused) -> Outcome:
         out = Outcome()
         action: AgentAction = "pause" if e.paused else "resume"
-        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at)
         member = self.members.get(member_key(e.queue, e.interface))
+        name = member.member_name if member else ""
+        record = AgentEvent(e.interface, e.queue, action, e.reason, e.by, e.forced, e.at, name)
         if member is not None and member.paused == e.paused and member.paused_reason == e.reason:
             return out  # a repeat (Asterisk sends one per request): nothing changed
         self._set_member(
@@ -574,6 +697,7 @@ class ContactCenter:
         ended were lost with the connection or with Asterisk.
         """
         out = Outcome()
+        self._wrapups_ended(snap.at, out)
         alive = {c.uniqueid: c for c in snap.channels}
         waiting = {c.uniqueid for c in snap.callers}
         for uniqueid, caller in list(self.callers.items()):
@@ -655,7 +779,14 @@ class ContactCenter:
             if key not in self.members and previous.dynamic:
                 out.records.append(
                     AgentEvent(
-                        previous.interface, previous.queue, "logout", "", "pbx", False, snap.at
+                        previous.interface,
+                        previous.queue,
+                        "logout",
+                        "",
+                        "pbx",
+                        False,
+                        snap.at,
+                        previous.member_name,
                     )
                 )
 
@@ -718,6 +849,7 @@ class ContactCenter:
         for member in self.members.values():
             member.in_call = member.in_call or member.key in in_calls
         out.changes.append(Reset(self.state()))
+        self._agent_transitions(None, snap.at, out)
         return out
 
     def state(self) -> dict[Entity, dict[str, dict[str, Any]]]:

@@ -39,6 +39,7 @@ class QueueCallEntered(Record):
     caller_number: str
     caller_name: str
     at: float
+    position: int | None = None  # where the caller joined (queue_log's origpos)
 
     @property
     def key(self) -> str:
@@ -56,6 +57,8 @@ class QueueCallAnswered(Record):
     member_name: str
     wait: float
     at: float
+    agent_uniqueid: str = ""  # the member's channel (queue_log CONNECT's bridged channel)
+    ring_time: float | None = None  # how long the answering member rang, whole seconds
 
     @property
     def key(self) -> str:
@@ -72,6 +75,7 @@ class QueueCallLeft(Record):
     outcome: QueueOutcome
     wait: float
     at: float
+    position: int | None = None  # the caller's position when they left
 
     @property
     def key(self) -> str:
@@ -90,6 +94,11 @@ class QueueCallCompleted(Record):
     hold: float
     ended_by: str  # "agent" | "caller" | "transfer" | ...
     at: float
+    # app_queue's own figure of the wait before the answer (queue_log COMPLETE*'s holdtime).
+    wait: float | None = None
+    # A transfer as queue_log wrote it: the event and its leading data fields
+    # ("BLINDTRANSFER|exten|context", "ATTENDEDTRANSFER|BRIDGE|..."); "" otherwise.
+    transfer: str = ""
 
     @property
     def key(self) -> str:
@@ -112,10 +121,31 @@ class AgentEvent(Record):
     by: str
     forced: bool
     at: float
+    member_name: str = ""  # queue_log's agent column ("" unknown: the interface is used)
+    paused: bool = False  # login: added paused (queue_log ADDMEMBER's "PAUSED")
 
     @property
     def key(self) -> str:
         return f"{self.agent}|{self.queue}|{self.action}|{self.at:.6f}"
+
+
+@dataclass(frozen=True, slots=True)
+class RingNoAnswer(Record):
+    """app_queue rang a member for a queued caller and the member did not answer within
+    ``ring_ms`` milliseconds (AgentRingNoAnswer, queue_log RINGNOANSWER)."""
+
+    kind: ClassVar[str] = "ring_no_answer"
+    uniqueid: str  # the caller's
+    queue: str
+    agent: str  # member interface
+    member_name: str
+    ring_ms: int
+    at: float
+
+    @property
+    def key(self) -> str:
+        # The ring time is exact on both sides (AMI and queue_log), the time is not.
+        return f"{self.uniqueid}|{self.queue}|{self.agent}|{self.ring_ms}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +231,27 @@ class CallbackProgress(Record):
         return f"{self.request}|{self.status}|{int(self.ended)}"
 
 
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged(Record):
+    """An agent (a device, across their queues) entered a state (``acd.agent_states``):
+    ``reason`` of a pause, ``queue`` of the call (talking, hold, ringing, wrap-up).
+    An agent's intervals are their consecutive transitions. Keyed on the agent and the
+    instant: of two transitions at the same instant the later one is the state (e.g. the
+    member is no longer ringing, then is talking, both at the answer), so the store keeps
+    the last one written under a key (records reach it in the order they were made)."""
+
+    kind: ClassVar[str] = "agent_state"
+    agent: str
+    state: str
+    reason: str
+    queue: str
+    at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.agent}|{self.at:.6f}"
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.kind: cls
     for cls in (
@@ -209,6 +260,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
         QueueCallLeft,
         QueueCallCompleted,
         AgentEvent,
+        RingNoAnswer,
+        AgentStateChanged,
         DeviceCall,
         SpyLogged,
         CannedLogged,
@@ -230,6 +283,7 @@ def record_from_dict(data: dict[str, Any]) -> Record:
 
 __all__ = [
     "AgentEvent",
+    "AgentStateChanged",
     "CallbackProgress",
     "CannedLogged",
     "DeviceCall",
@@ -238,6 +292,7 @@ __all__ = [
     "QueueCallEntered",
     "QueueCallLeft",
     "Record",
+    "RingNoAnswer",
     "SpyLogged",
     "record_from_dict",
 ]

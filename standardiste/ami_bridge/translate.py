@@ -94,6 +94,14 @@ def _float(msg: Headers, name: str, default: float = 0.0) -> float:
         raise BadMessage(f"{msg.event}: header {name}={value!r} is not a number") from None
 
 
+def _optional_int(msg: Headers, name: str) -> int | None:
+    return _int(msg, name) if msg.get(name, "") != "" else None
+
+
+def _optional_float(msg: Headers, name: str) -> float | None:
+    return _float(msg, name) if msg.get(name, "") != "" else None
+
+
 def _bool(msg: Headers, name: str) -> bool:
     return msg.get(name, "").strip().lower() in {"1", "true", "yes"}
 
@@ -152,7 +160,13 @@ def _caller_leave(m: Headers, at: float) -> ev.Event:
 
 
 def _caller_abandon(m: Headers, at: float) -> ev.Event:
-    return ev.CallerAbandoned(_req(m, "Queue"), _req(m, "Uniqueid"), _float(m, "HoldTime"), at)
+    return ev.CallerAbandoned(
+        _req(m, "Queue"),
+        _req(m, "Uniqueid"),
+        _float(m, "HoldTime"),
+        at,
+        _optional_int(m, "Position"),
+    )
 
 
 def _agent_called(m: Headers, at: float) -> ev.Event:
@@ -167,7 +181,14 @@ def _agent_called(m: Headers, at: float) -> ev.Event:
 
 
 def _agent_ring_no_answer(m: Headers, at: float) -> ev.Event:
-    return ev.AgentRingNoAnswer(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Interface"), at)
+    return ev.AgentRingNoAnswer(
+        _req(m, "Queue"),
+        _req(m, "Uniqueid"),
+        _req(m, "Interface"),
+        at,
+        _plain_name(m, "MemberName"),
+        _int(m, "RingTime"),
+    )
 
 
 def _agent_connect(m: Headers, at: float) -> ev.Event:
@@ -180,6 +201,7 @@ def _agent_connect(m: Headers, at: float) -> ev.Event:
         m.get("DestUniqueid", ""),
         m.get("DestChannel", ""),
         at,
+        _optional_float(m, "RingTime"),
     )
 
 

@@ -124,6 +124,15 @@ class QueueCall(Base):
     hold: Mapped[float | None]
     ended_by: Mapped[str | None]
     completed_at: Mapped[datetime | None]
+    # What the queue_log export needs beyond the figures above (migration 0010): the
+    # position the caller joined at and left at, the answering member's channel and ring
+    # time, app_queue's own wait figure at the end of the call, and a transfer's details.
+    position: Mapped[int | None]
+    left_position: Mapped[int | None]
+    agent_uniqueid: Mapped[str | None]
+    ring_time: Mapped[float | None]
+    completed_wait: Mapped[float | None]
+    transfer: Mapped[str | None]
 
     __table_args__ = (
         UniqueConstraint("uniqueid", "queue"),
@@ -150,11 +159,68 @@ class AgentEventRow(Base):
     by: Mapped[str]
     forced: Mapped[bool]
     at: Mapped[datetime]
+    member_name: Mapped[str | None]  # migration 0010 (queue_log's agent column)
+    paused: Mapped[bool | None]  # login: added paused (migration 0010)
 
     __table_args__ = (
         CheckConstraint(_in("action", AGENT_ACTIONS), name="action"),
         Index(None, "agent", "at"),
         Index(None, "queue", "at"),
+    )
+
+
+class RingNoAnswerRow(Base):
+    """A member rang for a queued caller and did not answer (insert-only; queue_log's
+    RINGNOANSWER)."""
+
+    __tablename__ = "ring_no_answers"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    uniqueid: Mapped[str]
+    queue: Mapped[str]
+    agent: Mapped[str]
+    member_name: Mapped[str]
+    ring_ms: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        Index(None, "at"),
+        Index(None, "queue", "at"),
+    )
+
+
+AGENT_STATES = (
+    "ready",
+    "ringing",
+    "talking",
+    "hold",
+    "wrapup",
+    "paused",
+    "unavailable",
+    "logged_out",
+)
+
+
+class AgentStateRow(Base):
+    """An agent (a device, across their queues) entered a state (``acd.agent_states``):
+    insert-only, one row per transition. An interval is a row and the agent's next one
+    (``LEAD(at)`` ordered by ``at``, then ``id``)."""
+
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    agent: Mapped[str]
+    at: Mapped[datetime]
+    state: Mapped[str]
+    reason: Mapped[str]
+    queue: Mapped[str]
+
+    __table_args__ = (
+        CheckConstraint(_in("state", AGENT_STATES), name="state"),
+        Index(None, "agent", "at"),
+        Index(None, "at"),
     )
 
 
@@ -266,10 +332,12 @@ class QueueMemberName(Base):
 
 __all__ = [
     "AgentEventRow",
+    "AgentStateRow",
     "Base",
     "DeviceCallRow",
     "QueueCall",
     "QueueLogCheckpoint",
     "QueueMemberName",
+    "RingNoAnswerRow",
     "UTCDateTime",
 ]

@@ -16,6 +16,7 @@ event                     data                                       record
 ========================  =========================================  ======================
 ENTERQUEUE                url|callerid|origpos                       QueueCallEntered
 CONNECT                   holdtime|agent uniqueid|ringtime           QueueCallAnswered
+RINGNOANSWER              ringtime (ms)                              RingNoAnswer
 COMPLETECALLER/..AGENT    holdtime|calltime|origpos                  QueueCallCompleted
 BLINDTRANSFER             exten|context|holdtime|calltime|origpos    QueueCallCompleted
 ATTENDEDTRANSFER          method|...|holdtime|calltime|origpos       QueueCallCompleted
@@ -24,7 +25,7 @@ EXITWITHTIMEOUT           pos|origpos|waittime                       QueueCallLe
 EXITEMPTY                 pos|origpos|waittime                       QueueCallLeft exited
 EXITWITHKEY               key|pos|origpos|waittime                   QueueCallLeft exited
 WITHDRAW                  pos|origpos|waittime|info                  QueueCallLeft transferred
-ADDMEMBER/REMOVEMEMBER    (none)                                     AgentEvent login/logout
+ADDMEMBER/REMOVEMEMBER    "PAUSED" or empty                          AgentEvent login/logout
 PAUSE/UNPAUSE             reason                                     AgentEvent pause/resume
 ========================  =========================================  ======================
 
@@ -34,8 +35,12 @@ give no record: it is not an inbound call.
 Not recoverable from queue_log: the caller's *name* (only the number is logged), the time
 an answered call spent *on hold* (COMPLETE*'s holdtime is the queue wait), who asked for an
 agent change (recorded as ``"pbx"``), and anything below the second. PAUSEALL/UNPAUSEALL
-are skipped because Asterisk also writes one PAUSE/UNPAUSE line per queue; RINGNOANSWER,
-RINGCANCELED, QUEUESTART and the like carry no history record.
+are skipped because Asterisk also writes one PAUSE/UNPAUSE line per queue; RINGCANCELED,
+QUEUESTART and the like carry no history record.
+
+Each record keeps what :mod:`.queue_log_export` needs to write the line again: positions,
+the member's channel uniqueid and ring time, COMPLETE*'s own holdtime, a transfer's leading
+fields, the member name.
 
 The ``agent`` column holds the member *name* (``log_membername_as_agent = yes`` in our
 queues.conf; without a MemberName, Asterisk uses the interface as the name): records need
@@ -57,13 +62,15 @@ from standardiste.acd.records import (
     QueueCallLeft,
     QueueOutcome,
     Record,
+    RingNoAnswer,
 )
 
 # queue_log writes "NONE" where a column does not apply.
 NONE = "NONE"
 
 _LEFT: dict[str, tuple[QueueOutcome, int]] = {
-    # event: (outcome, index of the wait time in data)
+    # event: (outcome, index of the wait time in data; the position is the field before
+    # the original position, which is the one before the wait)
     "ABANDON": ("abandoned", 2),
     "EXITWITHTIMEOUT": ("timed_out", 2),
     "EXITEMPTY": ("exited", 2),
@@ -78,7 +85,7 @@ _AGENT: dict[str, AgentAction] = {
     "PAUSE": "pause",
     "UNPAUSE": "resume",
 }
-CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", *_COMPLETED, *_TRANSFERS, *_LEFT})
+CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", "RINGNOANSWER", *_COMPLETED, *_TRANSFERS, *_LEFT})
 AGENT_EVENTS = frozenset(_AGENT)
 
 
@@ -131,6 +138,12 @@ def _seconds(line: QueueLogLine, index: int, what: str) -> float:
     return value
 
 
+def _position(line: QueueLogLine, index: int) -> int | None:
+    """A position field; None when absent or not a number (an older Asterisk's line)."""
+    text = line.field(index)
+    return int(text) if text.isdigit() else None
+
+
 def _call_key(line: QueueLogLine) -> None:
     if not line.callid or line.callid == NONE or not line.queue or line.queue == NONE:
         raise BadLine(f"{line.event} without a call id or queue")
@@ -165,30 +178,56 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
             # story is in callback_requests (the INFO CALLBACK_* rows tell it too).
             return []
     if event == "ENTERQUEUE":
-        return [QueueCallEntered(line.callid, line.queue, line.field(1), "", line.at)]
+        return [
+            QueueCallEntered(
+                line.callid, line.queue, line.field(1), "", line.at, _position(line, 2)
+            )
+        ]
     if event == "CONNECT":
         wait = _seconds(line, 0, "holdtime")
-        return [QueueCallAnswered(line.callid, line.queue, agent(), line.agent, wait, line.at)]
+        ring = _seconds(line, 2, "ringtime") if line.field(2) else None
+        return [
+            QueueCallAnswered(
+                line.callid, line.queue, agent(), line.agent, wait, line.at, line.field(1), ring
+            )
+        ]
+    if event == "RINGNOANSWER":
+        ring_ms = int(_seconds(line, 0, "ringtime"))
+        return [RingNoAnswer(line.callid, line.queue, agent(), line.agent, ring_ms, line.at)]
     if event in _COMPLETED or event in _TRANSFERS:
+        transfer = ""
         if event in _COMPLETED:
-            talk, ended_by = _seconds(line, 1, "calltime"), _COMPLETED[event]
+            first, ended_by = 0, _COMPLETED[event]
         else:
             # The transfer variants differ in their first fields; the last three are always
             # holdtime|calltime|origpos.
             if len(line.data) < 3:
                 raise BadLine(f"{event}: {len(line.data)} data fields, at least 3 expected")
-            talk, ended_by = _seconds(line, len(line.data) - 2, "calltime"), "transfer"
-        return [QueueCallCompleted(line.callid, line.queue, agent(), talk, 0.0, ended_by, line.at)]
+            first, ended_by = len(line.data) - 3, "transfer"
+            transfer = "|".join((event, *line.data[:first]))
+        hold = _seconds(line, first, "holdtime")
+        talk = _seconds(line, first + 1, "calltime")
+        return [
+            QueueCallCompleted(
+                line.callid, line.queue, agent(), talk, 0.0, ended_by, line.at, hold, transfer
+            )
+        ]
     if event in _LEFT:
         outcome, index = _LEFT[event]
         wait = _seconds(line, index, "waittime")
-        return [QueueCallLeft(line.callid, line.queue, outcome, wait, line.at)]
+        position = _position(line, index - 2)
+        return [QueueCallLeft(line.callid, line.queue, outcome, wait, line.at, position)]
     if event in _AGENT:
         if not line.queue or line.queue == NONE or not line.agent or line.agent == NONE:
             raise BadLine(f"{event} without a queue or member")
         action = _AGENT[event]
         reason = line.field(0) if action in ("pause", "resume") else ""
-        return [AgentEvent(agent(), line.queue, action, reason, "pbx", False, line.at)]
+        paused = action == "login" and line.field(0) == "PAUSED"
+        return [
+            AgentEvent(
+                agent(), line.queue, action, reason, "pbx", False, line.at, line.agent, paused
+            )
+        ]
     return []
 
 

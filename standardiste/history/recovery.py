@@ -50,6 +50,7 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    RingNoAnswer,
 )
 from standardiste.config import Settings
 from standardiste.history.models import (
@@ -57,6 +58,7 @@ from standardiste.history.models import (
     QueueCall,
     QueueLogCheckpoint,
     QueueMemberName,
+    RingNoAnswerRow,
 )
 from standardiste.history.queue_log import BadLine, UnknownAgent, parse_line, records_of
 from standardiste.history.writer import HistoryStore
@@ -316,7 +318,10 @@ class QueueLogRecovery:
             return 0
         calls = [r for r in records if isinstance(r, _CallStep)]
         agents = [r for r in records if isinstance(r, AgentEvent)]
+        # A ring's key is exact on both sides (its ring time in ms): insert-or-ignore.
+        rings: list[Record] = [r for r in records if isinstance(r, RingNoAnswer)]
         missing = await self._missing_call_steps(calls) + await self._missing_agent_events(agents)
+        missing += await self._missing_rings(rings)
         if missing:
             await self._store.write(missing)
         return len(missing)
@@ -335,6 +340,7 @@ class QueueLogRecovery:
                         qc.answered_at,
                         qc.outcome,
                         qc.ended_by,
+                        qc.transfer,
                     ).where(qc.uniqueid.in_(ids[i : i + _IN_CHUNK]))
                 )
                 for found in result:
@@ -345,6 +351,20 @@ class QueueLogRecovery:
             if row is None or _lacks(row, record):
                 missing.append(record)
         return missing
+
+    async def _missing_rings(self, records: Sequence[Record]) -> list[Record]:
+        if not records:
+            return []
+        rk = RingNoAnswerRow.__table__.c
+        keys = sorted({r.key for r in records})
+        known: set[str] = set()
+        async with self._store.engine.connect() as conn:
+            for i in range(0, len(keys), _IN_CHUNK):
+                result = await conn.execute(
+                    select(rk.key).where(rk.key.in_(keys[i : i + _IN_CHUNK]))
+                )
+                known.update(key for (key,) in result)
+        return [r for r in records if r.key not in known]
 
     async def _missing_agent_events(self, records: Sequence[AgentEvent]) -> list[Record]:
         if not records:
@@ -505,7 +525,8 @@ def _lacks(row: Any, record: Record) -> bool:
         case QueueCallLeft():
             return row.answered_at is None and row.outcome in (None, "exited")
         case QueueCallCompleted():
-            return row.ended_by in (None, "unknown")
+            # A transfer's details only queue_log has (AMI's AgentComplete lacks them).
+            return row.ended_by in (None, "unknown") or bool(record.transfer and not row.transfer)
     return True
 
 

@@ -26,7 +26,15 @@ same row. The rules, per column:
 was. In an ``ON CONFLICT DO UPDATE`` every expression sees the row as it was before the
 update, on both PostgreSQL and SQLite, so the rules can refer to those marker columns.
 
-``agent_events`` and ``device_calls`` are facts with a natural key: insert-or-ignore.
+The columns only the queue_log export reads (``position``, ``left_position``,
+``agent_uniqueid``, ``ring_time``, ``completed_wait``, ``transfer``) merge by ``greatest``
+(NULL = not known), except the answering member's channel and ring time, which go with
+the earliest answer like its wait.
+
+``agent_events``, ``ring_no_answers`` and ``device_calls`` are facts with a natural key:
+insert-or-ignore. ``agent_states``: one row per agent and instant, the last transition
+written at that instant wins (records are written in the order the model made them,
+replays included).
 
 ``callback_requests`` rows are created by the callback service when a caller asks
 (``standardiste.callbacks``); the model's :class:`CallbackProgress` records only update them,
@@ -47,9 +55,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
+from standardiste.acd.agent_states import AgentState
 from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK
 from standardiste.acd.records import (
     AgentEvent,
+    AgentStateChanged,
     CallbackProgress,
     CannedLogged,
     DeviceCall,
@@ -58,13 +68,16 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    RingNoAnswer,
     SpyLogged,
 )
 from standardiste.history.models import (
     AgentEventRow,
+    AgentStateRow,
     CannedLogRow,
     DeviceCallRow,
     QueueCall,
+    RingNoAnswerRow,
     SpyLogRow,
     UTCDateTime,
 )
@@ -99,6 +112,7 @@ def _row(record: Record) -> dict[str, Any]:
                 "caller_number": record.caller_number,
                 "caller_name": record.caller_name,
                 "entered_at": _ts(record.at),
+                "position": record.position,
             }
         case QueueCallAnswered():
             return {
@@ -109,6 +123,8 @@ def _row(record: Record) -> dict[str, Any]:
                 "wait": record.wait,
                 "answered_at": _ts(record.at),
                 "outcome": "answered",
+                "agent_uniqueid": record.agent_uniqueid or None,
+                "ring_time": record.ring_time,
             }
         case QueueCallLeft():
             return {
@@ -117,6 +133,7 @@ def _row(record: Record) -> dict[str, Any]:
                 "outcome": record.outcome,
                 "wait": record.wait,
                 "completed_at": _ts(record.at),
+                "left_position": record.position,
             }
         case QueueCallCompleted():
             return {
@@ -127,6 +144,8 @@ def _row(record: Record) -> dict[str, Any]:
                 "hold": record.hold,
                 "ended_by": record.ended_by,
                 "completed_at": _ts(record.at),
+                "completed_wait": record.wait,
+                "transfer": record.transfer or None,
             }
         case AgentEvent():
             return {
@@ -138,6 +157,27 @@ def _row(record: Record) -> dict[str, Any]:
                 "by": record.by,
                 "forced": record.forced,
                 "at": _ts(record.at),
+                "member_name": record.member_name or None,
+                "paused": record.paused,
+            }
+        case RingNoAnswer():
+            return {
+                "key": record.key,
+                "uniqueid": record.uniqueid,
+                "queue": record.queue,
+                "agent": record.agent,
+                "member_name": record.member_name,
+                "ring_ms": record.ring_ms,
+                "at": _ts(record.at),
+            }
+        case AgentStateChanged():
+            return {
+                "key": record.key,
+                "agent": record.agent,
+                "at": _ts(record.at),
+                "state": record.state,
+                "reason": record.reason,
+                "queue": record.queue,
             }
         case SpyLogged():
             return {
@@ -239,6 +279,19 @@ class _Statements:
         self.by_kind[AgentEvent] = insert(AgentEventRow).on_conflict_do_nothing(
             index_elements=["key"]
         )
+        self.by_kind[RingNoAnswer] = insert(RingNoAnswerRow).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
+        # The later transition at the same instant is the state (see AgentStateChanged).
+        states = insert(AgentStateRow)
+        self.by_kind[AgentStateChanged] = states.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "state": states.excluded.state,
+                "reason": states.excluded.reason,
+                "queue": states.excluded.queue,
+            },
+        )
         self.by_kind[SpyLogged] = insert(SpyLogRow).on_conflict_do_nothing(index_elements=["key"])
         self.by_kind[CannedLogged] = insert(CannedLogRow).on_conflict_do_nothing(
             index_elements=["key"]
@@ -267,6 +320,7 @@ class _Statements:
             "entered_at": self._least("entered_at", new),
             "caller_number": self._greatest("caller_number", new),
             "caller_name": self._greatest("caller_name", new),
+            "position": self._greatest("position", new),
         }
 
     def _ranked(self, marker: str, guess: str, column: str, new: Any) -> _Expr:
@@ -292,6 +346,17 @@ class _Statements:
                 (earlier, new["wait"]), (later, _QC.wait), else_=self._greatest("wait", new)
             ),
             "outcome": new["outcome"],  # always "answered"
+            # The earliest answer's channel and ring time, like its wait.
+            "agent_uniqueid": case(
+                (earlier, func.coalesce(new["agent_uniqueid"], _QC.agent_uniqueid)),
+                (later, func.coalesce(_QC.agent_uniqueid, new["agent_uniqueid"])),
+                else_=self._greatest("agent_uniqueid", new),
+            ),
+            "ring_time": case(
+                (earlier, func.coalesce(new["ring_time"], _QC.ring_time)),
+                (later, func.coalesce(_QC.ring_time, new["ring_time"])),
+                else_=self._greatest("ring_time", new),
+            ),
         }
 
     def _left(self, new: Any) -> Mapping[str, Any]:
@@ -308,6 +373,7 @@ class _Statements:
                 (answered, self._greatest("completed_at", new)),
                 else_=self._ranked("outcome", "exited", "completed_at", new),
             ),
+            "left_position": self._greatest("left_position", new),
         }
 
     def _completed(self, new: Any) -> Mapping[str, Any]:
@@ -320,6 +386,8 @@ class _Statements:
                 (_QC.ended_by.is_(None), new["completed_at"]),
                 else_=self._ranked("ended_by", "unknown", "completed_at", new),
             ),
+            "completed_wait": self._greatest("completed_wait", new),
+            "transfer": self._greatest("transfer", new),
         }
 
 
@@ -415,6 +483,23 @@ class HistoryStore:
         async with self._engine.begin() as conn:
             for kind, rows in plan:
                 await conn.execute(self._statements.by_kind[kind], rows)
+
+    async def last_agent_states(self) -> dict[str, AgentState]:
+        """Each agent's last stored state (the latest transition), for a restarted bridge:
+        its resync then writes only what changed while it was away."""
+        a = AgentStateRow.__table__.c
+        rank = (
+            func.row_number()
+            .over(partition_by=a.agent, order_by=(a.at.desc(), a.id.desc()))
+            .label("rank")
+        )
+        latest = select(a.agent, a.state, a.reason, a.queue, rank).subquery()
+        query = select(latest.c.agent, latest.c.state, latest.c.reason, latest.c.queue).where(
+            latest.c.rank == 1
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {agent: AgentState(state, reason, queue) for agent, state, reason, queue in rows}
 
     async def today_counts(self, since: datetime) -> dict[str, QueueCounts]:
         """Per queue: calls answered, abandoned, timed out and transferred out since ``since``.

@@ -123,14 +123,11 @@ def _operation(route: Route, refs: Refs) -> dict[str, Any]:
 def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
     properties = model.model_json_schema(ref_template=REF)["properties"]
     params = []
-    for name, field in model.model_fields.items():
-        schema = dict(properties[field.alias or name])
+    for field_name, field in model.model_fields.items():
+        name = field.alias or field_name  # a parameter named like a keyword ("from")
+        schema = dict(properties[name])
         description = schema.pop("description", field.description)
-        param: dict[str, Any] = {
-            "name": field.alias or name,  # "from" is a Python keyword: from_ aliased
-            "in": "query",
-            "required": field.is_required(),
-        }
+        param: dict[str, Any] = {"name": name, "in": "query", "required": field.is_required()}
         if description:
             param["description"] = description
         param["schema"] = schema

@@ -89,16 +89,16 @@ def utc(epoch: float) -> datetime:
 
 def answered_call(uid: str, queue: str = "sales", t: float = T0) -> list[Record]:
     return [
-        QueueCallEntered(uid, queue, "0601020304", "Alice Martin", t),
-        QueueCallAnswered(uid, queue, "PJSIP/agent1001", "Bob", 12.5, t + 12.5),
-        QueueCallCompleted(uid, queue, "PJSIP/agent1001", 95.25, 10.0, "caller", t + 107.75),
+        QueueCallEntered(uid, queue, "0601020304", "Alice Martin", t, 2),
+        QueueCallAnswered(uid, queue, "PJSIP/agent1001", "Bob", 12.5, t + 12.5, f"{uid}9", 4),
+        QueueCallCompleted(uid, queue, "PJSIP/agent1001", 95.25, 10.0, "caller", t + 107.75, 13.0),
     ]
 
 
 def left_call(uid: str, outcome: Any, queue: str = "sales", t: float = T0) -> list[Record]:
     return [
         QueueCallEntered(uid, queue, "0700000000", "", t),
-        QueueCallLeft(uid, queue, outcome, 30.0, t + 30.0),
+        QueueCallLeft(uid, queue, outcome, 30.0, t + 30.0, 1),
     ]
 
 
@@ -187,10 +187,18 @@ async def test_writing_the_same_records_twice_changes_nothing(store: HistoryStor
         "hold": 10.0,
         "ended_by": "caller",
         "completed_at": utc(T0 + 107.75),
+        # What the queue_log export reads.
+        "position": 2,
+        "left_position": None,
+        "agent_uniqueid": "1700000000.19",
+        "ring_time": 4.0,
+        "completed_wait": 13.0,
+        "transfer": None,
     }
     assert answered["entered_at"].tzinfo is UTC
     assert calls["1700000000.2"]["outcome"] == "abandoned"
     assert calls["1700000000.2"]["completed_at"] == utc(T0 + 30)
+    assert (calls["1700000000.2"]["position"], calls["1700000000.2"]["left_position"]) == (None, 1)
     assert calls["1700000000.3"]["queue"] == "support"
 
     event = again[1][0]

@@ -15,6 +15,7 @@ from standardiste.acd.events import ChannelHold
 from standardiste.acd.model import ContactCenter
 from standardiste.acd.records import (
     AgentEvent,
+    AgentStateChanged,
     CallbackProgress,
     QueueCallAnswered,
     QueueCallCompleted,
@@ -195,3 +196,52 @@ def test_resync_snapshot_from_recorded_lists(chunk: int) -> None:
     assert all(d.startswith("PJSIP/") for d in cc.devices)
     agent_leg = [c for c in snap.channels if c.channel.startswith("PJSIP/agent1001-")]
     assert agent_leg and agent_leg[0].connected_number == "0644444444"
+
+
+def stored_states(records: list[Record]) -> list[tuple[str, str, str, float]]:
+    """The agent state transitions as the history keeps them: one per agent and instant,
+    the last one made (``AgentStateChanged.key``)."""
+    stored: dict[str, tuple[str, str, str, float]] = {}
+    for r in of(records, AgentStateChanged):
+        stored.pop(r.key, None)
+        stored[r.key] = (r.agent, r.state, r.reason, r.at)  # type: ignore[attr-defined]
+    return sorted(stored.values(), key=lambda t: t[3])
+
+
+def collapsed(
+    states: list[tuple[str, str, str, float]],
+) -> list[tuple[str, str, str, float]]:
+    """Consecutive transitions to the same state and reason as one (Asterisk reports the
+    device in use a few microseconds before AgentConnect names the queue: the state is the
+    same, its queue is learnt a moment later)."""
+    out: list[tuple[str, str, str, float]] = []
+    for s in states:
+        if not out or out[-1][1:3] != s[1:3]:
+            out.append(s)
+    return out
+
+
+def test_agent_states_of_a_held_call_follow_the_call() -> None:
+    _, records = replay("hold")
+    states = collapsed(stored_states(records))
+    assert [s for _, s, _, _ in states] == [
+        "ready", "ringing", "talking", "hold", "talking", "ready", "logged_out"
+    ]  # fmt: skip
+    # The hold interval is the call's hold time: from the first leg's Hold to the last Unhold.
+    hold_start, hold_end = states[3][3], states[4][3]
+    (completed,) = of(records, QueueCallCompleted)
+    assert hold_end - hold_start == pytest.approx(completed.hold)  # type: ignore[attr-defined]
+    # Talking starts when the phone answers and ends when the call is over.
+    (answered,) = of(records, QueueCallAnswered)
+    assert abs(states[2][3] - answered.at) < 0.01  # type: ignore[attr-defined]
+    assert states[5][3] >= completed.at  # type: ignore[attr-defined]
+
+
+def test_agent_states_of_a_pause_carry_its_reason() -> None:
+    _, records = replay("pause")
+    assert [(a, s, r) for a, s, r, _ in collapsed(stored_states(records))] == [
+        ("PJSIP/agent1002", "ready", ""),
+        ("PJSIP/agent1002", "paused", "lunch"),
+        ("PJSIP/agent1002", "ready", ""),
+        ("PJSIP/agent1002", "logged_out", ""),
+    ]

@@ -6,10 +6,12 @@ from standardiste.acd import events as ev
 from standardiste.acd.model import ContactCenter
 from standardiste.acd.records import (
     AgentEvent,
+    AgentStateChanged,
     DeviceCall,
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallLeft,
+    RingNoAnswer,
 )
 from standardiste.acd.state import Counters, Reset
 
@@ -40,9 +42,11 @@ def joined(uid: str = "100.1", queue: str = "sales", at: float = T0, pos: int = 
 
 
 def records_of(cc: ContactCenter, *events: ev.Event) -> list[object]:
+    """The records of ``events`` but the agents' state transitions (tested apart, in
+    test_agent_states.py)."""
     out = []
     for e in events:
-        out.extend(cc.apply(e).records)
+        out.extend(r for r in cc.apply(e).records if not isinstance(r, AgentStateChanged))
     return out
 
 
@@ -60,7 +64,9 @@ def test_answered_call_updates_caller_member_counters_and_history() -> None:
         ev.CallerLeft("sales", "100.1", T0 + 4),
         ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 4, "101.1", "x", T0 + 4),
     )
-    assert recs == [QueueCallAnswered("100.1", "sales", "PJSIP/agent1001", "Alice", 4, T0 + 4)]
+    assert recs == [
+        QueueCallAnswered("100.1", "sales", "PJSIP/agent1001", "Alice", 4, T0 + 4, "101.1")
+    ]
     assert "100.1" not in cc.callers
     assert cc.calls["100.1"].caller_number == "0611111111"
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 5) == "in_call"
@@ -69,7 +75,7 @@ def test_answered_call_updates_caller_member_counters_and_history() -> None:
         cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 4, 30, "caller", T0 + 34)
     )
     assert recs == [
-        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 30, 0.0, "caller", T0 + 34)
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 30, 0.0, "caller", T0 + 34, 4)
     ]
     assert cc.calls == {}
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 35) == "ready"
@@ -132,7 +138,7 @@ def test_agent_complete_without_uniqueid_closes_the_agents_call() -> None:
     cc.apply(ev.AgentConnected("sales", "100.1", "PJSIP/agent1001", "Alice", 2, "x", "y", T0 + 2))
     recs = records_of(cc, ev.AgentCompleted("sales", "", "PJSIP/agent1001", 2, 9, "agent", T0 + 11))
     assert recs == [
-        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 9, 0.0, "agent", T0 + 11)
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 9, 0.0, "agent", T0 + 11, 2)
     ]
     assert cc.calls == {}
 
@@ -154,9 +160,13 @@ def test_supervisor_pause_is_forced_and_attributed() -> None:
     m = cc.members["sales|PJSIP/agent1001"]
     assert (m.paused, m.paused_reason, m.paused_by, m.forced) == (True, "lunch", "sue", True)
     assert m.presence(T0 + 11) == "paused" and m.since == T0 + 10
-    assert recs == [AgentEvent("PJSIP/agent1001", "sales", "pause", "lunch", "sue", True, T0 + 10)]
+    assert recs == [
+        AgentEvent("PJSIP/agent1001", "sales", "pause", "lunch", "sue", True, T0 + 10, "Alice")
+    ]
     recs = records_of(cc, ev.MemberPaused("sales", "PJSIP/agent1001", False, "", T0 + 20))
-    assert recs == [AgentEvent("PJSIP/agent1001", "sales", "resume", "", "pbx", False, T0 + 20)]
+    assert recs == [
+        AgentEvent("PJSIP/agent1001", "sales", "resume", "", "pbx", False, T0 + 20, "Alice")
+    ]
     assert cc.members["sales|PJSIP/agent1001"].forced is False
 
 
@@ -184,7 +194,9 @@ def test_resync_closes_vanished_callers_and_reports_a_reset() -> None:
         callers=(ev.WaitingCaller("sales", "2", "PJSIP/pstn-2", "0622", "", 1, 60),),
     )
     out = cc.replace(snap)
-    assert out.records == [QueueCallLeft("1", "sales", "exited", 60, T0 + 60)]
+    assert [r for r in out.records if not isinstance(r, AgentStateChanged)] == [
+        QueueCallLeft("1", "sales", "exited", 60, T0 + 60)
+    ]
     assert isinstance(out.changes[-1], Reset)
     assert set(out.changes[-1].state["caller"]) == {"2"}
     assert cc.members["sales|PJSIP/agent1001"].paused_reason == "lunch"
@@ -231,7 +243,7 @@ def test_hold_time_is_added_up_and_reported_with_the_completed_call() -> None:
         cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 2, 40, "agent", T0 + 42)
     )
     assert recs == [
-        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 27.0, "agent", T0 + 42)
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 27.0, "agent", T0 + 42, 2)
     ]
 
 
@@ -258,7 +270,7 @@ def test_overlapping_holds_of_both_legs_count_once() -> None:
         cc, ev.AgentCompleted("sales", "100.1", "PJSIP/agent1001", 2, 40, "agent", T0 + 42)
     )
     assert recs == [
-        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 20.0, "agent", T0 + 42)
+        QueueCallCompleted("100.1", "sales", "PJSIP/agent1001", 40, 20.0, "agent", T0 + 42, 2)
     ]
 
 
@@ -276,9 +288,15 @@ def test_ring_no_answer_puts_the_agent_back_to_ready() -> None:
     cc.apply(joined())
     cc.apply(ev.AgentRinging("sales", "100.1", "PJSIP/agent1001", "Alice", "PJSIP/agent1001-1", T0))
     assert cc.callers["100.1"].ringing == "PJSIP/agent1001"
-    cc.apply(ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
+    recs = records_of(cc, ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 15))
     assert cc.callers["100.1"].ringing == ""
     assert cc.members["sales|PJSIP/agent1001"].presence(T0 + 16) == "ready"
+    # The ring is history (queue_log's RINGNOANSWER), named like the member.
+    assert recs == [RingNoAnswer("100.1", "sales", "PJSIP/agent1001", "Alice", 0, T0 + 15)]
+    recs = records_of(
+        cc, ev.AgentRingNoAnswer("sales", "100.1", "PJSIP/agent1001", T0 + 31, "Alice", 15004)
+    )
+    assert [r.ring_ms for r in recs if isinstance(r, RingNoAnswer)] == [15004]
 
 
 # -- an agent in two queues: InCall is per membership ------------------------------------------

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from standardiste.acd.records import AgentEvent, DeviceCall, QueueCallEntered, Record
+from standardiste.acd.records import (
+    AgentEvent,
+    DeviceCall,
+    QueueCallAnswered,
+    QueueCallEntered,
+    Record,
+    RingNoAnswer,
+)
 from standardiste.history import buffer as buffer_module
 from standardiste.history.buffer import BufferFull, DiskBuffer
 
@@ -234,3 +241,24 @@ def test_failed_append_leaves_no_partial_line(
     assert len(buf) == 1
     buf.append(events(3, 4))
     assert buf.peek(10) == [event(0), event(3)]
+
+
+def test_records_buffered_before_the_queue_log_fields_still_read() -> None:
+    """A buffer written by the previous version (no positions, member names, ...) is read
+    after an upgrade: the new fields take their defaults (not known)."""
+    old = (
+        b'{"uniqueid":"1.1","queue":"sales","agent":"PJSIP/agent1001","member_name":"Alice",'
+        b'"wait":4.0,"at":1700000004.0,"kind":"queue_call_answered"}\n'
+    )
+    answered = buffer_module._decode(old)
+    assert isinstance(answered, QueueCallAnswered)
+    assert (answered.agent_uniqueid, answered.ring_time) == ("", None)
+    old = (
+        b'{"agent":"PJSIP/agent1001","queue":"sales","action":"login","reason":"","by":"pbx",'
+        b'"forced":false,"at":1700000000.0,"kind":"agent_event"}\n'
+    )
+    login = buffer_module._decode(old)
+    assert isinstance(login, AgentEvent) and (login.member_name, login.paused) == ("", False)
+    # And the new fields make the round trip.
+    ring = RingNoAnswer("1.1", "sales", "PJSIP/agent1002", "Bob", 15000, 1_700_000_020.0)
+    assert buffer_module._decode(buffer_module._encode(ring)) == ring

@@ -14,6 +14,7 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
     Record,
+    RingNoAnswer,
 )
 from standardiste.history.queue_log import (
     BadLine,
@@ -60,15 +61,26 @@ def test_every_recorded_line_parses_and_calls_match_their_counts() -> None:
 
 def test_call_lines_give_the_live_records_with_the_same_keys() -> None:
     entered = records("1795927133|1795927133.1|sales|NONE|ENTERQUEUE||0611000001|1")
-    assert entered == [QueueCallEntered("1795927133.1", "sales", "0611000001", "", 1795927133.0)]
+    assert entered == [
+        QueueCallEntered("1795927133.1", "sales", "0611000001", "", 1795927133.0, position=1)
+    ]
     # The live record of the same call is keyed on the caller's Uniqueid and the queue.
     assert entered[0].key == "1795927133.1|sales"
     assert records("1795927134|1795927133.1|sales|Alice|CONNECT|1|1795927133.2|1") == [
-        QueueCallAnswered("1795927133.1", "sales", "PJSIP/agent1001", "Alice", 1.0, 1795927134.0)
+        QueueCallAnswered(
+            "1795927133.1",
+            "sales",
+            "PJSIP/agent1001",
+            "Alice",
+            1.0,
+            1795927134.0,
+            agent_uniqueid="1795927133.2",
+            ring_time=1.0,
+        )
     ]
     assert records("1795927137|1795927133.1|sales|Alice|COMPLETECALLER|1|3|1") == [
         QueueCallCompleted(
-            "1795927133.1", "sales", "PJSIP/agent1001", 3.0, 0.0, "caller", 1795927137.0
+            "1795927133.1", "sales", "PJSIP/agent1001", 3.0, 0.0, "caller", 1795927137.0, 1.0
         )
     ]
     # A member added without a name is named by its interface.
@@ -76,10 +88,10 @@ def test_call_lines_give_the_live_records_with_the_same_keys() -> None:
     assert isinstance(done, QueueCallCompleted)
     assert (done.agent, done.talk, done.ended_by) == ("PJSIP/agent1002", 2.0, "agent")
     assert records("1795927141|1795927138.5|sales|NONE|ABANDON|1|1|3") == [
-        QueueCallLeft("1795927138.5", "sales", "abandoned", 3.0, 1795927141.0)
+        QueueCallLeft("1795927138.5", "sales", "abandoned", 3.0, 1795927141.0, position=1)
     ]
     assert records("1795927146|1795927138.4|support|NONE|EXITWITHTIMEOUT|1|1|8") == [
-        QueueCallLeft("1795927138.4", "support", "timed_out", 8.0, 1795927146.0)
+        QueueCallLeft("1795927138.4", "support", "timed_out", 8.0, 1795927146.0, position=1)
     ]
     [key] = records("10|c1|sales|NONE|EXITWITHKEY|5|1|1|12")
     assert isinstance(key, QueueCallLeft) and (key.outcome, key.wait) == ("exited", 12.0)
@@ -90,17 +102,28 @@ def test_call_lines_give_the_live_records_with_the_same_keys() -> None:
     )
     [att] = records("10|c1|sales|Bob|ATTENDEDTRANSFER|BRIDGE|abc-123|4|21|1")
     assert isinstance(att, QueueCallCompleted) and att.talk == 21.0
+    # What the export needs to write them again.
+    assert (xfer.transfer, xfer.wait) == ("BLINDTRANSFER|200|default", 4.0)
+    assert att.transfer == "ATTENDEDTRANSFER|BRIDGE|abc-123"
+    [rna] = records("1795927135|1795927133.1|sales|Alice|RINGNOANSWER|15000")
+    assert rna == RingNoAnswer(
+        "1795927133.1", "sales", "PJSIP/agent1001", "Alice", 15000, 1795927135.0
+    )
 
 
 def test_agent_lines() -> None:
     assert records("1795927137|NONE|sales|Alice|PAUSE|lunch") == [
-        AgentEvent("PJSIP/agent1001", "sales", "pause", "lunch", "pbx", False, 1795927137.0)
+        AgentEvent(
+            "PJSIP/agent1001", "sales", "pause", "lunch", "pbx", False, 1795927137.0, "Alice"
+        )
     ]
     [login] = records("1795927133|MANAGER|support|PJSIP/agent1002|ADDMEMBER|", {})
-    assert isinstance(login, AgentEvent) and login.action == "login"
+    assert isinstance(login, AgentEvent) and login.action == "login" and not login.paused
+    [paused] = records("1795927133|MANAGER|support|PJSIP/agent1002|ADDMEMBER|PAUSED", {})
+    assert isinstance(paused, AgentEvent) and paused.paused
     assert records("1795927137|NONE|NONE|PJSIP/agent1002|PAUSEALL|break") == []
     assert records("1795926912|NONE|NONE|NONE|QUEUESTART|") == []
-    assert records("1795926912|c1|sales|Alice|RINGNOANSWER|15000") == []
+    assert records("1795926912|c1|sales|Alice|RINGCANCELED|1200") == []
 
 
 def test_a_name_without_interface_is_reported() -> None:

@@ -243,6 +243,7 @@ CALLS: dict[str, Call] = {
     "admin_audit": Call("ada", query="?limit=10"),
     "admin_spy_log": Call("ada", query="?limit=10"),
     "admin_canned_log": Call("ada", query="?limit=10"),
+    "reports_queue_log": Call("ada", query="?from=2023-11-14&to=2023-11-15"),
     # Campaigns (tests/web/test_web_campaigns.py checks what each does and who may).
     "campaigns": Call("sue"),
     "campaign_create": Call("ada", body={"name": "spring", "queue": "sales"}, status=201),
@@ -266,15 +267,25 @@ CALLS: dict[str, Call] = {
     ),
     "campaign_import_status": Call("sue", "/api/v1/campaigns/winter/imports/1"),
     "campaign_preview_dial": Call(
-        "alice", "/api/v1/campaigns/winter/dial", {"attempt": PREVIEW},
+        "alice",
+        "/api/v1/campaigns/winter/dial",
+        {"attempt": PREVIEW},
         live=(("dial", PREVIEW, preview_dial()),),
     ),
     "campaign_preview_skip": Call(
-        "alice", "/api/v1/campaigns/winter/skip", {"attempt": PREVIEW},
+        "alice",
+        "/api/v1/campaigns/winter/skip",
+        {"attempt": PREVIEW},
         live=(("dial", PREVIEW, preview_dial()),),
     ),
     "missed_calls": Call("sam", query="?sort=wait&order=asc"),
     "missed_calls_assign": Call("sam", body={"campaign": "help", "calls": [MISSED[0]]}),
+    "report_agents": Call("ada", query="?from=2023-11-14&to=2023-11-14&hours=8-18"),
+    "report_agent_timeline": Call(
+        "ada",
+        "/api/v1/reports/agents/PJSIP%2Fagent1001/timeline",
+        query="?from=2023-11-14&to=2023-11-14",
+    ),
     "dnc_numbers": Call("sue"),
     "dnc_add": Call("sue", body={"numbers": ["0612345601"]}),
     "dnc_import": Call(
