@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from standardiste.acd import events as ev
@@ -156,12 +156,11 @@ class ContactCenter:
         self.agent_states = AgentStateTracker()  # each agent's one state (AN-2)
 
     # ------------------------------------------------------------------ counters
-    def seed_counters(self, day: str, counts: Mapping[str, tuple[int, ...]]) -> Outcome:
-        """Today's (handled, abandoned, timed_out[, transferred]) per queue, read back from
-        the history."""
+    def seed_counters(self, day: str, counts: Mapping[str, Counters]) -> Outcome:
+        """Today's counters per queue, read back from the history (``day`` is set on them)."""
         out = Outcome()
-        for name, figures in counts.items():
-            counters = Counters(day, *figures)
+        for name, seeded in counts.items():
+            counters = replace(seeded, day=day)
             queue = self.queues.get(name)
             if queue is None:
                 # A queue Asterisk has not reported (not yet, or not any more: removed since):
@@ -268,6 +267,7 @@ class ContactCenter:
         queue.updated_at = e.at
         out.changes.append(self._queue_change(queue))
         if not caller.callback:  # a placeholder's story is its request's, not a queue call
+            self._today(queue, e.at).entered()
             out.records.append(
                 QueueCallEntered(
                     e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position
@@ -327,13 +327,7 @@ class ContactCenter:
             return
         outcome = outcome or left.default
         queue = self._queue(left.caller.queue)
-        counters = self._today(queue, left.at)
-        if outcome == "abandoned":
-            counters.abandoned += 1
-        elif outcome == "timed_out":
-            counters.timed_out += 1
-        elif outcome == "transferred":
-            counters.transferred += 1
+        self._today(queue, left.at).left(outcome, left.wait)  # type: ignore[arg-type]
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
@@ -419,7 +413,7 @@ class ContactCenter:
                 CallbackProgress(request, e.queue, "connecting", False, e.interface, "", e.at)
             )
             return out
-        self._today(queue, e.at).handled += 1
+        self._today(queue, e.at).answered(e.hold_time)
         out.changes.append(self._queue_change(queue))
         out.records.append(
             QueueCallAnswered(
@@ -458,6 +452,10 @@ class ContactCenter:
                 **values,
             )
         if callback_of(uniqueid) is None:
+            queue = self._queue(e.queue)
+            self._today(queue, e.at).ended(e.talk_time, hold)
+            queue.updated_at = e.at
+            out.changes.append(self._queue_change(queue))
             out.records.append(
                 QueueCallCompleted(
                     uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
@@ -887,7 +885,7 @@ class ContactCenter:
     def _today(self, queue: Queue, at: float) -> Counters:
         day = self.day_of(at)
         if queue.today.day != day:
-            queue.today = Counters(day)
+            queue.today = Counters(day=day)
         return queue.today
 
     def _queue_change(self, queue: Queue) -> Change:

@@ -74,7 +74,12 @@ def init_app(deps: WebDeps) -> web.Application:
     )
     app[MIRROR] = reader
     app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)
-    app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
+    app[HUB] = LiveHub(
+        reader,
+        clock=deps.clock,
+        today=day_of(deps.settings.timezone),
+        queue_settings=app[CONFIG].queue_settings,
+    )
 
     add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
