@@ -137,6 +137,11 @@ class AgentStateTracker:
         """The agents whose last state depends on a call (talking, hold, ringing)."""
         return {a for a, s in self.states.items() if s.state in ("talking", "hold", "ringing")}
 
+    def since(self, agent: str) -> float | None:
+        """When the agent entered their current state (None: not since this model started,
+        e.g. a state seeded from the history)."""
+        return self._last_at.get(agent)
+
     def due(self, now: float) -> list[tuple[str, float]]:
         """Agents whose wrap-up ended before ``now``, with when it ended (oldest first)."""
         due = sorted((end, a) for a, end in self._wrapup_ends.items() if end < now)

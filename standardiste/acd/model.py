@@ -247,11 +247,26 @@ class ContactCenter:
                 tracker.last_queue.get(agent, ""),
             )
             wrapup_until = max((m.wrapup_until for m in members), default=0.0)
+            before, since = tracker.states.get(agent), tracker.since(agent)
             moved = tracker.update(agent, state, at, wrapup_until)
             if moved is not None:
                 out.records.append(
                     AgentStateChanged(agent, state.state, state.reason, state.queue, moved.at)
                 )
+                if before is not None and before.state == "wrapup" and since is not None:
+                    self._wrapped_up(before.queue, since, moved.at, out)
+
+    def _wrapped_up(self, name: str, start: float, end: float, out: Outcome) -> None:
+        """An agent's wrap-up after a call of ``name`` ended: after-call work of the queue,
+        counted whole on the day it started (acd/metrics.py), as the reports count it."""
+        if not name:
+            return
+        queue = self._queue(name)
+        day = self.day_of(start)
+        if queue.today.day > day:
+            return  # it started on a day the counters have left behind (just before midnight)
+        self._today(queue, start).wrapped_up(max(0.0, end - start))
+        out.changes.append(self._queue_change(queue))
 
     def _caller_joined(self, e: ev.CallerJoined) -> Outcome:
         out = Outcome()

@@ -510,7 +510,10 @@ class QueueMetricsOut(Model):
     longest_wait: float | None = Field(description="longest wait of a caller who left, s")
     talk: float = Field(description="talk time of the ended calls, including hold, s")
     hold: float = Field(description="their time on hold, s")
-    acw: float | None = Field(description="after-call work, s (null: not known)")
+    acw: float = Field(
+        description="after-call work: the agents' ended wrap-ups after the queue's calls, "
+        "each on the day it started, s"
+    )
 
 
 class ServiceLevelOut(Model):
