@@ -187,9 +187,12 @@ class ContactCenter:
         return out
 
     # ------------------------------------------------------------------ agent states
-    def seed_agent_states(self, states: Mapping[str, AgentState]) -> None:
-        """Each agent's last stored state (a restarted bridge, before its first resync)."""
-        self.agent_states.seed(dict(states))
+    def seed_agent_states(
+        self, states: Mapping[str, AgentState], since: Mapping[str, float] | None = None
+    ) -> None:
+        """Each agent's last stored state (a restarted bridge, before its first resync) and
+        when they entered it, if known (a wrap-up under way then counts whole when it ends)."""
+        self.agent_states.seed(dict(states), since)
 
     def _wrapups_ended(self, now: float, out: Outcome) -> None:
         """Wrap-ups that ended before ``now`` (no event marks it), at their own time."""

@@ -226,3 +226,20 @@ def test_a_wrapup_counts_on_the_day_it_started() -> None:
     cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
     today = cc.queues["sales"].today
     assert (today.day, today.acw, today.wrapups) == ("2026-11-28", 10.0, 1)
+
+
+def test_a_restarted_bridge_counts_the_wrapup_under_way_from_its_stored_start() -> None:
+    """The bridge restarts while alice wraps up (stored at +48): her wrap-up counts whole
+    when it ends, as the report counts it from the stored rows."""
+    cc = ContactCenter(wrapup={"sales": 10})
+    cc.seed_agent_states({ALICE: AgentState("wrapup", queue="sales")}, {ALICE: T0 + 48})
+    snap = ev.Snapshot(
+        at=T0 + 52,
+        queues=(ev.QueueParams("sales", "rrmemory", 0, 60, 0),),
+        members=(member_state("sales", T0 + 52, last_call=T0 + 48, calls_taken=1),),
+    )
+    resync = [r for r in cc.replace(snap).records if isinstance(r, AgentStateChanged)]
+    assert resync == []  # still wrapping up: nothing new to write
+    cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
+    today = cc.queues["sales"].today
+    assert (today.acw, today.wrapups) == (10.0, 1)
