@@ -21,7 +21,8 @@ counted whole on the local day and hour it STARTED and only once it has ended â€
 the live model (acd/model.py), so reports and live cards agree on every wrap-up, midnight
 included. A report reads the agents' rows up to :data:`WRAPUP_READ_AHEAD` past its range to
 find where its last wrap-ups end (a wrap-up's end is written at its own time, at most the
-queue's wrapuptime, <= 3600 s, after its start).
+queue's wrapuptime, <= 3600 s, after its start, or sooner; later only across a bridge
+restart, at its first resync).
 
 Runs in the web process (reports) or once at the bridge's start (today's tallies); the
 Python aggregation of a report is synchronous and meant for ``asyncio.to_thread``.

@@ -282,6 +282,10 @@ class Counters(Row):
     completed: int = Field(default=0, description="answered calls that ended")
     talk: float = Field(default=0.0, description="their talk time (including hold), s")
     hold: float = Field(default=0.0, description="their time on hold, s")
+    acw: float = Field(
+        default=0.0, description="after-call work: agents' wrap-ups ended, started today, s"
+    )
+    wrapups: int = Field(default=0, description="the wrap-ups acw sums")
     waits_answered: dict[int, int] = Field(
         default_factory=dict, description="ceil(wait in s) -> answered calls"
     )
