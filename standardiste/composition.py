@@ -240,11 +240,14 @@ async def seed_agent_states(process: BridgeProcess) -> None:
     only the states that changed while it was away (an agent who logged out meanwhile is
     closed then, at the resync's time)."""
     try:
-        states = await process.history.store.last_agent_states()
+        last = await process.history.store.last_agent_transitions()
     except Exception as exc:  # the database may be down: start anyway (a state may repeat)
         log.warning("bridge.seed_agent_states_failed", error=str(exc))
         return
-    process.model.seed_agent_states(states)
+    process.model.seed_agent_states(
+        {agent: state for agent, (state, _) in last.items()},
+        {agent: at for agent, (_, at) in last.items()},
+    )
 
 
 async def sync_canned_files(files: CannedAudioFiles) -> None:

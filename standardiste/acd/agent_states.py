@@ -27,7 +27,7 @@ Precedence, highest first (the first that applies wins):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -127,15 +127,25 @@ class AgentStateTracker:
         self._wrapup_ends: dict[str, float] = {}
         self._last_at: dict[str, float] = {}
 
-    def seed(self, states: dict[str, AgentState]) -> None:
+    def seed(self, states: dict[str, AgentState], since: Mapping[str, float] | None = None) -> None:
         """The states last stored (a restarted bridge): an unchanged state is not written
-        again, and an agent who logged out meanwhile is closed at the next resync."""
+        again, and an agent who logged out meanwhile is closed at the next resync.
+        ``since``: when they entered them (a wrap-up under way counts from its start)."""
         for agent, state in states.items():
-            self.states.setdefault(agent, state)
+            if agent in self.states:
+                continue
+            self.states[agent] = state
+            if since is not None and agent in since:
+                self._last_at[agent] = since[agent]
 
     def busy(self) -> set[str]:
         """The agents whose last state depends on a call (talking, hold, ringing)."""
         return {a for a, s in self.states.items() if s.state in ("talking", "hold", "ringing")}
+
+    def since(self, agent: str) -> float | None:
+        """When the agent entered their current state (None: not since this model started,
+        e.g. a state seeded from the history)."""
+        return self._last_at.get(agent)
 
     def due(self, now: float) -> list[tuple[str, float]]:
         """Agents whose wrap-up ended before ``now``, with when it ended (oldest first)."""

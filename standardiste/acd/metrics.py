@@ -27,7 +27,11 @@ Definitions (``S`` = the queue's short-abandon threshold, ``T`` its service-leve
 - ASA = total wait of answered calls / handled.
 - AHT = (talk + after-call work) / completed, where Asterisk's talk time already includes
   the time on hold (so talk excluding hold = talk − hold) and ``completed`` are the answered
-  calls whose end is known. After-call work is counted as 0 while it is unknown.
+  calls whose end is known.
+- after-call work (``acw``): the agents' ``wrapup`` intervals (acd/agent_states.py) of the
+  queue, the queue of the call that ended; an interval counts once it has ended, whole, on
+  the local day and hour it STARTED (live: when the agent's state leaves ``wrapup``;
+  reports: an ``agent_states`` row and the agent's next one). ``wrapups`` counts them.
 - longest wait: the longest wait of a call that left the queue (answered or not).
 """
 
@@ -69,6 +73,8 @@ class Tally:
     completed: int = 0  # answered calls whose talk time is known (AHT's divisor)
     talk: float = 0.0  # Asterisk's talk time: includes the time on hold
     hold: float = 0.0
+    acw: float = 0.0  # after-call work: the ended wrap-up intervals of the queue, s
+    wrapups: int = 0  # how many wrap-up intervals ``acw`` sums
     waits_answered: dict[int, int] = field(default_factory=dict)  # ceil(wait) -> calls
     waits_abandoned: dict[int, int] = field(default_factory=dict)
 
@@ -103,11 +109,18 @@ class Tally:
         self.talk += talk
         self.hold += hold
 
+    def wrapped_up(self, seconds: float) -> None:
+        """An agent's wrap-up after a call of this queue ended, after ``seconds``."""
+        self.wrapups += 1
+        self.acw += seconds
+
     # -- aggregates
     def merge(self, other: Tally) -> None:
         for name in ("offered", "handled", "abandoned", "timed_out", "transferred", "exited"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.completed += other.completed
+        self.wrapups += other.wrapups
+        self.acw += other.acw
         self.answered_wait += other.answered_wait
         self.talk += other.talk
         self.hold += other.hold
@@ -145,6 +158,8 @@ class Tally:
             completed=int(data.get("completed", 0)),
             talk=float(data.get("talk", 0.0)),
             hold=float(data.get("hold", 0.0)),
+            acw=float(data.get("acw", 0.0)),
+            wrapups=int(data.get("wrapups", 0)),
             waits_answered=hist(data.get("waits_answered")),
             waits_abandoned=hist(data.get("waits_abandoned")),
         )
@@ -190,7 +205,7 @@ class QueueMetrics:
     longest_wait: float | None
     talk: float
     hold: float
-    acw: float | None
+    acw: float
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -244,25 +259,23 @@ def asa(tally: Tally) -> float | None:
     return _seconds(tally.answered_wait / tally.handled) if tally.handled else None
 
 
-def aht(tally: Tally, acw: float | None = None) -> float | None:
+def aht(tally: Tally) -> float | None:
     """(talk including hold + after-call work) / completed calls."""
     if not tally.completed:
         return None
-    return _seconds((tally.talk + (acw or 0.0)) / tally.completed)
+    return _seconds((tally.talk + tally.acw) / tally.completed)
 
 
 def talk_excluding_hold(tally: Tally) -> float:
     return max(0.0, tally.talk - tally.hold)
 
 
-def queue_metrics(tally: Tally, settings: QueueSettings, acw: float | None = None) -> QueueMetrics:
+def queue_metrics(tally: Tally, settings: QueueSettings) -> QueueMetrics:
     """Every queue figure of ``tally`` under ``settings``."""
-    return combined_metrics([(tally, settings)], acw)
+    return combined_metrics([(tally, settings)])
 
 
-def combined_metrics(
-    parts: Iterable[tuple[Tally, QueueSettings]], acw: float | None = None
-) -> QueueMetrics:
+def combined_metrics(parts: Iterable[tuple[Tally, QueueSettings]]) -> QueueMetrics:
     """The figures of several queues' tallies together, each under its own settings: the
     ratios add their numerators and divisors (a service level over two queues with other
     thresholds judges each call by its own queue's)."""
@@ -285,11 +298,11 @@ def combined_metrics(
         service_level=ratio(sl_num, sl_den),
         abandon_rate=ratio(tally.abandoned - short, tally.offered - short),
         asa=asa(tally),
-        aht=aht(tally, acw),
+        aht=aht(tally),
         longest_wait=_seconds(tally.longest_wait) if left else None,
         talk=round(tally.talk, 1),
         hold=round(tally.hold, 1),
-        acw=_seconds(acw),
+        acw=round(tally.acw, 1),
     )
 
 

@@ -187,9 +187,12 @@ class ContactCenter:
         return out
 
     # ------------------------------------------------------------------ agent states
-    def seed_agent_states(self, states: Mapping[str, AgentState]) -> None:
-        """Each agent's last stored state (a restarted bridge, before its first resync)."""
-        self.agent_states.seed(dict(states))
+    def seed_agent_states(
+        self, states: Mapping[str, AgentState], since: Mapping[str, float] | None = None
+    ) -> None:
+        """Each agent's last stored state (a restarted bridge, before its first resync) and
+        when they entered it, if known (a wrap-up under way then counts whole when it ends)."""
+        self.agent_states.seed(dict(states), since)
 
     def _wrapups_ended(self, now: float, out: Outcome) -> None:
         """Wrap-ups that ended before ``now`` (no event marks it), at their own time."""
@@ -247,11 +250,26 @@ class ContactCenter:
                 tracker.last_queue.get(agent, ""),
             )
             wrapup_until = max((m.wrapup_until for m in members), default=0.0)
+            before, since = tracker.states.get(agent), tracker.since(agent)
             moved = tracker.update(agent, state, at, wrapup_until)
             if moved is not None:
                 out.records.append(
                     AgentStateChanged(agent, state.state, state.reason, state.queue, moved.at)
                 )
+                if before is not None and before.state == "wrapup" and since is not None:
+                    self._wrapped_up(before.queue, since, moved.at, out)
+
+    def _wrapped_up(self, name: str, start: float, end: float, out: Outcome) -> None:
+        """An agent's wrap-up after a call of ``name`` ended: after-call work of the queue,
+        counted whole on the day it started (acd/metrics.py), as the reports count it."""
+        if not name:
+            return
+        queue = self._queue(name)
+        day = self.day_of(start)
+        if queue.today.day > day:
+            return  # it started on a day the counters have left behind (just before midnight)
+        self._today(queue, start).wrapped_up(max(0.0, end - start))
+        out.changes.append(self._queue_change(queue))
 
     def _caller_joined(self, e: ev.CallerJoined) -> Outcome:
         out = Outcome()

@@ -15,6 +15,15 @@ belongs to the day its caller started waiting). Today's tallies for the live cou
 each call when its outcome happened, as the live model does; the two agree on every call
 that entered and ended on the same day.
 
+After-call work (:func:`acw_by_queue`, :func:`today_tallies`): the ``wrapup`` intervals of
+``agent_states`` (a row until the agent's next, ``LEAD(at)``) of the queue they name, each
+counted whole on the local day and hour it STARTED and only once it has ended — the rule of
+the live model (acd/model.py), so reports and live cards agree on every wrap-up, midnight
+included. A report reads the agents' rows up to :data:`WRAPUP_READ_AHEAD` past its range to
+find where its last wrap-ups end (a wrap-up's end is written at its own time, at most the
+queue's wrapuptime, <= 3600 s, after its start, or sooner; later only across a bridge
+restart, at its first resync).
+
 Runs in the web process (reports) or once at the bridge's start (today's tallies); the
 Python aggregation of a report is synchronous and meant for ``asyncio.to_thread``.
 """
@@ -29,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Integer,
     and_,
     case,
@@ -48,7 +58,7 @@ from standardiste.acd.metrics import (
     list_penetration,
     wait_bucket,
 )
-from standardiste.history.models import QueueCall
+from standardiste.history.models import AgentStateRow, QueueCall
 from standardiste.outbound.tables import (
     AttemptRow,
     CallbackRow,
@@ -57,11 +67,13 @@ from standardiste.outbound.tables import (
 )
 
 _QC = QueueCall.__table__.c
+_AS = AgentStateRow.__table__.c
 
 WAIT_EDGES = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600)  # the distributions' buckets, s
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS = 400
 MISSED_PER_PAGE = 50
+WRAPUP_READ_AHEAD = dt.timedelta(days=1)
 
 
 # -------------------------------------------------------------------- SQL expressions
@@ -119,11 +131,77 @@ def _add(tally: Tally, outcome: str | None, key: int, n: int, waits: float, long
         tally.exited += n
 
 
+# -------------------------------------------------------------------- after-call work
+def _epoch(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Unix time of a timestamp column, to the microsecond (as the model's floats)."""
+    if dialect == "postgresql":
+        return func.date_part("epoch", column)
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (naive UTC): its date functions round to the
+    # millisecond, so whole seconds from them and the fraction from the text.
+    whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
+    return whole + cast(func.substr(column, 20), Float)
+
+
+def _wrapups(
+    dialect: str,
+    since: dt.datetime,
+    until: dt.datetime | None,
+    queues: tuple[str, ...] | None = None,
+    agents: tuple[str, ...] = (),
+) -> tuple[Any, ColumnElement[Any], ColumnElement[Any]]:
+    """The ended wrap-up intervals that started in [since, until): a subquery, their start
+    and their length (s) as expressions over it."""
+    read: list[ColumnElement[bool]] = [_AS.at >= since]
+    if until is not None:
+        read.append(_AS.at < until + WRAPUP_READ_AHEAD)
+    if agents:
+        read.append(_AS.agent.in_(agents))  # an agent's rows together: LEAD is unchanged
+    next_at = func.lead(_AS.at).over(partition_by=_AS.agent, order_by=(_AS.at, _AS.id))
+    rows = (
+        select(_AS.at, _AS.state, _AS.queue, next_at.label("next_at")).where(and_(*read))
+    ).subquery()
+    start, end = _epoch(dialect, rows.c.at), _epoch(dialect, rows.c.next_at)
+    where: list[ColumnElement[bool]] = [
+        rows.c.state == "wrapup",
+        rows.c.queue != "",
+        rows.c.next_at.is_not(None),
+    ]
+    if until is not None:
+        where.append(rows.c.at < until)
+    if queues is not None:
+        where.append(rows.c.queue.in_(queues) if queues else literal(False))
+    return select(rows.c.queue).where(and_(*where)), start, end - start
+
+
+AcwRow = tuple[str, int, float, int]  # queue, UTC bucket of the start, seconds, wrap-ups
+
+
+async def acw_by_queue(engine: AsyncEngine, q: ReportQuery) -> list[AcwRow]:
+    """The report's after-call work: per queue and UTC bucket (as :func:`report_rows`) of
+    their start, the ended wrap-ups' seconds and count (of ``q.agents`` only, if given)."""
+    dialect = engine.dialect.name
+    start, end = q.bounds()
+    base, began, length = _wrapups(dialect, start, end, q.queues, q.agents)
+    seconds = q.bucket_seconds()
+    if dialect == "postgresql":
+        bucket: ColumnElement[Any] = cast(func.floor(began / seconds), Integer)
+    else:  # integer division of whole seconds: floor for times after 1970
+        bucket = cast(cast(began, Integer) / seconds, Integer)
+    rows = base.add_columns(bucket.label("bucket"), length.label("length")).subquery()
+    query = select(rows.c.queue, rows.c.bucket, _sum(rows.c.length), func.count()).group_by(
+        rows.c.queue, rows.c.bucket
+    )
+    async with engine.connect() as conn:
+        result = (await conn.execute(query)).all()
+    return [(str(r[0]), int(r[1]), float(r[2]), int(r[3])) for r in result]
+
+
 # -------------------------------------------------------------------- today (live counters)
 async def today_tallies(engine: AsyncEngine, since: dt.datetime) -> dict[str, Tally]:
     """Per queue, since ``since``, as the live counters count: a caller is offered when they
     enter, handled when answered, counted in their outcome when they leave, and their talk
-    when the call ends. Queues without any such call are absent."""
+    when the call ends, and the after-call work of the wrap-ups that started since and have
+    ended. Queues without any such call or wrap-up are absent."""
     if since.tzinfo is None or since.utcoffset() is None:
         raise ValueError(f"naive datetime {since!r}: pass a tz-aware instant")
     key = _wait_key(engine.dialect.name)
@@ -160,6 +238,15 @@ async def today_tallies(engine: AsyncEngine, since: dt.datetime) -> dict[str, Ta
         t.completed += int(completed)
         t.talk += float(talk)
         t.hold += float(hold)
+    # After-call work: the wrap-ups that started since, once ended (as the model counts).
+    base, _, length = _wrapups(engine.dialect.name, since, None)
+    acw = base.add_columns(length.label("length")).subquery()
+    acw_query = select(acw.c.queue, _sum(acw.c.length), func.count()).group_by(acw.c.queue)
+    async with engine.connect() as conn:
+        for queue, seconds, n in (await conn.execute(acw_query)).all():
+            t = tallies.setdefault(queue, Tally())
+            t.acw += float(seconds)
+            t.wrapups += int(n)
     return tallies
 
 
@@ -410,14 +497,35 @@ def _distribution(histograms: Iterable[Mapping[int, int]]) -> list[dict[str, Any
     ]
 
 
+def _add_acw(
+    grid: _Grid, wrapups: Iterable[AcwRow], q: ReportQuery, local_of: dict[int, dt.datetime]
+) -> None:
+    """After-call work into the tallies, by the local day and hour each wrap-up started."""
+    zone, seconds = q.zone, q.bucket_seconds()
+    for queue, bucket, acw, n in wrapups:
+        local = local_of.get(bucket)
+        if local is None:
+            local = local_of[bucket] = dt.datetime.fromtimestamp(bucket * seconds, zone)
+        if not q.in_hours(local.hour):
+            continue
+        for tally in (
+            grid.by_queue.setdefault(queue, Tally()),
+            grid.by_day.setdefault(local.date(), {}).setdefault(queue, Tally()),
+        ):
+            tally.acw += acw
+            tally.wrapups += n
+
+
 def build_report(
     rows: Sequence[Row],
     q: ReportQuery,
     settings: Mapping[str, QueueSettings],
     *,
     queues: Sequence[str],
+    wrapups: Sequence[AcwRow] = (),
 ) -> dict[str, Any]:
-    """The report's body (everything but callbacks and campaigns), from :func:`report_rows`.
+    """The report's body (everything but callbacks and campaigns), from :func:`report_rows`
+    and :func:`acw_by_queue` (``wrapups``).
     ``settings``: per queue (missing: the defaults); ``queues``: the queues reported."""
     zone, seconds = q.zone, q.bucket_seconds()
     grid = _Grid()
@@ -435,6 +543,7 @@ def build_report(
         ):
             _add(tally, outcome, key, n, waits, longest, completed, talk, hold)
         grid.heat[local.weekday()][local.hour] += n
+    _add_acw(grid, wrapups, q, local_of)
     shown = sorted(set(queues) | set(grid.by_queue))
 
     def setting(queue: str) -> QueueSettings:
@@ -507,6 +616,9 @@ def tally_of_calls(
 
 __all__ = [
     "MAX_DAYS",
+    "WRAPUP_READ_AHEAD",
+    "AcwRow",
+    "acw_by_queue",
     "MISSED_PER_PAGE",
     "MissedCall",
     "ReportQuery",

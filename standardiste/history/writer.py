@@ -487,19 +487,27 @@ class HistoryStore:
     async def last_agent_states(self) -> dict[str, AgentState]:
         """Each agent's last stored state (the latest transition), for a restarted bridge:
         its resync then writes only what changed while it was away."""
+        return {agent: state for agent, (state, _) in (await self.last_agent_transitions()).items()}
+
+    async def last_agent_transitions(self) -> dict[str, tuple[AgentState, float]]:
+        """Each agent's last stored state and when they entered it (Unix time): a restarted
+        bridge also knows when a wrap-up under way started (its after-call work)."""
         a = AgentStateRow.__table__.c
         rank = (
             func.row_number()
             .over(partition_by=a.agent, order_by=(a.at.desc(), a.id.desc()))
             .label("rank")
         )
-        latest = select(a.agent, a.state, a.reason, a.queue, rank).subquery()
-        query = select(latest.c.agent, latest.c.state, latest.c.reason, latest.c.queue).where(
-            latest.c.rank == 1
-        )
+        latest = select(a.agent, a.state, a.reason, a.queue, a.at, rank).subquery()
+        query = select(
+            latest.c.agent, latest.c.state, latest.c.reason, latest.c.queue, latest.c.at
+        ).where(latest.c.rank == 1)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return {agent: AgentState(state, reason, queue) for agent, state, reason, queue in rows}
+        return {
+            agent: (AgentState(state, reason, queue), at.timestamp())
+            for agent, state, reason, queue, at in rows
+        }
 
     async def today_counts(self, since: datetime) -> dict[str, QueueCounts]:
         """Per queue: calls answered, abandoned, timed out and transferred out since ``since``.

@@ -21,6 +21,7 @@ from standardiste.history.queue_report import (
     MAX_DAYS,
     MISSED_PER_PAGE,
     ReportQuery,
+    acw_by_queue,
     build_report,
     callback_counts,
     campaign_rows,
@@ -138,8 +139,9 @@ async def queue_report(request: web.Request) -> web.Response:
     engine = request.app[DEPS].engine
     settings = await _settings(request)
     rows = await report_rows(engine, q)
+    wrapups = await acw_by_queue(engine, q)
     queues = list(q.queues) if q.queues is not None else sorted({r[0] for r in rows})
-    body = await asyncio.to_thread(build_report, rows, q, settings, queues=queues)
+    body = await asyncio.to_thread(build_report, rows, q, settings, queues=queues, wrapups=wrapups)
     body["filters"] = _filters(q, sorted(set(queues) | {r[0] for r in rows}))
     body["callbacks"] = await callback_counts(engine, q)
     body["campaigns"] = await campaign_rows(engine, q)

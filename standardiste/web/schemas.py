@@ -282,6 +282,10 @@ class Counters(Row):
     completed: int = Field(default=0, description="answered calls that ended")
     talk: float = Field(default=0.0, description="their talk time (including hold), s")
     hold: float = Field(default=0.0, description="their time on hold, s")
+    acw: float = Field(
+        default=0.0, description="after-call work: agents' wrap-ups ended, started today, s"
+    )
+    wrapups: int = Field(default=0, description="the wrap-ups acw sums")
     waits_answered: dict[int, int] = Field(
         default_factory=dict, description="ceil(wait in s) -> answered calls"
     )
@@ -510,7 +514,10 @@ class QueueMetricsOut(Model):
     longest_wait: float | None = Field(description="longest wait of a caller who left, s")
     talk: float = Field(description="talk time of the ended calls, including hold, s")
     hold: float = Field(description="their time on hold, s")
-    acw: float | None = Field(description="after-call work, s (null: not known)")
+    acw: float = Field(
+        description="after-call work: the agents' ended wrap-ups after the queue's calls, "
+        "each on the day it started, s"
+    )
 
 
 class ServiceLevelOut(Model):

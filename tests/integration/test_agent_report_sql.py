@@ -164,6 +164,10 @@ async def test_a_replay_duplicates_nothing_and_the_last_state_of_an_instant_wins
     ]  # fmt: skip
     assert timeline[-1]["end"] == "2024-06-12T10:10:00+02:00"
     assert await store.last_agent_states() == {ALICE: AgentState("ready")}
+    # ... and since when (a restarted bridge counts a wrap-up under way from its start).
+    last = await store.last_agent_transitions()
+    assert last[ALICE][0] == AgentState("ready")
+    assert last[ALICE][1] == pytest.approx(t0 + 4100)
 
 
 async def test_both_dialects_give_the_same_report(

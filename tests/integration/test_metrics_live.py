@@ -1,8 +1,9 @@
 """One definition of each metric (BY-3), on the real Asterisk: real calls into the queues —
 answered within the service-level threshold and beyond it, abandoned within the short-abandon
-time and after it, timed out — then the live queue cards (GET /api/v1/overview, from the
-bridge's counters in Redis) and the queue report for today (GET /api/v1/reports/queues, from
-SQL) give the same figures, field by field, for each queue."""
+time and after it, timed out; alice wraps up after each sales call (its wrapuptime: 5 s) —
+then the live queue cards (GET /api/v1/overview, from the bridge's counters in Redis) and the
+queue report for today (GET /api/v1/reports/queues, from SQL) give the same figures, field by
+field, for each queue: AHT with its after-call work included."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ PASSWORD = "a long enough password"
 HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 THRESHOLD = 3  # s: the service level's T, short enough for a test
 SHORT = 2  # s: abandons within it are short
+WRAPUPTIME = 5  # [inbound-defaults] wrapuptime in config/asterisk/queues.conf
 
 
 @pytest.fixture(params=["sqlite"])  # the report's SQL on PostgreSQL: test_queue_report_sql
@@ -85,6 +87,9 @@ async def test_the_live_cards_equal_the_report_for_today(
                 for call in calls:
                     await call.stop()
             await eventually(reader.snapshot, lambda s: not s.state["call"], 20, "calls over")
+            # Her last wrap-up ends with no event: the next one (her log-out) closes it.
+            await asyncio.sleep(WRAPUPTIME + 1)
+            await bridge.agents.log_out(ALICE, None, by=Actor("alice"))
         await converged(ami, reader)
         await bridge.history.flushed()
 
@@ -107,6 +112,11 @@ async def test_the_live_cards_equal_the_report_for_today(
         # The calls were what the test meant them to be.
         sales, support = overview["figures"]["sales"]["metrics"], by_queue["support"]
         assert (sales["offered"], sales["handled"]) == (2, 2)
+        # Her two wrap-ups counted, in the AHT: (talk incl. hold + after-call work) / calls.
+        assert bridge.model.queues["sales"].today.wrapups == 2
+        assert sales["acw"] > 0 and sales["aht"] is not None
+        assert abs(sales["aht"] - (sales["talk"] + sales["acw"]) / 2) <= 0.1
+        assert support["acw"] == 0
         assert sales["service_level"] == 50.0  # one within 3 s, one after
         assert (support["offered"], support["abandoned"], support["timed_out"]) == (3, 2, 1)
         assert support["short_abandoned"] == 1

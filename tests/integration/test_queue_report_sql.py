@@ -2,7 +2,9 @@
 aggregation gives, field by field, what acd/metrics.py gives on the same calls tallied one
 by one in Python — per queue, per local day (Europe/Paris around the 25-hour day of
 2024-10-27, Asia/Kolkata's half-hour offset), per hour of the week, with hour and agent
-filters. And today's tallies (the live counters' seed) count as the live model counts."""
+filters. After-call work (the agents' wrap-up intervals) counts on the day and hour each
+wrap-up started, once ended, in the report and in today's tallies alike. And today's tallies
+(the live counters' seed) count as the live model counts."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from standardiste.acd.metrics import (
     list_penetration,
 )
 from standardiste.acd.records import (
+    AgentStateChanged,
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallEntered,
@@ -32,6 +35,7 @@ from standardiste.acd.records import (
 from standardiste.history import HistoryStore, upgrade
 from standardiste.history.queue_report import (
     ReportQuery,
+    acw_by_queue,
     build_report,
     callback_counts,
     campaign_rows,
@@ -107,6 +111,46 @@ def generate(seed: int, start: datetime, hours: int, n: int) -> list[Call]:
     return calls
 
 
+@dataclass(frozen=True, slots=True)
+class Wrapup:
+    agent: str
+    queue: str
+    start: float
+    end: float | None  # None: still wrapping up (the agent's last state)
+
+
+def work(seed: int, start: datetime, hours: int) -> tuple[list[Record], list[Wrapup]]:
+    """Agents' state transitions over ``hours`` (calls of random queues, each followed by a
+    wrap-up or not, pauses), ending in a wrap-up still under way; and the wrap-ups."""
+    rng = random.Random(seed)
+    records: list[Record] = []
+    wrapups: list[Wrapup] = []
+    for agent in (*AGENTS, "PJSIP/agent1003"):
+        at, end = start.timestamp() + rng.uniform(0, 600), start.timestamp() + hours * 3600
+        last: tuple[str, float] | None = None
+        while at < end:
+            queue = rng.choice(list(SETTINGS))
+            steps = [("ready", ""), ("ringing", queue), ("talking", queue)]
+            if rng.random() < 0.8:
+                steps.append(("wrapup", queue))
+            if rng.random() < 0.2:
+                steps.append(("paused", ""))
+            for state, named in steps:
+                if last is not None:
+                    wrapups.append(Wrapup(agent, last[0], last[1], at))
+                    last = None
+                records.append(AgentStateChanged(agent, state, "", named, at))
+                if state == "wrapup":
+                    last = (named, at)
+                # up to a 40-minute wrap-up: some cross an hour, and midnight
+                at += round(rng.uniform(1, 2400 if state == "wrapup" else 900), 6)
+        records.append(AgentStateChanged(agent, "wrapup", "", "sales", at))
+        if last is not None:
+            wrapups.append(Wrapup(agent, last[0], last[1], at))
+        wrapups.append(Wrapup(agent, "sales", at, None))
+    return records, wrapups
+
+
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[HistoryStore]:
     await upgrade(db_url)
@@ -117,8 +161,10 @@ async def store(db_url: str) -> AsyncIterator[HistoryStore]:
         await history.aclose()
 
 
-def expected(calls: list[Call], q: ReportQuery) -> dict[str, Any]:
-    """The report computed in Python from the calls themselves, one by one."""
+def expected(
+    calls: list[Call], q: ReportQuery, wrapups: list[Wrapup] | None = None
+) -> dict[str, Any]:
+    """The report computed in Python from the calls and wrap-ups themselves, one by one."""
     zone = q.zone
     kept = [
         c for c in calls
@@ -127,13 +173,31 @@ def expected(calls: list[Call], q: ReportQuery) -> dict[str, Any]:
         and (q.queues is None or c.queue in q.queues)
         and (not q.agents or c.agent in q.agents)
     ]  # fmt: skip
+    wraps = [
+        w for w in wrapups or ()
+        if w.end is not None
+        and q.first <= datetime.fromtimestamp(w.start, zone).date() <= q.last
+        and q.in_hours(datetime.fromtimestamp(w.start, zone).hour)
+        and (q.queues is None or w.queue in q.queues)
+        and (not q.agents or w.agent in q.agents)
+    ]  # fmt: skip
 
-    def metrics(group: list[Call]) -> dict[str, Any]:
-        parts = [
-            (tally_of_calls((c.outcome, c.wait, c.talk, c.hold) for c in group if c.queue == name),
-             s)
-            for name, s in SETTINGS.items()
-        ]  # fmt: skip
+    def metrics(group: list[Call], day: date | None = None, only: str = "") -> dict[str, Any]:
+        parts = []
+        for name, s in SETTINGS.items():
+            if only and name != only:
+                continue
+            tally = tally_of_calls(
+                (c.outcome, c.wait, c.talk, c.hold) for c in group if c.queue == name
+            )
+            for w in wraps:
+                if (
+                    w.queue == name
+                    and w.end is not None
+                    and (day is None or datetime.fromtimestamp(w.start, zone).date() == day)
+                ):
+                    tally.wrapped_up(w.end - w.start)
+            parts.append((tally, s))
         return combined_metrics(parts).as_dict()
 
     heat = [[0] * 24 for _ in range(7)]
@@ -143,12 +207,15 @@ def expected(calls: list[Call], q: ReportQuery) -> dict[str, Any]:
     return {
         "totals": metrics(kept),
         "by_queue": [
-            {"queue": name, **metrics([c for c in kept if c.queue == name])} for name in SETTINGS
+            {"queue": name, **metrics([c for c in kept if c.queue == name], only=name)}
+            for name in SETTINGS
         ],
         "by_day": [
             {
                 "day": d.isoformat(),
-                **metrics([c for c in kept if datetime.fromtimestamp(c.entered, zone).date() == d]),
+                **metrics(
+                    [c for c in kept if datetime.fromtimestamp(c.entered, zone).date() == d], d
+                ),
             }
             for d in q.days()
         ],
@@ -158,7 +225,8 @@ def expected(calls: list[Call], q: ReportQuery) -> dict[str, Any]:
 
 async def report(store: HistoryStore, q: ReportQuery) -> dict[str, Any]:
     rows = await report_rows(store.engine, q)
-    return build_report(rows, q, SETTINGS, queues=list(SETTINGS))
+    wrapups = await acw_by_queue(store.engine, q)
+    return build_report(rows, q, SETTINGS, queues=list(SETTINGS), wrapups=wrapups)
 
 
 def same(got: dict[str, Any], want: dict[str, Any]) -> None:
@@ -177,11 +245,13 @@ async def test_the_report_equals_the_metrics_of_the_calls_around_a_dst_day(
     for i, at in enumerate((datetime(2024, 10, 27, 0, 30, tzinfo=UTC),
                             datetime(2024, 10, 27, 1, 30, tzinfo=UTC))):  # fmt: skip
         calls.append(Call(f"dst{i}", "sales", at.timestamp(), "answered", 3.0, AGENTS[0], 60.0, 0))
-    await store.write([r for c in calls for r in c.records()])
+    states, wrapups = work(1, start, hours=96)
+    await store.write([r for c in calls for r in c.records()] + states)
     q = ReportQuery(date(2024, 10, 26), date(2024, 10, 28), "Europe/Paris")
     got = await report(store, q)
-    want = expected(calls, q)
+    want = expected(calls, q, wrapups)
     same(got, want)
+    assert got["totals"]["acw"] > 0 and got["by_queue"][1]["acw"] > 0
     # The 25-hour day has both 02:xx hours in its hour 2 (Sunday), and every day is listed.
     assert [d["day"] for d in got["by_day"]] == ["2024-10-26", "2024-10-27", "2024-10-28"]
     sunday_2am = [c for c in calls
@@ -210,7 +280,7 @@ async def test_the_report_equals_the_metrics_of_the_calls_around_a_dst_day(
         ReportQuery(date(2024, 10, 27), date(2024, 10, 27), "America/New_York"),
     ):
         result = await report(store, narrowed)
-        want = expected(calls, narrowed)
+        want = expected(calls, narrowed, wrapups)
         assert result["totals"] == want["totals"], narrowed
         assert result["by_day"] == want["by_day"], narrowed
 
@@ -233,20 +303,31 @@ async def test_the_report_equals_the_metrics_of_the_calls_around_a_dst_day(
 async def test_a_half_hour_zone_is_exact(store: HistoryStore) -> None:
     start = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
     calls = generate(2, start, hours=72, n=300)
-    await store.write([r for c in calls for r in c.records()])
+    states, wrapups = work(2, start, hours=72)
+    await store.write([r for c in calls for r in c.records()] + states)
     q = ReportQuery(date(2024, 3, 1), date(2024, 3, 3), "Asia/Kolkata", hours=(9, 17))
     assert q.bucket_seconds() == 900
-    same(await report(store, q), expected(calls, q))
+    same(await report(store, q), expected(calls, q, wrapups))
 
 
 async def test_today_tallies_count_as_the_live_counters(store: HistoryStore) -> None:
     midnight = datetime(2024, 3, 5, 0, 0, tzinfo=UTC)
     calls = generate(3, midnight - timedelta(hours=2), hours=20, n=200)
-    await store.write([r for c in calls for r in c.records()])
-    got = await today_tallies(store.engine, midnight)
+    states, wrapups = work(3, midnight - timedelta(hours=2), hours=20)
     since = midnight.timestamp()
+    # A wrap-up over midnight counts on the day before, not in today's tallies.
+    late = "PJSIP/agent1004"
+    states += [AgentStateChanged(late, s, "", q, since + t)
+               for s, q, t in (("wrapup", "sales", -30), ("ready", "", 30))]  # fmt: skip
+    wrapups.append(Wrapup(late, "sales", since - 30, since + 30))
+    await store.write([r for c in calls for r in c.records()] + states)
+    got = await today_tallies(store.engine, midnight)
     for name in SETTINGS:
         want = Tally()
+        for w in wrapups:
+            # A wrap-up counts once ended, on the day it started (the model's rule).
+            if w.queue == name and w.end is not None and w.start >= since:
+                want.wrapped_up(w.end - w.start)
         for c in (c for c in calls if c.queue == name):
             if c.entered >= since:
                 want.entered()
@@ -263,6 +344,8 @@ async def test_today_tallies_count_as_the_live_counters(store: HistoryStore) -> 
         )
         assert have.waits_answered == want.waits_answered
         assert have.waits_abandoned == want.waits_abandoned
+        assert have.wrapups == want.wrapups > 0
+        assert have.acw == pytest.approx(want.acw)
 
 
 async def test_callbacks_and_campaigns_of_the_range(store: HistoryStore) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from standardiste.acd import events as ev
 from standardiste.acd.agent_states import AgentState, agent_state
+from standardiste.acd.metrics import QueueSettings, queue_metrics
 from standardiste.acd.model import ContactCenter
 from standardiste.acd.records import AgentStateChanged, record_from_dict
-from standardiste.acd.state import Call, DirectCall, Member
+from standardiste.acd.state import Call, Change, DirectCall, Member
 
 T0 = 1_700_000_000.0
 ALICE = "PJSIP/agent1001"
@@ -176,3 +177,69 @@ def test_transitions_of_an_agent_stay_in_time_order() -> None:
 def test_a_transition_survives_the_disk_buffer() -> None:
     record = AgentStateChanged(ALICE, "paused", "lunch", "", T0)
     assert record_from_dict(record.to_dict()) == record
+
+
+def a_call_then_wrapup(cc: ContactCenter) -> None:
+    """Alice answers a sales call at +8 that ends at +48 (40 s talk); wrap-up until +58."""
+    for e in (
+        ev.MemberAdded(member_state("sales", T0)),
+        ev.CallerJoined("sales", "100.1", "PJSIP/pstn-1", "0611", "Bob", 1, T0 + 5),
+        ev.CallerLeft("sales", "100.1", T0 + 8),
+        ev.AgentConnected("sales", "100.1", ALICE, "Alice", 3, "101.1", "x", T0 + 8),
+        ev.AgentCompleted("sales", "100.1", ALICE, 3, 40, "agent", T0 + 48),
+    ):
+        cc.apply(e)
+
+
+def test_after_call_work_counts_on_the_calls_queue_once_the_wrapup_ended() -> None:
+    cc = ContactCenter(wrapup={"sales": 10})
+    a_call_then_wrapup(cc)
+    today = cc.queues["sales"].today
+    assert (today.acw, today.wrapups) == (0.0, 0)  # still wrapping up: not counted yet
+    out = cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
+    today = cc.queues["sales"].today
+    assert (today.acw, today.wrapups) == (10.0, 1)
+    # The card's AHT includes it: (40 s talk + 10 s wrap-up) / 1 call.
+    assert queue_metrics(today, QueueSettings()).aht == 50.0
+    # The mirror hears of it (the change carries the counters).
+    sales = [c for c in out.changes if isinstance(c, Change) and c.entity == "queue"]
+    assert sales and sales[-1].value is not None and sales[-1].value["today"]["acw"] == 10.0
+
+
+def test_a_wrapup_counts_on_the_day_it_started() -> None:
+    """A wrap-up across midnight belongs to the day it started (as in the reports): the
+    counters of the new day do not get it."""
+    midnight = T0 + 50
+
+    def day_of(at: float) -> str:
+        return "2026-11-28" if at < midnight else "2026-11-29"
+
+    cc = ContactCenter(wrapup={"sales": 10}, day_of=day_of)
+    a_call_then_wrapup(cc)
+    cc.apply(ev.CallerJoined("sales", "100.2", "PJSIP/pstn-2", "0612", "Eve", 1, T0 + 55))
+    cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
+    today = cc.queues["sales"].today
+    assert (today.day, today.offered, today.acw, today.wrapups) == ("2026-11-29", 1, 0.0, 0)
+    # Had nothing happened in the queue after midnight, it counts on the day before.
+    cc = ContactCenter(wrapup={"sales": 10}, day_of=day_of)
+    a_call_then_wrapup(cc)
+    cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
+    today = cc.queues["sales"].today
+    assert (today.day, today.acw, today.wrapups) == ("2026-11-28", 10.0, 1)
+
+
+def test_a_restarted_bridge_counts_the_wrapup_under_way_from_its_stored_start() -> None:
+    """The bridge restarts while alice wraps up (stored at +48): her wrap-up counts whole
+    when it ends, as the report counts it from the stored rows."""
+    cc = ContactCenter(wrapup={"sales": 10})
+    cc.seed_agent_states({ALICE: AgentState("wrapup", queue="sales")}, {ALICE: T0 + 48})
+    snap = ev.Snapshot(
+        at=T0 + 52,
+        queues=(ev.QueueParams("sales", "rrmemory", 0, 60, 0),),
+        members=(member_state("sales", T0 + 52, last_call=T0 + 48, calls_taken=1),),
+    )
+    resync = [r for r in cc.replace(snap).records if isinstance(r, AgentStateChanged)]
+    assert resync == []  # still wrapping up: nothing new to write
+    cc.apply(ev.MemberPaused("sales", ALICE, True, "lunch", T0 + 70))
+    today = cc.queues["sales"].today
+    assert (today.acw, today.wrapups) == (10.0, 1)

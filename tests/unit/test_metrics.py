@@ -4,6 +4,9 @@ call by call and merged in any grouping gives what the formulas give on the call
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,8 +81,27 @@ def test_aht_counts_talk_with_hold_once_and_after_call_work() -> None:
     tally.ended(talk=50.0, hold=0.0)
     m = queue_metrics(tally, QueueSettings())
     assert m.asa == 5.0
-    assert m.aht == 75.0
-    assert queue_metrics(tally, QueueSettings(), acw=20.0).aht == 85.0
+    assert (m.aht, m.acw) == (75.0, 0.0)
+    tally.wrapped_up(15.0)  # the agents' wrap-ups after these calls
+    tally.wrapped_up(5.0)
+    m = queue_metrics(tally, QueueSettings())
+    assert (m.aht, m.acw, m.talk, m.hold) == (85.0, 20.0, 150.0, 30.0)
+
+
+def test_after_call_work_merges_and_survives_the_mirror() -> None:
+    """Wrap-ups add up across tallies (days into a month) and come back from the JSON the
+    bridge mirrors (the live card), so the card's AHT includes them."""
+    monday, tuesday = Tally(), Tally()
+    for tally, talk, acw in ((monday, 60.0, 10.0), (tuesday, 90.0, 30.0)):
+        tally.answered(1.0)
+        tally.ended(talk=talk, hold=0.0)
+        tally.wrapped_up(acw)
+    both = Tally.total([monday, tuesday])
+    assert (both.acw, both.wrapups) == (40.0, 2)
+    assert queue_metrics(both, QueueSettings()).aht == 95.0  # (150 + 40) / 2
+    mirrored = Tally.from_mapping(json.loads(json.dumps(dataclasses.asdict(both))))
+    assert mirrored == both
+    assert Tally.from_mapping({"completed": 1, "talk": 10.0}).acw == 0.0  # older counters
 
 
 def test_transferred_out_is_neither_handled_nor_abandoned() -> None:
