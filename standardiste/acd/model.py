@@ -95,6 +95,14 @@ def _caller(
 
 # How a caller left, by the QUEUESTATUS our dialplan reports (UserEvent QueueExit).
 _EXIT_OUTCOMES = {"TIMEOUT": "timed_out", "WITHDRAW": "transferred"}
+# The queue_log event app_queue wrote for that QUEUESTATUS (EXITWITHKEY: the status our
+# [standardiste-callback-key] reports; LEAVEEMPTY/LEAVEUNAVAIL: leavewhenempty's EXITEMPTY).
+_EXIT_EVENTS = {
+    "EXITWITHKEY": "EXITWITHKEY",
+    "LEAVEEMPTY": "EXITEMPTY",
+    "LEAVEUNAVAIL": "EXITEMPTY",
+    "WITHDRAW": "WITHDRAW",
+}
 
 
 @dataclass(slots=True)
@@ -285,7 +293,8 @@ class ContactCenter:
         if e.uniqueid in self._settled:
             self._settled.discard(e.uniqueid)
         elif e.uniqueid not in self._left and e.uniqueid not in self.calls:
-            self._left[e.uniqueid] = _Left(caller, max(0.0, e.at - caller.joined_at), e.at)
+            wait = max(0.0, e.at - caller.joined_at)
+            self._left[e.uniqueid] = _Left(caller, wait, e.at, position=e.position)
         if caller.ringing:
             self._set_member(caller.queue, caller.ringing, out, ringing=False)
         return out
@@ -315,11 +324,16 @@ class ContactCenter:
     def _queue_exited(self, e: ev.QueueExited) -> Outcome:
         out = Outcome()
         # WITHDRAW: a supervisor took the caller or transferred them (QueueWithdrawCaller).
-        outcome = _EXIT_OUTCOMES.get(e.status.upper(), "exited")
-        self._finish_left(e.uniqueid, outcome, out)
+        status = e.status.upper()
+        outcome = _EXIT_OUTCOMES.get(status, "exited")
+        event = _EXIT_EVENTS.get(status, "")
+        data = e.key if event == "EXITWITHKEY" else e.info if event == "WITHDRAW" else ""
+        self._finish_left(e.uniqueid, outcome, out, event, data)
         return out
 
-    def _finish_left(self, uniqueid: str, outcome: str | None, out: Outcome) -> None:
+    def _finish_left(
+        self, uniqueid: str, outcome: str | None, out: Outcome, event: str = "", data: str = ""
+    ) -> None:
         """Record how a caller left; ``outcome`` None means the pending default."""
         left = self._left.pop(uniqueid, None)
         if left is None or left.caller.callback:
@@ -337,7 +351,16 @@ class ContactCenter:
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(
-            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at, left.position)  # type: ignore[arg-type]
+            QueueCallLeft(
+                uniqueid,
+                queue.name,
+                outcome,  # type: ignore[arg-type]
+                left.wait,
+                left.at,
+                left.position,
+                event,
+                data,
+            )
         )
 
     def _callback_step(self, e: ev.CallbackStep) -> Outcome:

@@ -133,6 +133,11 @@ class QueueCall(Base):
     ring_time: Mapped[float | None]
     completed_wait: Mapped[float | None]
     transfer: Mapped[str | None]
+    # Migration 0013: the queue_log event of an ``exited``/``transferred`` outcome
+    # (EXITEMPTY, EXITWITHKEY, WITHDRAW; NULL when not known, e.g. a resync's guess) and its
+    # own field (the key pressed, the withdraw info).
+    exit_event: Mapped[str | None]
+    exit_data: Mapped[str | None]
 
     __table_args__ = (
         UniqueConstraint("uniqueid", "queue"),

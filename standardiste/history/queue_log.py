@@ -40,7 +40,7 @@ QUEUESTART and the like carry no history record.
 
 Each record keeps what :mod:`.queue_log_export` needs to write the line again: positions,
 the member's channel uniqueid and ring time, COMPLETE*'s own holdtime, a transfer's leading
-fields, the member name.
+fields, an exit's event and key or withdraw info, the member name.
 
 The ``agent`` column holds the member *name* (``log_membername_as_agent = yes`` in our
 queues.conf; without a MemberName, Asterisk uses the interface as the name): records need
@@ -77,6 +77,8 @@ _LEFT: dict[str, tuple[QueueOutcome, int]] = {
     "EXITWITHKEY": ("exited", 3),
     "WITHDRAW": ("transferred", 2),  # a supervisor took or transferred the caller
 }
+# Exits whose event and own field (the key, the withdraw info) the record keeps.
+_EXITS = frozenset({"EXITEMPTY", "EXITWITHKEY", "WITHDRAW"})
 _COMPLETED = {"COMPLETECALLER": "caller", "COMPLETEAGENT": "agent"}
 _TRANSFERS = {"BLINDTRANSFER", "ATTENDEDTRANSFER"}
 _AGENT: dict[str, AgentAction] = {
@@ -216,7 +218,17 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
         outcome, index = _LEFT[event]
         wait = _seconds(line, index, "waittime")
         position = _position(line, index - 2)
-        return [QueueCallLeft(line.callid, line.queue, outcome, wait, line.at, position)]
+        data = ""
+        if event == "EXITWITHKEY":
+            data = line.field(0)
+        elif event == "WITHDRAW":
+            data = line.field(3)
+        exit_event = event if event in _EXITS else ""
+        return [
+            QueueCallLeft(
+                line.callid, line.queue, outcome, wait, line.at, position, exit_event, data
+            )
+        ]
     if event in _AGENT:
         if not line.queue or line.queue == NONE or not line.agent or line.agent == NONE:
             raise BadLine(f"{event} without a queue or member")

@@ -18,6 +18,9 @@ ATTENDEDTRANSFER          caller      member / method|...|holdtime|calltime|  qu
                                       origpos
 ABANDON                   caller      NONE / pos|origpos|waittime             queue_calls
 EXITWITHTIMEOUT           caller      NONE / pos|origpos|waittime             queue_calls
+EXITEMPTY                 caller      NONE / pos|origpos|waittime             queue_calls
+EXITWITHKEY               caller      NONE / key|pos|origpos|waittime         queue_calls
+WITHDRAW                  caller      NONE / pos|origpos|waittime|info        queue_calls
 ADDMEMBER                 MANAGER     member / "PAUSED" or empty              agent_events
 REMOVEMEMBER              MANAGER     member / empty                          agent_events
 PAUSE/UNPAUSE             NONE        member / reason                         agent_events
@@ -40,9 +43,11 @@ What Asterisk writes that the export does not (and why):
 * PAUSEALL/UNPAUSEALL: Asterisk also writes one PAUSE/UNPAUSE per queue, which are exported;
 * RINGCANCELED: a ring cut short because another member answered or the caller left is
   not kept (only rings that ran out, RINGNOANSWER);
-* EXITEMPTY, EXITWITHKEY: the history's ``exited`` outcome does not tell them apart (nor
-  from a resync's guess for a caller who vanished while the bridge was away); WITHDRAW
-  (``transferred``): its free-text info is not kept. None of these is exported;
+* an ``exited`` outcome without its event (a resync's guess for a caller who vanished
+  while the bridge was away, or a row written before migration 0013), a ``transferred``
+  one likewise: no end line. WITHDRAW's info is the one our dialplan's REGEX accepts
+  (``dev:<endpoint>``, ``ext:<digits>``, what the bridge sends); any other text an AMI
+  user passed is written by Asterisk but exported empty;
 * a call whose end the history only guessed (``ended_by = unknown``: it ended while the
   bridge was away and queue_log did not say how) and a transfer whose details queue_log
   has not given yet (AMI's AgentComplete says "transfer" without exten/context or method;
@@ -107,6 +112,8 @@ _RANK = {
     "REMOVEMEMBER": 6,
 }
 _LEFT_EVENTS = {"abandoned": "ABANDON", "timed_out": "EXITWITHTIMEOUT"}
+# The exits kept by event (queue_calls.exit_event) and the outcome each comes with.
+_EXIT_OUTCOMES = {"EXITEMPTY": "exited", "EXITWITHKEY": "exited", "WITHDRAW": "transferred"}
 _COMPLETE_EVENTS = {"caller": "COMPLETECALLER", "agent": "COMPLETEAGENT"}
 _AGENT_EVENTS = {
     "login": "ADDMEMBER",
@@ -184,18 +191,17 @@ def end_line(row: Any) -> Line | None:
             return _line(row.completed_at, row.uniqueid, row.queue, member, event, *head, *tail)
         return None
     event = _LEFT_EVENTS.get(row.outcome or "")
+    exit_event = row.exit_event or ""
+    if event is None and exit_event in _EXIT_OUTCOMES:
+        event = exit_event if _EXIT_OUTCOMES[exit_event] == row.outcome else None
     if event is None:
         return None
-    return _line(
-        row.completed_at,
-        row.uniqueid,
-        row.queue,
-        NONE,
-        event,
-        _i(row.left_position),
-        _i(row.position),
-        _n(row.wait),
-    )
+    fields: tuple[str, ...] = (_i(row.left_position), _i(row.position), _n(row.wait))
+    if event == "EXITWITHKEY":
+        fields = (row.exit_data or "", *fields)
+    elif event == "WITHDRAW":
+        fields = (*fields, (row.exit_data or "")[:40])  # app_queue's %.40s
+    return _line(row.completed_at, row.uniqueid, row.queue, NONE, event, *fields)
 
 
 def ring_line(row: Any) -> Line:

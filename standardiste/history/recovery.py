@@ -341,6 +341,7 @@ class QueueLogRecovery:
                         qc.outcome,
                         qc.ended_by,
                         qc.transfer,
+                        qc.exit_event,
                     ).where(qc.uniqueid.in_(ids[i : i + _IN_CHUNK]))
                 )
                 for found in result:
@@ -523,7 +524,11 @@ def _lacks(row: Any, record: Record) -> bool:
                 row.answered_at.timestamp() > record.at + ANSWER_SLACK
             )
         case QueueCallLeft():
-            return row.answered_at is None and row.outcome in (None, "exited")
+            # An exit's event and key/info: the live path misses them when the dialplan's
+            # user event did not arrive (a bridge away), a resync only guesses "exited".
+            if row.answered_at is not None or row.exit_event:
+                return False
+            return row.outcome in (None, "exited") or bool(record.event)
         case QueueCallCompleted():
             # A transfer's details only queue_log has (AMI's AgentComplete lacks them).
             return row.ended_by in (None, "unknown") or bool(record.transfer and not row.transfer)

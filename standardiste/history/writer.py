@@ -29,7 +29,8 @@ update, on both PostgreSQL and SQLite, so the rules can refer to those marker co
 The columns only the queue_log export reads (``position``, ``left_position``,
 ``agent_uniqueid``, ``ring_time``, ``completed_wait``, ``transfer``) merge by ``greatest``
 (NULL = not known), except the answering member's channel and ring time, which go with
-the earliest answer like its wait.
+the earliest answer like its wait, and an exit's queue_log event and data (``exit_event``,
+``exit_data``), which go with the outcome like its wait.
 
 ``agent_events``, ``ring_no_answers`` and ``device_calls`` are facts with a natural key:
 insert-or-ignore. ``agent_states``: one row per agent and instant, the last transition
@@ -134,6 +135,8 @@ def _row(record: Record) -> dict[str, Any]:
                 "wait": record.wait,
                 "completed_at": _ts(record.at),
                 "left_position": record.position,
+                "exit_event": record.event or None,
+                "exit_data": record.data or None,
             }
         case QueueCallCompleted():
             return {
@@ -374,6 +377,9 @@ class _Statements:
                 else_=self._ranked("outcome", "exited", "completed_at", new),
             ),
             "left_position": self._greatest("left_position", new),
+            # They go with the outcome they describe.
+            "exit_event": self._ranked("outcome", "exited", "exit_event", new),
+            "exit_data": self._ranked("outcome", "exited", "exit_data", new),
         }
 
     def _completed(self, new: Any) -> Mapping[str, Any]:

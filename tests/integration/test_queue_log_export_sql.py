@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from standardiste.acd.records import QueueCallAnswered, QueueCallCompleted, QueueCallEntered
+from standardiste.acd.records import (
+    QueueCallAnswered,
+    QueueCallCompleted,
+    QueueCallEntered,
+    QueueCallLeft,
+)
 from standardiste.history import HistoryStore, upgrade
 from standardiste.history.queue_log_export import export_lines
 from standardiste.history.recovery import QueueLogRecovery
@@ -136,4 +141,43 @@ async def test_a_transfer_gets_its_details_from_queue_log_and_is_exported_as_wri
         f"{t}|x1|sales|NONE|ENTERQUEUE||0611|1",
         f"{t + 3}|x1|sales|Alice|CONNECT|3|x1.1|2",
         blind,
+    ]
+
+
+async def test_exits_are_exported_with_their_event_key_and_info(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    t = NOW - 60
+    await store.write(
+        [
+            # The live path: the dialplan's QueueExit said EXITWITHKEY and the key.
+            QueueCallEntered("k1", "sales", "0611", "Jo", t + 0.2, 2),
+            QueueCallLeft("k1", "sales", "exited", 12, t + 12.2, 1, "EXITWITHKEY", "5"),
+            # A resync's guess (the bridge was away): "exited", no event.
+            QueueCallEntered("e1", "sales", "0622", "Al", t + 1.2, 1),
+            QueueCallLeft("e1", "sales", "exited", 3, t + 4.2),
+            # A withdraw whose user event the bridge missed.
+            QueueCallEntered("w1", "sales", "0633", "Ed", t + 2.2, 1),
+            QueueCallLeft("w1", "sales", "transferred", 8, t + 10.2, 1),
+        ]
+    )
+    key = f"{t + 12}|k1|sales|NONE|EXITWITHKEY|5|1|2|12"
+    assert key in await export(store)
+    assert not [x for x in await export(store) if "|e1|" in x and "EXIT" in x]  # a guess
+    empty = f"{t + 4}|e1|sales|NONE|EXITEMPTY|1|1|3"
+    withdraw = f"{t + 10}|w1|sales|NONE|WITHDRAW|1|1|8|ext:2001"
+    path = tmp_path / "queue_log"
+    path.write_text(
+        f"{t}|k1|sales|NONE|ENTERQUEUE||0611|2\n{t + 1}|e1|sales|NONE|ENTERQUEUE||0622|1\n"
+        f"{t + 2}|w1|sales|NONE|ENTERQUEUE||0633|1\n{empty}\n{withdraw}\n{key}\n"
+    )
+    report = await QueueLogRecovery(path, store, since=lambda: NOW - 3600).catch_up(NAMES)
+    assert report.bad == 0
+    assert await export(store) == [
+        f"{t}|k1|sales|NONE|ENTERQUEUE||0611|2",
+        f"{t + 1}|e1|sales|NONE|ENTERQUEUE||0622|1",
+        f"{t + 2}|w1|sales|NONE|ENTERQUEUE||0633|1",
+        empty,
+        withdraw,
+        key,
     ]

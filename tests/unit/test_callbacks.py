@@ -178,6 +178,27 @@ def test_the_dialplans_callback_event_is_translated_and_checked() -> None:
         translate(_msg(Event="UserEvent", UserEvent="Callback", Queue="q", Id=ID, Step="boom"), 0)
 
 
+def test_the_callback_keys_exit_is_reported_with_the_key() -> None:
+    def exit_event(**headers: str) -> object:
+        msg = _msg(Event="UserEvent", UserEvent="QueueExit", Queue="sales", Uniqueid="100.1",
+                   Timestamp=str(T0), **headers)  # fmt: skip
+        return translate(msg, 0.0)
+
+    assert exit_event(Status="EXITWITHKEY", Key="5") == ev.QueueExited(
+        "sales", "100.1", "EXITWITHKEY", T0, key="5"
+    )
+    assert exit_event(Status="WITHDRAW", Info="dev:sup2001") == ev.QueueExited(
+        "sales", "100.1", "WITHDRAW", T0, info="dev:sup2001"
+    )
+    # What the dialplan would never send is dropped, the exit kept.
+    assert exit_event(Status="EXITWITHKEY", Key="55") == ev.QueueExited(
+        "sales", "100.1", "EXITWITHKEY", T0
+    )
+    assert exit_event(Status="WITHDRAW", Info="dev:a|b") == ev.QueueExited(
+        "sales", "100.1", "WITHDRAW", T0
+    )
+
+
 class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, str], bool]] = []

@@ -48,6 +48,8 @@ def call(**values: Any) -> SimpleNamespace:
         "ring_time": None,
         "completed_wait": None,
         "transfer": None,
+        "exit_event": None,
+        "exit_data": None,
     }
     row.update(values)
     return SimpleNamespace(**row)
@@ -105,9 +107,37 @@ def test_callers_who_left_unanswered(outcome: str, event: str) -> None:
     assert line is not None and line.text == f"{E + 14}|1795.7|sales|NONE|{event}|1|3|14"
 
 
+@pytest.mark.parametrize(
+    ("outcome", "event", "data", "fields"),
+    [
+        ("exited", "EXITEMPTY", None, "1|3|14"),
+        ("exited", "EXITWITHKEY", "5", "5|1|3|14"),
+        ("transferred", "WITHDRAW", "dev:sup2001", "1|3|14|dev:sup2001"),
+        ("transferred", "WITHDRAW", None, "1|3|14|"),
+    ],
+)
+def test_exits_kept_with_their_event(
+    outcome: str, event: str, data: str | None, fields: str
+) -> None:
+    row = call(
+        outcome=outcome,
+        wait=14.0,
+        completed_at=at(14.1),
+        left_position=1,
+        position=3,
+        exit_event=event,
+        exit_data=data,
+    )
+    line = end_line(row)
+    assert line is not None and line.text == f"{E + 14}|1795.7|sales|NONE|{event}|{fields}"
+
+
 def test_outcomes_the_history_cannot_tell_apart_are_not_exported() -> None:
     for outcome in ("exited", "transferred", None):
         assert end_line(call(outcome=outcome, wait=3.0, completed_at=at(3))) is None
+    # An event that does not go with the outcome (a later fact replaced the outcome).
+    mismatched = call(outcome="exited", exit_event="WITHDRAW", wait=3.0, completed_at=at(3))
+    assert end_line(mismatched) is None
 
 
 def test_an_unknown_caller_number_is_written_empty() -> None:
