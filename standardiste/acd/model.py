@@ -13,7 +13,7 @@ from typing import Any
 
 from standardiste.acd import events as ev
 from standardiste.acd.agent_states import AgentState, AgentStateTracker, agent_state
-from standardiste.acd.callbacks import callback_of, step_status
+from standardiste.acd.callbacks import callback_of, placeholder_uniqueid, step_status
 from standardiste.acd.canned import CannedBook, message_of
 from standardiste.acd.records import (
     AgentAction,
@@ -275,12 +275,11 @@ class ContactCenter:
         out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         queue.updated_at = e.at
         out.changes.append(self._queue_change(queue))
-        if not caller.callback:  # a placeholder's story is its request's, not a queue call
-            out.records.append(
-                QueueCallEntered(
-                    e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position
-                )
-            )
+        # A placeholder's passage is recorded too (the history keeps it apart from the
+        # inbound calls, by its cb-<id> uniqueid: the queue_log export writes it).
+        out.records.append(
+            QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position)
+        )
         return out
 
     def _caller_left(self, e: ev.CallerLeft) -> Outcome:
@@ -336,10 +335,24 @@ class ContactCenter:
     ) -> None:
         """Record how a caller left; ``outcome`` None means the pending default."""
         left = self._left.pop(uniqueid, None)
-        if left is None or left.caller.callback:
-            # A placeholder left: the dialplan's UserEvent(Callback) says what it means.
+        if left is None:
             return
         outcome = outcome or left.default
+        record = QueueCallLeft(
+            uniqueid,
+            left.caller.queue,
+            outcome,  # type: ignore[arg-type]
+            left.wait,
+            left.at,
+            left.position,
+            event,
+            data,
+        )
+        if left.caller.callback:
+            # A placeholder left: its passage only; the dialplan's UserEvent(Callback) says
+            # what it means for the request (and the callback counters).
+            out.records.append(record)
+            return
         queue = self._queue(left.caller.queue)
         counters = self._today(queue, left.at)
         if outcome == "abandoned":
@@ -350,18 +363,7 @@ class ContactCenter:
             counters.transferred += 1
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
-        out.records.append(
-            QueueCallLeft(
-                uniqueid,
-                queue.name,
-                outcome,  # type: ignore[arg-type]
-                left.wait,
-                left.at,
-                left.position,
-                event,
-                data,
-            )
-        )
+        out.records.append(record)
 
     def _callback_step(self, e: ev.CallbackStep) -> Outcome:
         """A callback request's step (BY-1): today's callback counters, the request's
@@ -378,6 +380,9 @@ class ContactCenter:
             counters.callbacks_expired += 1
         elif e.step == "ended" and status != "connected":
             counters.callbacks_failed += 1
+        if e.step == "left" and status == "expired":
+            # The placeholder's Queue() timed out (its passage's EXITWITHTIMEOUT).
+            self._finish_left(placeholder_uniqueid(e.request), "timed_out", out)
         if status is not None:
             ended = e.step in ("left", "ended")
             detail = e.status if ended else ""
@@ -404,12 +409,9 @@ class ContactCenter:
             caller.ringing = ""
             out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         self._set_member(e.queue, e.interface, out, ringing=False, since=e.at)
-        if callback_of(e.uniqueid) is None:
-            member = self.members.get(member_key(e.queue, e.interface))
-            name = e.member_name or (member.member_name if member else "")
-            out.records.append(
-                RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at)
-            )
+        member = self.members.get(member_key(e.queue, e.interface))
+        name = e.member_name or (member.member_name if member else "")
+        out.records.append(RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at))
         return out
 
     def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
@@ -441,10 +443,10 @@ class ContactCenter:
             out.records.append(
                 CallbackProgress(request, e.queue, "connecting", False, e.interface, "", e.at)
             )
-            return out
-        self._today(queue, e.at).handled += 1
-        out.changes.append(self._queue_change(queue))
-        out.records.append(
+        else:
+            self._today(queue, e.at).handled += 1
+            out.changes.append(self._queue_change(queue))
+        out.records.append(  # the placeholder's passage too (kept apart by its uniqueid)
             QueueCallAnswered(
                 e.uniqueid,
                 e.queue,
@@ -480,12 +482,11 @@ class ContactCenter:
                 since=e.at,
                 **values,
             )
-        if callback_of(uniqueid) is None:
-            out.records.append(
-                QueueCallCompleted(
-                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
-                )
+        out.records.append(  # a placeholder's passage too (kept apart by its uniqueid)
+            QueueCallCompleted(
+                uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
             )
+        )
         return out
 
     def _member_added(self, e: ev.MemberAdded) -> Outcome:
@@ -756,7 +757,7 @@ class ContactCenter:
                             snap.at,
                         )
                     )
-            else:
+            elif not caller.callback:  # a placeholder's request is the bridge's to settle
                 self._left[uniqueid] = _Left(caller, max(0.0, snap.at - caller.joined_at), snap.at)
                 self._finish_left(uniqueid, "exited", out)
         for uniqueid, call in list(self.calls.items()):

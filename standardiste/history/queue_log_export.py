@@ -87,16 +87,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from standardiste.acd.callbacks import callback_of
-from standardiste.history.models import AgentEventRow, QueueCall, RingNoAnswerRow
+from standardiste.acd.callbacks import PLACEHOLDER_PREFIX
+from standardiste.history.models import AgentEventRow, CallbackPassage, QueueCall, RingNoAnswerRow
+from standardiste.outbound.tables import CallbackRow
 
 NONE = "NONE"
 WINDOW = dt.timedelta(days=1)
@@ -105,16 +107,21 @@ _RANK = {
     "ADDMEMBER": 0,
     "ENTERQUEUE": 1,
     "RINGNOANSWER": 2,
-    "CONNECT": 3,
-    "END": 4,
-    "PAUSE": 5,
-    "UNPAUSE": 5,
-    "REMOVEMEMBER": 6,
+    "CALLBACK_CALLING": 3,  # the agent's gosub dials the customer before CONNECT is written
+    "CONNECT": 4,
+    "CALLBACK_CONNECTED": 5,
+    "CALLBACK_END": 5,  # the ;1 half's hang-up handler, before app_queue's COMPLETE*
+    "END": 6,
+    "PAUSE": 7,
+    "UNPAUSE": 7,
+    "REMOVEMEMBER": 8,
 }
 _LEFT_EVENTS = {"abandoned": "ABANDON", "timed_out": "EXITWITHTIMEOUT"}
 # The exits kept by event (queue_calls.exit_event) and the outcome each comes with.
 _EXIT_OUTCOMES = {"EXITEMPTY": "exited", "EXITWITHKEY": "exited", "WITHDRAW": "transferred"}
 _COMPLETE_EVENTS = {"caller": "COMPLETECALLER", "agent": "COMPLETEAGENT"}
+# A DIALSTATUS (CALLBACK_END's field), as opposed to the reasons the bridge writes itself.
+_DIALSTATUS_RE = re.compile(r"^[A-Z]+$")
 _AGENT_EVENTS = {
     "login": "ADDMEMBER",
     "logout": "REMOVEMEMBER",
@@ -149,11 +156,12 @@ def _i(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _line(at: dt.datetime, callid: str, queue: str, agent: str, event: str, *data: str) -> Line:
+def _line(
+    at: dt.datetime, callid: str, queue: str, agent: str, event: str, *data: str, rank: int = -1
+) -> Line:
     epoch = at.timestamp()
     text = "|".join((str(int(epoch)), callid, queue, agent or NONE, event, *data))
-    rank = _RANK.get(event, _RANK["END"])
-    return Line(epoch, rank, text)
+    return Line(epoch, rank if rank >= 0 else _RANK.get(event, _RANK["END"]), text)
 
 
 def entered_line(row: Any) -> Line:
@@ -225,7 +233,34 @@ def agent_line(row: Any) -> Line:
     return _line(row.at, NONE, row.queue, member, event, row.reason or "")
 
 
+def callback_lines(row: Any) -> list[Line]:
+    """The INFO lines our dialplan writes for a callback request (BY-1), from its
+    ``callback_requests`` row: CALLBACK_REQUESTED (under the original caller's callid),
+    CALLBACK_CALLING, _CONNECTED, _END (with the DIALSTATUS) and _EXPIRED (under the
+    placeholder's, ``cb-<id>``)."""
+    placeholder = PLACEHOLDER_PREFIX + row.id
+
+    def info(at: dt.datetime, callid: str, event: str, *data: str) -> Line:
+        rank = _RANK.get(event, _RANK["END"])
+        return _line(at, callid, row.queue, NONE, "INFO", event, row.id, *data, rank=rank)
+
+    lines = [info(row.requested_at, row.original_uniqueid, "CALLBACK_REQUESTED", str(row.position))]
+    if row.calling_at is not None:
+        lines.append(info(row.calling_at, placeholder, "CALLBACK_CALLING"))
+    if row.answered_at is not None:
+        lines.append(info(row.answered_at, placeholder, "CALLBACK_CONNECTED"))
+    detail = row.detail or ""
+    if row.ended_at is not None:
+        if row.status == "expired" and detail == "TIMEOUT":
+            lines.append(info(row.ended_at, placeholder, "CALLBACK_EXPIRED"))
+        elif row.calling_at is not None and detail != "TIMEOUT" and _DIALSTATUS_RE.match(detail):
+            lines.append(info(row.ended_at, placeholder, "CALLBACK_END", detail))
+    return lines
+
+
 _QC = QueueCall.__table__.c
+_CP = CallbackPassage.__table__.c
+_CB = CallbackRow.__table__.c
 _RNA = RingNoAnswerRow.__table__.c
 _AE = AgentEventRow.__table__.c
 
@@ -243,28 +278,26 @@ async def _window(
 ) -> str:
     """The lines of ``[start, end)``, as one text. The rows are read on the event loop, the
     lines built and sorted in a thread (a day of a big center is tens of thousands)."""
-    calls = select(QueueCall.__table__)
+    passages: list[Sequence[Any]] = [[], [], []]
     async with engine.connect() as conn:
-        entered = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.entered_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
-        answered = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.answered_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
-        ended = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.completed_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
+        for table, c in ((QueueCall.__table__, _QC), (CallbackPassage.__table__, _CP)):
+            rows = select(table)
+            for i, column in enumerate((c.entered_at, c.answered_at, c.completed_at)):
+                query = _queues(rows.where(_in_window(column, start, end)), c.queue, queues)
+                passages[i] = [*passages[i], *(await conn.execute(query)).all()]
         rings = select(RingNoAnswerRow.__table__).where(_in_window(_RNA.at, start, end))
         rang = (await conn.execute(_queues(rings, _RNA.queue, queues))).all()
         agents = select(AgentEventRow.__table__).where(_in_window(_AE.at, start, end))
         agent_rows = (await conn.execute(_queues(agents, _AE.queue, queues))).all()
-    return await asyncio.to_thread(_text, entered, answered, ended, rang, agent_rows)
+        steps = (_CB.requested_at, _CB.calling_at, _CB.answered_at, _CB.ended_at)
+        requests = select(CallbackRow.__table__).where(
+            or_(*(_in_window(column, start, end) for column in steps))
+        )
+        callbacks = (await conn.execute(_queues(requests, _CB.queue, queues))).all()
+    entered, answered, ended = passages
+    return await asyncio.to_thread(
+        _text, entered, answered, ended, rang, agent_rows, callbacks, (start, end)
+    )
 
 
 def _text(
@@ -273,12 +306,18 @@ def _text(
     ended: Sequence[Any],
     rang: Sequence[Any],
     agent_rows: Sequence[Any],
+    callbacks: Sequence[Any] = (),
+    window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> str:
     lines = [entered_line(row) for row in entered]
     lines += [connect_line(row) for row in answered]
     lines += [line for line in map(end_line, ended) if line is not None]
-    lines += [ring_line(row) for row in rang if callback_of(row.uniqueid) is None]
+    lines += [ring_line(row) for row in rang]
     lines += [agent_line(row) for row in agent_rows]
+    if window is not None:
+        low, high = window[0].timestamp(), window[1].timestamp()
+        for row in callbacks:  # read for any of its steps: only those of the window
+            lines += [x for x in callback_lines(row) if low <= x.at < high]
     lines.sort(key=Line.sort_key)
     return "".join(f"{line.text}\n" for line in lines)
 

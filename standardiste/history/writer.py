@@ -37,10 +37,13 @@ insert-or-ignore. ``agent_states``: one row per agent and instant, the last tran
 written at that instant wins (records are written in the order the model made them,
 replays included).
 
+``callback_passages`` (a callback placeholder's passage through its queue, uniqueid
+``cb-<id>``) is merged by the same rules as ``queue_calls``, from the same records.
+
 ``callback_requests`` rows are created by the callback service when a caller asks
 (``standardiste.callbacks``); the model's :class:`CallbackProgress` records only update them,
 by the same kind of join: the status moves forward only (``acd.callbacks.RANK``), the first
-agent, answer time, end time and detail stay.
+agent, calling time, answer time, end time and detail stay.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from standardiste.acd.agent_states import AgentState
-from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK
+from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK, callback_of
 from standardiste.acd.records import (
     AgentEvent,
     AgentStateChanged,
@@ -75,6 +78,7 @@ from standardiste.acd.records import (
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
+    CallbackPassage,
     CannedLogRow,
     DeviceCallRow,
     QueueCall,
@@ -219,6 +223,7 @@ def _row(record: Record) -> dict[str, Any]:
                 if record.status == "connected" and not record.ended
                 else None,
                 "b_ended": _ts(record.at) if record.ended else None,
+                "b_calling": _ts(record.at) if record.status == "calling" else None,
                 "b_detail": record.detail or None,
             }
         case DeviceCall():
@@ -266,6 +271,7 @@ class _Statements:
             self._two_arg_min = _sqlite_min
         else:
             raise ValueError(f"history store supports PostgreSQL and SQLite, not {dialect!r}")
+        self._t: Any = _QC  # the passage table the merge rules are being built for
 
         rules: dict[type[Record], _SetRule] = {
             QueueCallEntered: self._entered,
@@ -274,11 +280,15 @@ class _Statements:
             QueueCallCompleted: self._completed,
         }
         self.by_kind: dict[type[Record], Insert] = {}
-        for kind, rule in rules.items():
-            stmt = insert(QueueCall)
-            self.by_kind[kind] = stmt.on_conflict_do_update(
-                index_elements=list(_QUEUE_CALL_KEY), set_=rule(stmt.excluded)
-            )
+        # A callback placeholder's passage: the same records and rules, its own table.
+        self.passages: dict[type[Record], Insert] = {}
+        for table, statements in ((QueueCall, self.by_kind), (CallbackPassage, self.passages)):
+            self._t = table.__table__.c
+            for kind, rule in rules.items():
+                stmt = insert(table)
+                statements[kind] = stmt.on_conflict_do_update(
+                    index_elements=list(_QUEUE_CALL_KEY), set_=rule(stmt.excluded)
+                )
         self.by_kind[AgentEvent] = insert(AgentEventRow).on_conflict_do_nothing(
             index_elements=["key"]
         )
@@ -305,18 +315,20 @@ class _Statements:
         self.by_kind[CallbackProgress] = _callback_update()
 
     def _greatest(self, column: str, new: Any) -> _Expr:
-        return self._two_arg_max(_QC[column], new[column])
+        return self._two_arg_max(self._t[column], new[column])
 
     def _least(self, column: str, new: Any) -> _Expr:
-        return self._two_arg_min(_QC[column], new[column])
+        return self._two_arg_min(self._t[column], new[column])
 
     def _unless(self, marker: str, column: str, new: Any) -> _Expr:
         """Keep the current value if ``marker`` shows a stronger record already set it."""
-        return case((_QC[marker].is_not(None), _QC[column]), else_=self._greatest(column, new))
+        return case(
+            (self._t[marker].is_not(None), self._t[column]), else_=self._greatest(column, new)
+        )
 
     def _over(self, marker: str, column: str, new: Any) -> _Expr:
         """Replace a weaker record's value unless ``marker`` shows a peer already set it."""
-        return case((_QC[marker].is_(None), new[column]), else_=self._greatest(column, new))
+        return case((self._t[marker].is_(None), new[column]), else_=self._greatest(column, new))
 
     def _entered(self, new: Any) -> Mapping[str, Any]:
         return {
@@ -329,16 +341,16 @@ class _Statements:
     def _ranked(self, marker: str, guess: str, column: str, new: Any) -> _Expr:
         """``column`` of whichever record is stronger by ``marker``: a value equal to
         ``guess`` (or NULL) is weaker than any other; equals merge by ``greatest``."""
-        current_weak = _QC[marker].is_(None) | (_QC[marker] == guess)
+        current_weak = self._t[marker].is_(None) | (self._t[marker] == guess)
         return case(
             ((new[marker] != guess) & current_weak, new[column]),
-            ((new[marker] == guess) & ~current_weak, _QC[column]),
+            ((new[marker] == guess) & ~current_weak, self._t[column]),
             else_=self._greatest(column, new),
         )
 
     def _answered(self, new: Any) -> Mapping[str, Any]:
-        earlier = _QC.answered_at.is_(None) | (new["answered_at"] < _QC.answered_at)
-        later = new["answered_at"] > _QC.answered_at
+        earlier = self._t.answered_at.is_(None) | (new["answered_at"] < self._t.answered_at)
+        later = new["answered_at"] > self._t.answered_at
         return {
             "answered_at": self._least("answered_at", new),
             "member_name": self._greatest("member_name", new),
@@ -346,33 +358,33 @@ class _Statements:
             # The wait belongs to the earliest answer (a resync's "answered at resync time"
             # overstates it; queue_log's CONNECT has the real one).
             "wait": case(
-                (earlier, new["wait"]), (later, _QC.wait), else_=self._greatest("wait", new)
+                (earlier, new["wait"]), (later, self._t.wait), else_=self._greatest("wait", new)
             ),
             "outcome": new["outcome"],  # always "answered"
             # The earliest answer's channel and ring time, like its wait.
             "agent_uniqueid": case(
-                (earlier, func.coalesce(new["agent_uniqueid"], _QC.agent_uniqueid)),
-                (later, func.coalesce(_QC.agent_uniqueid, new["agent_uniqueid"])),
+                (earlier, func.coalesce(new["agent_uniqueid"], self._t.agent_uniqueid)),
+                (later, func.coalesce(self._t.agent_uniqueid, new["agent_uniqueid"])),
                 else_=self._greatest("agent_uniqueid", new),
             ),
             "ring_time": case(
-                (earlier, func.coalesce(new["ring_time"], _QC.ring_time)),
-                (later, func.coalesce(_QC.ring_time, new["ring_time"])),
+                (earlier, func.coalesce(new["ring_time"], self._t.ring_time)),
+                (later, func.coalesce(self._t.ring_time, new["ring_time"])),
                 else_=self._greatest("ring_time", new),
             ),
         }
 
     def _left(self, new: Any) -> Mapping[str, Any]:
-        answered = _QC.answered_at.is_not(None)
+        answered = self._t.answered_at.is_not(None)
         return {
             "outcome": case(
-                (answered, _QC.outcome), else_=self._ranked("outcome", "exited", "outcome", new)
+                (answered, self._t.outcome), else_=self._ranked("outcome", "exited", "outcome", new)
             ),
             "wait": case(
-                (answered, _QC.wait), else_=self._ranked("outcome", "exited", "wait", new)
+                (answered, self._t.wait), else_=self._ranked("outcome", "exited", "wait", new)
             ),
             "completed_at": case(
-                (_QC.ended_by.is_not(None), _QC.completed_at),
+                (self._t.ended_by.is_not(None), self._t.completed_at),
                 (answered, self._greatest("completed_at", new)),
                 else_=self._ranked("outcome", "exited", "completed_at", new),
             ),
@@ -389,7 +401,7 @@ class _Statements:
             "hold": self._greatest("hold", new),
             "ended_by": self._ranked("ended_by", "unknown", "ended_by", new),
             "completed_at": case(
-                (_QC.ended_by.is_(None), new["completed_at"]),
+                (self._t.ended_by.is_(None), new["completed_at"]),
                 else_=self._ranked("ended_by", "unknown", "completed_at", new),
             ),
             "completed_wait": self._greatest("completed_wait", new),
@@ -417,6 +429,7 @@ def _callback_update() -> Any:
             ),
             agent=func.coalesce(c.agent, bindparam("b_agent", type_=Text())),
             answered_at=func.coalesce(c.answered_at, bindparam("b_answered", type_=UTCDateTime())),
+            calling_at=func.coalesce(c.calling_at, bindparam("b_calling", type_=UTCDateTime())),
             ended_at=case(
                 (guessed, func.coalesce(ended, c.ended_at)), else_=func.coalesce(c.ended_at, ended)
             ),
@@ -429,7 +442,17 @@ def _callback_update() -> Any:
     )
 
 
-def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str, Any]]]]:
+_PASSAGE_RECORDS = (QueueCallEntered, QueueCallAnswered, QueueCallLeft, QueueCallCompleted)
+
+
+def _is_passage(record: Record) -> bool:
+    """A callback placeholder's queue record (uniqueid cb-<id>): ``callback_passages``."""
+    return isinstance(record, _PASSAGE_RECORDS) and callback_of(record.uniqueid) is not None
+
+
+def _rounds(
+    records: Sequence[Record],
+) -> list[tuple[type[Record], bool, list[dict[str, Any]]]]:
     """Group records into executemany rounds of one kind with at most one row per key.
 
     A multi-row ``INSERT ... ON CONFLICT DO UPDATE`` may not touch the same row twice on
@@ -437,15 +460,15 @@ def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str
     row per key per round sidesteps that. Order between rounds is irrelevant because the
     merge is order-independent; exact duplicates are dropped up front.
     """
-    rounds: dict[tuple[type[Record], int], list[dict[str, Any]]] = defaultdict(list)
+    rounds: dict[tuple[type[Record], bool, int], list[dict[str, Any]]] = defaultdict(list)
     seen: dict[tuple[type[Record], str], int] = defaultdict(int)
     for record in dict.fromkeys(records):
         row = _row(record)  # first: raises TypeError for anything that is not a record
         kind = type(record)
         occurrence = seen[kind, record.key]
         seen[kind, record.key] += 1
-        rounds[kind, occurrence].append(row)
-    return [(kind, rows) for (kind, _), rows in rounds.items()]
+        rounds[kind, _is_passage(record), occurrence].append(row)
+    return [(kind, passage, rows) for (kind, passage, _), rows in rounds.items()]
 
 
 class HistoryStore:
@@ -487,8 +510,9 @@ class HistoryStore:
             return
         plan = _rounds(records)
         async with self._engine.begin() as conn:
-            for kind, rows in plan:
-                await conn.execute(self._statements.by_kind[kind], rows)
+            for kind, passage, rows in plan:
+                statements = self._statements.passages if passage else self._statements.by_kind
+                await conn.execute(statements[kind], rows)
 
     async def last_agent_states(self) -> dict[str, AgentState]:
         """Each agent's last stored state (the latest transition), for a restarted bridge:
