@@ -45,6 +45,9 @@ CLOCK_FIELDS = {
     "COMPLETEAGENT": {0, 1},
     "ABANDON": {2},
     "EXITWITHTIMEOUT": {2},
+    "EXITEMPTY": {2},
+    "EXITWITHKEY": {3},
+    "WITHDRAW": {2},
 }
 
 
