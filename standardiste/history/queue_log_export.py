@@ -21,6 +21,12 @@ EXITWITHTIMEOUT           caller      NONE / pos|origpos|waittime             qu
 EXITEMPTY                 caller      NONE / pos|origpos|waittime             queue_calls
 EXITWITHKEY               caller      NONE / key|pos|origpos|waittime         queue_calls
 WITHDRAW                  caller      NONE / pos|origpos|waittime|info        queue_calls
+INFO CALLBACK_REQUESTED   caller      NONE / id|position                      callback_requests
+(the placeholder's passage: ENTERQUEUE ... COMPLETE*, callid cb-<id>)       callback_passages
+INFO CALLBACK_CALLING     cb-<id>     NONE / id                               callback_requests
+INFO CALLBACK_CONNECTED   cb-<id>     NONE / id                               callback_requests
+INFO CALLBACK_END         cb-<id>     NONE / id|DIALSTATUS                    callback_requests
+INFO CALLBACK_EXPIRED     cb-<id>     NONE / id                               callback_requests
 ADDMEMBER                 MANAGER     member / "PAUSED" or empty              agent_events
 REMOVEMEMBER              MANAGER     member / empty                          agent_events
 PAUSE/UNPAUSE             NONE        member / reason                         agent_events
@@ -30,10 +36,18 @@ PAUSE/UNPAUSE             NONE        member / reason                         ag
 member added without one, as app_queue does. ``url`` is always empty: Standardiste's
 dialplan passes none to Queue(). Times are whole seconds, like Asterisk's ``time(NULL)``.
 
+The INFO rows are the ones our dialplan writes for a callback request (BY-1,
+``config/asterisk/standardiste-extensions.conf``); a request's placeholder passes through
+the queue like a caller, under callid ``cb-<id>``, and its lines (ENTERQUEUE with the
+customer's digits, RINGNOANSWER, CONNECT, COMPLETE*, EXITWITHTIMEOUT when the request
+expires in the queue, ABANDON when it is hung up) come from ``callback_passages``, the same
+columns as ``queue_calls`` kept apart from the inbound calls.
+
 Lines are in time order (the history's sub-second times where the live path recorded
 them); lines of the same instant (queue_log's own whole seconds, for what the recovery
-wrote) in the order app_queue writes them: ENTERQUEUE, RINGNOANSWER, CONNECT, the end;
-logins first, pauses after, logouts last.
+wrote) in the order app_queue and our dialplan write them: ENTERQUEUE, RINGNOANSWER,
+CALLBACK_CALLING, CONNECT, CALLBACK_CONNECTED/_END, the end; logins first, pauses after,
+logouts last.
 
 What Asterisk writes that the export does not (and why):
 
@@ -52,12 +66,15 @@ What Asterisk writes that the export does not (and why):
   bridge was away and queue_log did not say how) and a transfer whose details queue_log
   has not given yet (AMI's AgentComplete says "transfer" without exten/context or method;
   the queue_log follower fills them within seconds): no end line;
-* callbacks (BY-1): the INFO rows our dialplan writes (CALLBACK_REQUESTED, _CALLING,
-  _CONNECTED, _END, _EXPIRED), the lines of a placeholder's passage through the queue
-  (callid ``cb-<id>``: ENTERQUEUE, CONNECT, COMPLETE*...) and the original caller's
-  EXITWITHKEY. Not written yet: the history keeps a request in ``callback_requests``
-  without the time it started calling the customer, the placeholder's passage is not a
-  ``queue_calls`` row (it is not an inbound call), and ``exited`` does not keep the key;
+* a callback request's INFO rows for ends the dialplan did not log: a request cancelled,
+  expired while it had no placeholder in the queue, or closed by the bridge's guess (its
+  placeholder vanished unseen) has only CALLBACK_REQUESTED; CALLBACK_CALLING and _END
+  need ``calling_at`` (migration 0013: requests made before it have neither);
+* a caller queued twice in the same queue with the same channel (the callback key pressed
+  without an offer, or refused: back in line at the same place): the history keeps one
+  row per caller and queue, so the second passage's lines merge into the first's (their
+  first ENTERQUEUE, one end). Likewise a request whose placeholder was placed again (after
+  an Asterisk restart): one passage;
 * repeated PAUSE lines: app_queue writes one per request even when the member was paused
   already with the same reason; the history keeps changes only.
 
@@ -66,8 +83,12 @@ Fields that may differ from Asterisk's own line:
 * the epoch, by one second at a boundary, for lines built from AMI events: the event's
   timestamp and the line's ``time(NULL)`` are two readings of the clock;
 * likewise, by one, the durations app_queue computes as ``time(NULL) - start`` separately
-  for the AMI event and the line (CONNECT and COMPLETE*'s holdtime, ABANDON's and
-  EXITWITHTIMEOUT's waittime, COMPLETE*'s calltime);
+  for the AMI event and the line (CONNECT and COMPLETE*'s holdtime, ABANDON's,
+  EXITWITHTIMEOUT's, EXITEMPTY's, EXITWITHKEY's and WITHDRAW's waittime, COMPLETE*'s
+  calltime);
+* CALLBACK_REQUESTED's epoch, by one: it is the time the callback service stored the
+  request (``requested_at``), a moment before the placeholder is placed and the dialplan
+  writes the row; the other INFO rows' are their UserEvent(Callback)'s;
 * ADDMEMBER/REMOVEMEMBER's callid is ``MANAGER`` (the bridge adds and removes members over
   AMI); Asterisk writes the channel's uniqueid when a phone's feature code did it
   (AddQueueMember in the dialplan), ``CLI`` from the console;
@@ -77,7 +98,8 @@ Fields that may differ from Asterisk's own line:
   adds the caller's name as a fourth ENTERQUEUE field; the export does not.
 
 Rows written before migration 0010 lack positions, the member's channel and ring times:
-those fields are empty in their lines.
+those fields are empty in their lines. Before migration 0013 the history kept no exit
+event, no placeholder passage and no calling time: those lines are missing.
 
 Streamed: the range is read one window (a day by default) at a time, so a year of a big
 center never sits in memory.
