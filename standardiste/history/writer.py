@@ -14,8 +14,9 @@ same row. The rules, per column:
   (the answered fact is the stronger one);
 * ``agent``: the answered record's agent beats the completed record's;
 * ``completed_at``: the completed record's time beats the left record's;
-* guesses give way to facts: an ``exited`` outcome (what a resync writes for a caller who
-  vanished while the bridge was not looking) is weaker than any other left outcome, and
+* guesses give way to facts: an ``exited`` outcome without its queue_log event (what a
+  resync writes for a caller who vanished while the bridge was not looking) is weaker than
+  any other left outcome (EXITWITHKEY, EXITEMPTY are facts), and
   ``ended_by = unknown`` (a call that vanished) weaker than a known end; the stronger record
   brings its own ``wait`` / ``talk`` / ``completed_at`` with it. The earliest answer brings
   its ``wait``. This is how the queue_log recovery corrects a resync's guesses; within one
@@ -54,7 +55,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Text, bindparam, case, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
@@ -361,6 +372,9 @@ class _Statements:
                 (earlier, new["wait"]), (later, self._t.wait), else_=self._greatest("wait", new)
             ),
             "outcome": new["outcome"],  # always "answered"
+            # An answer is stronger than any exit: the exit's event goes with it.
+            "exit_event": null(),
+            "exit_data": null(),
             # The earliest answer's channel and ring time, like its wait.
             "agent_uniqueid": case(
                 (earlier, func.coalesce(new["agent_uniqueid"], self._t.agent_uniqueid)),
@@ -374,24 +388,37 @@ class _Statements:
             ),
         }
 
+    def _left_ranked(self, column: str, new: Any) -> _Expr:
+        """``column`` of the stronger left record: an ``exited`` without its queue_log
+        event (a resync's guess) is weaker than any other (an exit whose event is known,
+        EXITWITHKEY..., is a fact); equals merge by ``greatest``."""
+        t = self._t
+        current_weak = t.outcome.is_(None) | ((t.outcome == "exited") & t.exit_event.is_(None))
+        new_weak = (new["outcome"] == "exited") & new["exit_event"].is_(None)
+        return case(
+            (~new_weak & current_weak, new[column]),
+            (new_weak & ~current_weak, t[column]),
+            else_=self._greatest(column, new),
+        )
+
     def _left(self, new: Any) -> Mapping[str, Any]:
         answered = self._t.answered_at.is_not(None)
         return {
-            "outcome": case(
-                (answered, self._t.outcome), else_=self._ranked("outcome", "exited", "outcome", new)
-            ),
-            "wait": case(
-                (answered, self._t.wait), else_=self._ranked("outcome", "exited", "wait", new)
-            ),
+            "outcome": case((answered, self._t.outcome), else_=self._left_ranked("outcome", new)),
+            "wait": case((answered, self._t.wait), else_=self._left_ranked("wait", new)),
             "completed_at": case(
                 (self._t.ended_by.is_not(None), self._t.completed_at),
                 (answered, self._greatest("completed_at", new)),
-                else_=self._ranked("outcome", "exited", "completed_at", new),
+                else_=self._left_ranked("completed_at", new),
             ),
             "left_position": self._greatest("left_position", new),
             # They go with the outcome they describe.
-            "exit_event": self._ranked("outcome", "exited", "exit_event", new),
-            "exit_data": self._ranked("outcome", "exited", "exit_data", new),
+            "exit_event": case(
+                (answered, self._t.exit_event), else_=self._left_ranked("exit_event", new)
+            ),
+            "exit_data": case(
+                (answered, self._t.exit_data), else_=self._left_ranked("exit_data", new)
+            ),
         }
 
     def _completed(self, new: Any) -> Mapping[str, Any]:
