@@ -32,6 +32,7 @@ from standardiste.accounts import Accounts
 from standardiste.acd import events as ev
 from standardiste.acd.day import day_of, start_of_day
 from standardiste.acd.model import ContactCenter
+from standardiste.acd.state import Counters
 from standardiste.agent_state import DEFAULT_PAUSE_REASONS, AgentRequest, AgentStateService
 from standardiste.agi_scripts.callback import callback_scripts
 from standardiste.agi_scripts.server import AgiServer
@@ -41,7 +42,7 @@ from standardiste.ami_bridge.translate import EVENT_CLASSES
 from standardiste.bridge import Bridge
 from standardiste.bridge_status import StatusPublisher
 from standardiste.call_control import CANNED_OPS, CallControl, CallRequest
-from standardiste.callback_store import CallbackStore
+from standardiste.callback_store import CallbackCounts, CallbackStore
 from standardiste.callbacks import CallbackService
 from standardiste.canned_play import CannedPlayer
 from standardiste.command_bus import CommandServer
@@ -49,6 +50,7 @@ from standardiste.config import Settings
 from standardiste.errors import InvalidInput, PbxUnavailable, UnknownQueue
 from standardiste.history.buffer import DiskBuffer
 from standardiste.history.migrate import upgrade
+from standardiste.history.queue_report import today_tallies
 from standardiste.history.recovery import member_names, queue_log_path, recover_queue_log
 from standardiste.history.sink import HistorySink
 from standardiste.history.writer import HistoryStore
@@ -201,27 +203,34 @@ async def seed_counters(process: BridgeProcess, *, quiet: bool = False) -> bool:
     if quiet and history.buffered:
         return False
     try:
-        counts = await history.store.today_counts(midnight)
+        counts = await today_tallies(history.store.engine, midnight)
     except Exception as exc:  # the database may be down: start anyway, counters from zero
         log.warning("bridge.seed_counters_failed", error=str(exc))
         return False
     if quiet and (history.buffered or history.submitted != submitted):
         return False
-    callbacks: dict[str, tuple[int, int, int, int]] = {}
+    callbacks: dict[str, CallbackCounts] = {}
     if process.callbacks is not None:
         try:
             found = await process.callbacks.store.today_counts(midnight)
         except Exception as exc:  # as above
             log.warning("bridge.seed_callback_counters_failed", error=str(exc))
             return False
-        callbacks = {q: c.as_tuple() for q, c in found.items()}
+        callbacks = found
     model = process.model
     today = day_of(tz)(now)
-    seeded = {n: (0,) * 8 for n, q in model.queues.items() if q.today.day == today}
+    seeded = {n: Counters() for n, q in model.queues.items() if q.today.day == today}
     for q in set(counts) | set(callbacks):
-        c = counts.get(q)
-        inbound = (c.handled, c.abandoned, c.timed_out, c.transferred) if c else (0, 0, 0, 0)
-        seeded[q] = inbound + callbacks.get(q, (0, 0, 0, 0))
+        counters = seeded[q] = Counters()
+        if (tally := counts.get(q)) is not None:
+            counters.merge(tally)
+        if (c := callbacks.get(q)) is not None:
+            (
+                counters.callbacks_requested,
+                counters.callbacks_connected,
+                counters.callbacks_expired,
+                counters.callbacks_failed,
+            ) = c.as_tuple()
     process.pump.publish(model.seed_counters(today, seeded))
     return True
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from standardiste.acd import events as ev
@@ -164,12 +164,11 @@ class ContactCenter:
         self.agent_states = AgentStateTracker()  # each agent's one state (AN-2)
 
     # ------------------------------------------------------------------ counters
-    def seed_counters(self, day: str, counts: Mapping[str, tuple[int, ...]]) -> Outcome:
-        """Today's (handled, abandoned, timed_out[, transferred]) per queue, read back from
-        the history."""
+    def seed_counters(self, day: str, counts: Mapping[str, Counters]) -> Outcome:
+        """Today's counters per queue, read back from the history (``day`` is set on them)."""
         out = Outcome()
-        for name, figures in counts.items():
-            counters = Counters(day, *figures)
+        for name, seeded in counts.items():
+            counters = replace(seeded, day=day)
             queue = self.queues.get(name)
             if queue is None:
                 # A queue Asterisk has not reported (not yet, or not any more: removed since):
@@ -275,6 +274,8 @@ class ContactCenter:
         out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         queue.updated_at = e.at
         out.changes.append(self._queue_change(queue))
+        if not caller.callback:  # a placeholder is not an inbound call: not counted
+            self._today(queue, e.at).entered()
         # A placeholder's passage is recorded too (the history keeps it apart from the
         # inbound calls, by its cb-<id> uniqueid: the queue_log export writes it).
         out.records.append(
@@ -354,13 +355,7 @@ class ContactCenter:
             out.records.append(record)
             return
         queue = self._queue(left.caller.queue)
-        counters = self._today(queue, left.at)
-        if outcome == "abandoned":
-            counters.abandoned += 1
-        elif outcome == "timed_out":
-            counters.timed_out += 1
-        elif outcome == "transferred":
-            counters.transferred += 1
+        self._today(queue, left.at).left(outcome, left.wait)  # type: ignore[arg-type]
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
         out.records.append(record)
@@ -444,7 +439,7 @@ class ContactCenter:
                 CallbackProgress(request, e.queue, "connecting", False, e.interface, "", e.at)
             )
         else:
-            self._today(queue, e.at).handled += 1
+            self._today(queue, e.at).answered(e.hold_time)
             out.changes.append(self._queue_change(queue))
         out.records.append(  # the placeholder's passage too (kept apart by its uniqueid)
             QueueCallAnswered(
@@ -482,6 +477,11 @@ class ContactCenter:
                 since=e.at,
                 **values,
             )
+        if callback_of(uniqueid) is None:
+            queue = self._queue(e.queue)
+            self._today(queue, e.at).ended(e.talk_time, hold)
+            queue.updated_at = e.at
+            out.changes.append(self._queue_change(queue))
         out.records.append(  # a placeholder's passage too (kept apart by its uniqueid)
             QueueCallCompleted(
                 uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
@@ -911,7 +911,7 @@ class ContactCenter:
     def _today(self, queue: Queue, at: float) -> Counters:
         day = self.day_of(at)
         if queue.today.day != day:
-            queue.today = Counters(day)
+            queue.today = Counters(day=day)
         return queue.today
 
     def _queue_change(self, queue: Queue) -> Change:

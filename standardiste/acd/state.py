@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from standardiste.acd.metrics import Tally
+
 # Asterisk's AST_DEVICE_* numbers as QueueMember events report them.
 DEVICE_STATUS = {
     0: "unknown",
@@ -49,14 +51,12 @@ def device_of(channel: str) -> str:
 
 
 @dataclass(slots=True)
-class Counters:
-    """Today's outcomes in one queue (local day of the contact center)."""
+class Counters(Tally):
+    """Today's outcomes in one queue (local day of the contact center): the tally the
+    metrics are computed from (acd/metrics.py: offered, handled, abandoned, timed out,
+    transferred out by a supervisor (QD-2), exited, waits, talk and hold), and the callbacks."""
 
     day: str = ""
-    handled: int = 0
-    abandoned: int = 0
-    timed_out: int = 0
-    transferred: int = 0  # taken or transferred out of the queue by a supervisor (QD-2)
     # Callback requests (BY-1), apart from the inbound calls above: asked for, customer
     # reached, expired in the queue, not reached (no answer, failure).
     callbacks_requested: int = 0
@@ -77,7 +77,10 @@ class Queue:
 
     def to_dict(self) -> dict[str, Any]:
         data = _plain(self)
-        data["today"] = _plain(self.today)
+        today = data["today"] = _plain(self.today)
+        # copies: the change is serialised later, the model keeps counting
+        today["waits_answered"] = dict(self.today.waits_answered)
+        today["waits_abandoned"] = dict(self.today.waits_abandoned)
         return data
 
 

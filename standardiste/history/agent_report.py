@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from standardiste.acd.agent_states import AGENT_STATES
+from standardiste.acd.metrics import occupancy, utilisation
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
@@ -66,22 +67,6 @@ _DC = DeviceCallRow.__table__.c
 _AE = AgentEventRow.__table__.c
 _AT = AttemptRow.__table__.c
 _CP = CampaignRow.__table__.c
-
-
-# TODO(metrics): import occupancy and utilisation from standardiste.acd.metrics once it is
-# on main (same signatures, same results).
-def _ratio(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
-def occupancy(handling_s: float, ready_s: float) -> float | None:
-    """Handling time / (handling + ready idle time), %."""
-    return _ratio(handling_s, handling_s + ready_s)
-
-
-def utilisation(handling_s: float, logged_in_s: float) -> float | None:
-    """Handling time / logged-in time, %."""
-    return _ratio(handling_s, logged_in_s)
 
 
 # -------------------------------------------------------------------- filters and windows

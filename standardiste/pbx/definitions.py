@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.names import EXTENSION_RE, SLUG_RE, is_queue
 from standardiste.errors import InvalidInput
 
@@ -94,6 +95,19 @@ class QueueDef:
     callback_key: str = "5"  # the key that asks for it (one digit)
     callback_threshold: int = 120  # offered when the expected wait is at least this (s)
     callback_expiry: int = 3600  # s a request keeps its place before it expires
+    # Metrics (acd/metrics.py): which service level, its target, what a short abandon is.
+    sl_variant: int = 1  # 1..4, see acd/metrics.py
+    sl_target: int = 80  # %: the cards are green at or above it
+    short_abandon: int = 5  # s: abandons within it leave the abandon rate and SL (0: none)
+
+    def metric_settings(self) -> QueueSettings:
+        """What the queue's metrics depend on (acd/metrics.py)."""
+        return QueueSettings(
+            sl_threshold=self.servicelevel,
+            sl_variant=self.sl_variant,
+            sl_target=self.sl_target,
+            short_abandon=self.short_abandon,
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> QueueDef:
@@ -145,6 +159,9 @@ class QueueDef:
             callback_key=_digit("callback_key", self.callback_key),
             callback_threshold=_int("callback_threshold", self.callback_threshold, 0, 86400),
             callback_expiry=_int("callback_expiry", self.callback_expiry, 10, 86400),
+            sl_variant=_int("sl_variant", self.sl_variant, 1, 4),
+            sl_target=_int("sl_target", self.sl_target, 1, 100),
+            short_abandon=_int("short_abandon", self.short_abandon, 0, 600),
         )
 
     def to_dict(self) -> dict[str, Any]:

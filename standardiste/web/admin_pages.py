@@ -46,7 +46,7 @@ class QueueField:
     """One setting of the queue form: its input and the range QueueDef accepts."""
 
     name: str
-    kind: str  # text | digits | number | bool | strategy | skill | level | key
+    kind: str  # text | digits | number | bool | strategy | skill | level | key | sl_variant
     low: int = 0
     high: int = 0
 
@@ -76,7 +76,15 @@ QUEUE_FORM: tuple[tuple[str, tuple[QueueField, ...]], ...] = (
             QueueField("announce_position", "bool"),
             QueueField("announce_holdtime", "bool"),
             QueueField("announce_frequency", "number", 0, 3600),
+        ),
+    ),
+    (
+        "admin.queue.group.service_level",
+        (
             QueueField("servicelevel", "number", 1, 3600),
+            QueueField("sl_variant", "sl_variant", 1, 4),
+            QueueField("sl_target", "number", 1, 100),
+            QueueField("short_abandon", "number", 0, 600),
         ),
     ),
     (

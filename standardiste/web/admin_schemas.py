@@ -54,6 +54,15 @@ class QueueSettings(Model):
         description="a callback is offered when the expected wait is at least this, s"
     )
     callback_expiry: int = Field(description="s a callback request keeps its place in line")
+    sl_variant: int = Field(
+        description="service level: 1 (answered+abandoned in T)/(answered+abandoned), "
+        "2 answered in T/answered, 3 answered in T/(answered+abandoned), "
+        "4 answered in T/(answered+abandoned after T); short abandons left out"
+    )
+    sl_target: int = Field(description="service-level target, %")
+    short_abandon: int = Field(
+        description="s: abandons within it are short (out of abandon rate and SL); 0: none"
+    )
 
 
 class _QueueFields(Input):
@@ -79,6 +88,9 @@ class _QueueFields(Input):
     callback_key: Annotated[str, Field(pattern=r"^[0-9]$")] | None = None
     callback_threshold: Seconds | None = None
     callback_expiry: Annotated[int, Field(ge=10, le=86400)] | None = None
+    sl_variant: Annotated[int, Field(ge=1, le=4)] | None = None
+    sl_target: Annotated[int, Field(ge=1, le=100)] | None = None
+    short_abandon: Annotated[int, Field(ge=0, le=600)] | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v is not None}

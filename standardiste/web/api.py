@@ -114,6 +114,7 @@ async def get_overview(request: web.Request) -> web.Response:
         now=now,
         today=day_of(deps.settings.timezone)(now),
         directory=await request.app[ACCOUNTS].device_directory(),
+        settings=await request.app[CONFIG].queue_settings(),
     )
     return respond(request, Overview.model_validate(body))
 

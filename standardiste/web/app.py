@@ -40,6 +40,7 @@ from standardiste.web.figures import day_of
 from standardiste.web.live import LiveHub, close_websockets, start_follower, watch_ended_sessions
 from standardiste.web.pages import setup_pages
 from standardiste.web.ratelimit import LoginLimiter
+from standardiste.web.report_pages import setup_report_pages
 from standardiste.web.routes import add_api_routes
 from standardiste.web.security import csrf_middleware, security_headers, session_middleware
 from standardiste.web.sessions import SessionStore
@@ -73,12 +74,18 @@ def init_app(deps: WebDeps) -> web.Application:
     )
     app[MIRROR] = reader
     app[SESSIONS] = SessionStore(deps.redis, deps.keys, max_age=settings.session_max_age)
-    app[HUB] = LiveHub(reader, clock=deps.clock, today=day_of(deps.settings.timezone))
+    app[HUB] = LiveHub(
+        reader,
+        clock=deps.clock,
+        today=day_of(deps.settings.timezone),
+        queue_settings=app[CONFIG].queue_settings,
+    )
 
     add_api_routes(app)  # every JSON route, from the registry the OpenAPI document describes
     setup_pages(app)  # the HTML pages, static files and the history-backed page data
     setup_admin_pages(app)  # the admin section's pages (/admin/...)
     setup_campaign_pages(app)  # a campaign's page, the missed calls (/supervisor/...)
+    setup_report_pages(app)  # the reports and the metric definitions (/reports/...)
 
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_websockets)

@@ -1,5 +1,5 @@
-"""The configuration a web process reads on every request — the permission matrix and the
-pause reasons — cached until the configuration changes.
+"""The configuration a web process reads on every request — the permission matrix, the
+pause reasons, the queues' metric settings — cached until the configuration changes.
 
 Each read costs one Redis ``GET`` of ``config:version`` (incremented by whoever changes the
 configuration, :meth:`ConfigView.changed`); the SQL is read again only when it moved, so a
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from standardiste.acd.metrics import QueueSettings
 from standardiste.pbx.definitions import PauseReason
 from standardiste.pbx.store import ConfigStore
 from standardiste.redis_keys import RedisKeys
@@ -24,6 +25,7 @@ class _Cached:
     version: object
     matrix: Matrix
     reasons: tuple[PauseReason, ...]
+    queues: dict[str, QueueSettings]
 
 
 class ConfigView:
@@ -46,6 +48,7 @@ class ConfigView:
                 version,
                 await self.store.matrix(),
                 tuple(await self.store.pause_reasons()),
+                {q.name: q.metric_settings() for q in await self.store.queues()},
             )
             self._cached = fresh
             return fresh
@@ -56,6 +59,10 @@ class ConfigView:
     async def pause_reasons(self, *, active_only: bool = True) -> list[PauseReason]:
         reasons = (await self._current()).reasons
         return [r for r in reasons if r.active or not active_only]
+
+    async def queue_settings(self) -> dict[str, QueueSettings]:
+        """The metric settings of the queues created in the admin (others: defaults)."""
+        return (await self._current()).queues
 
     async def changed(self) -> None:
         """After a change: every web process re-reads on its next request."""

@@ -12,6 +12,7 @@ from dataclasses import fields
 from typing import Any
 
 from standardiste.acd.day import day_of
+from standardiste.acd.metrics import QueueSettings, Tally, queue_metrics, sl_status
 from standardiste.acd.state import Entity, Member
 
 __all__ = ["day_of"]  # the pages and API ask for it here
@@ -40,8 +41,23 @@ def _pct(part: int, total: int) -> float | None:
     return round(100.0 * part / total, 1) if total else None
 
 
-def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str, Any]:
-    """One queue card: waiting, longest wait, agents, today's outcomes and their shares."""
+def settings_for(record: Mapping[str, Any], configured: QueueSettings | None) -> QueueSettings:
+    """The queue's metric settings: as configured in the admin, else the defaults with
+    the service-level threshold Asterisk reports (a queue of queues.conf)."""
+    if configured is not None:
+        return configured
+    return QueueSettings(sl_threshold=int(record.get("service_level") or 0) or 20)
+
+
+def queue_figures(
+    state: State,
+    queue: str,
+    now: float,
+    today: str,
+    settings: QueueSettings | None = None,
+) -> dict[str, Any]:
+    """One queue card: waiting, longest wait, agents, today's outcomes and their shares,
+    and today's metrics (acd/metrics.py: the reports compute them the same way)."""
     callers = [c for c in state.get("caller", {}).values() if c["queue"] == queue]
     members = [m for m in state.get("member", {}).values() if m["queue"] == queue]
     calls = [c for c in state.get("call", {}).values() if c["queue"] == queue]
@@ -65,6 +81,9 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
             "callbacks_failed",
         )
     }
+    tally = Tally.from_mapping(counters) if current else Tally()
+    chosen = settings_for(record, settings)
+    metrics = queue_metrics(tally, chosen).as_dict()
     oldest = min((float(c["joined_at"]) for c in callers), default=None)
     presences = [presence(m, now) for m in members]
     return {
@@ -86,11 +105,24 @@ def queue_figures(state: State, queue: str, now: float, today: str) -> dict[str,
         "pct_abandoned": _pct(abandoned, total),
         "pct_timed_out": _pct(timed_out, total),
         **callbacks,
+        "metrics": metrics,
+        "sl": {
+            "threshold": chosen.sl_threshold,
+            "variant": chosen.sl_variant,
+            "target": chosen.sl_target,
+            "short_abandon": chosen.short_abandon,
+            "status": sl_status(metrics["service_level"], chosen.sl_target),
+        },
         "updated_at": record.get("updated_at"),
     }
 
 
 def all_figures(
-    state: State, queues: Iterable[str], now: float, today: str
+    state: State,
+    queues: Iterable[str],
+    now: float,
+    today: str,
+    settings: Mapping[str, QueueSettings] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    return {q: queue_figures(state, q, now, today) for q in sorted(queues)}
+    chosen = settings or {}
+    return {q: queue_figures(state, q, now, today, chosen.get(q)) for q in sorted(queues)}

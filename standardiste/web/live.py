@@ -33,7 +33,7 @@ import contextlib
 import json
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -42,11 +42,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from standardiste.acd.entities import ENTITIES
+from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.state import Entity
 from standardiste.errors import InvalidInput
 from standardiste.mirror import MirrorReader, MirrorSnapshot
 from standardiste.permissions import View, check_subscription
-from standardiste.web.appkeys import ACCOUNTS, HUB, SESSIONS, SETTINGS
+from standardiste.web.appkeys import ACCOUNTS, CONFIG, HUB, SESSIONS, SETTINGS
 from standardiste.web.endpoint import require_permission
 from standardiste.web.errors import Forbidden, error_body
 from standardiste.web.figures import queue_figures
@@ -156,6 +157,9 @@ class LiveClient:
             await self.ws.send_str(data)
 
 
+SETTINGS_EVERY = 1.0  # s
+
+
 class LiveHub:
     """The mirror follower and the registry of connected clients."""
 
@@ -167,8 +171,11 @@ class LiveHub:
         today: Callable[[float], str],
         block_ms: int = 5000,
         backoff_max: float = 5.0,
+        queue_settings: Callable[[], Awaitable[Mapping[str, QueueSettings]]] | None = None,
     ) -> None:
         self._reader = reader
+        self._settings_source = queue_settings
+        self._settings_at = float("-inf")
         self._clock = clock
         self._today = today
         self._block_ms = block_ms
@@ -179,6 +186,9 @@ class LiveHub:
         self.healthy = False
         self.clients: set[LiveClient] = set()
         self.directory: Directory = {}
+        # The queues' metric settings (the cards' service level): read when a client connects
+        # or subscribes, and at most every SETTINGS_EVERY s while batches come.
+        self.queue_settings: Mapping[str, QueueSettings] = {}
         self.dropped = 0  # clients dropped for falling behind, since start
 
     # ---------------------------------------------------------------- clients
@@ -227,7 +237,13 @@ class LiveHub:
         now = self._clock()
         today = self._today(now)
         body = overview(
-            view, self.state, seq=self.seq, now=now, today=today, directory=self.directory
+            view,
+            self.state,
+            seq=self.seq,
+            now=now,
+            today=today,
+            directory=self.directory,
+            settings=self.queue_settings,
         )
         return dumps({"type": "snapshot", **body})
 
@@ -241,6 +257,7 @@ class LiveHub:
                 self._load(snap)
                 delay = 0.1
                 async for item in self._reader.follow(snap, block_ms=self._block_ms):
+                    await self._refresh_settings()
                     if isinstance(item, MirrorSnapshot):
                         self._load(item)
                     else:
@@ -254,6 +271,18 @@ class LiveHub:
                 self.healthy = False
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(self._backoff_max, delay * 2)
+
+    async def _refresh_settings(self) -> None:
+        """A queue's settings changed by an admin (in any web process) reach the cards within
+        SETTINGS_EVERY s of the next batch. A database or Redis down: the settings kept."""
+        now = self._clock()
+        if self._settings_source is None or now - self._settings_at < SETTINGS_EVERY:
+            return
+        self._settings_at = now
+        try:
+            self.queue_settings = await self._settings_source()
+        except (RedisError, SQLAlchemyError, OSError) as exc:
+            log.warning("web.live.queue_settings_unavailable", error=str(exc))
 
     def _load(self, snap: MirrorSnapshot) -> None:
         """A whole new state (start, reset, gap): every client gets a fresh snapshot."""
@@ -288,7 +317,7 @@ class LiveHub:
             now=now,
             changes=changes,
             figures={
-                q: queue_figures(self.state, q, now, today)
+                q: queue_figures(self.state, q, now, today, self.queue_settings.get(q))
                 for q in touched_queues(changes)
                 if q in self.state["queue"]
             },
@@ -313,6 +342,7 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
     # Everything that may fail (database) before the upgrade, so it fails as plain HTTP.
     view = View(await scope_for(request, user))
     hub.directory = await app[ACCOUNTS].device_directory()
+    hub.queue_settings = await app[CONFIG].queue_settings()
     ws = web.WebSocketResponse(
         heartbeat=settings.ws_heartbeat, max_msg_size=MAX_CLIENT_MESSAGE, timeout=5.0
     )
@@ -382,6 +412,7 @@ async def _on_message(request: web.Request, client: LiveClient, data: str) -> bo
         return True
     hub = request.app[HUB]
     hub.directory = await accounts.device_directory()
+    hub.queue_settings = await request.app[CONFIG].queue_settings()
     hub.resubscribe(client, View(scope, only))
     return True
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from standardiste.acd.entities import ENTITIES
+from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.state import Entity
 from standardiste.permissions import View, can_see_queue, filter_change, filter_state, queue_of
 from standardiste.web.figures import State, all_figures, member_view
@@ -35,7 +36,14 @@ def _owners(
 
 
 def overview(
-    view: View, state: State, *, seq: int, now: float, today: str, directory: Directory
+    view: View,
+    state: State,
+    *,
+    seq: int,
+    now: float,
+    today: str,
+    directory: Directory,
+    settings: Mapping[str, QueueSettings] | None = None,
 ) -> dict[str, Any]:
     """Everything ``view`` may see of ``state``, with figures for its queues."""
     visible = filter_state(view, state)
@@ -48,7 +56,7 @@ def overview(
         "server_time": now,
         "day": today,
         "state": shown,
-        "figures": all_figures(state, shown["queue"], now, today),
+        "figures": all_figures(state, shown["queue"], now, today, settings),
         "users": _owners(shown, directory),
     }
 

@@ -41,6 +41,7 @@ STATIC = HERE / "static"
 LOGIN_PATH = "/login"
 QUEUE_PAGE = "/supervisor/queues/"
 CAMPAIGN_PATH = "/supervisor/campaigns/"  # web.campaign_pages
+REPORT_PATHS = ("/reports/queues", "/reports/agents", "/reports/definitions")  # web.report_pages
 
 
 # -------------------------------------------------------------------- who sees which page
@@ -103,6 +104,8 @@ async def render(
             "is_agent": bool(user and is_agent(user)),
             # The admin section, for a role that may see any of it.
             "admin_home": admin_home(permissions),
+            # The reports (issue 10), for a role that may read them.
+            "can_report": "reports.view" in permissions,
             "live": True,
             "page_data": page_data,
             "path": request.path,
@@ -147,7 +150,7 @@ def _safe_next(value: str) -> str:
         return value
     if value.startswith(QUEUE_PAGE) and is_queue(value.removeprefix(QUEUE_PAGE)):
         return value
-    if value == "/supervisor/missed-calls":
+    if value == "/supervisor/missed-calls" or value in REPORT_PATHS:
         return value
     if value.startswith(CAMPAIGN_PATH) and SLUG_RE.fullmatch(value.removeprefix(CAMPAIGN_PATH)):
         return value

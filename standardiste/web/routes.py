@@ -19,6 +19,7 @@ from standardiste.web.canned_routes import CANNED_ROUTES
 from standardiste.web.endpoint import Reply, Route, add_routes
 from standardiste.web.openapi import openapi_json
 from standardiste.web.queue_log_api import QUEUE_LOG_ROUTES
+from standardiste.web.queue_report_routes import QUEUE_REPORT_ROUTES
 from standardiste.web.report_routes import REPORT_ROUTES
 from standardiste.web.schemas import (
     Activity,
@@ -250,7 +251,7 @@ ROUTES: tuple[Route, ...] = (
 
 
 ROUTES += CALL_ROUTES + CANNED_ROUTES + CAMPAIGN_ROUTES + ADMIN_ROUTES + REPORT_ROUTES
-ROUTES += QUEUE_LOG_ROUTES
+ROUTES += QUEUE_LOG_ROUTES + QUEUE_REPORT_ROUTES
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -269,11 +269,24 @@ class Counters(Row):
     """Today's outcomes in one queue, counted as queue_log counts them."""
 
     day: str = Field(default="", description="the contact center's day they count (YYYY-MM-DD)")
+    offered: int = Field(default=0, description="callers who entered the queue")
     handled: int = 0
     abandoned: int = 0
     timed_out: int = 0
     transferred: int = Field(
         default=0, description="taken or transferred out of the queue by a supervisor"
+    )
+    exited: int = Field(default=0, description="left otherwise (empty queue, a key)")
+    answered_wait: float = Field(default=0.0, description="total wait of answered calls, s")
+    longest_wait: float = Field(default=0.0, description="longest wait of a caller who left, s")
+    completed: int = Field(default=0, description="answered calls that ended")
+    talk: float = Field(default=0.0, description="their talk time (including hold), s")
+    hold: float = Field(default=0.0, description="their time on hold, s")
+    waits_answered: dict[int, int] = Field(
+        default_factory=dict, description="ceil(wait in s) -> answered calls"
+    )
+    waits_abandoned: dict[int, int] = Field(
+        default_factory=dict, description="ceil(wait in s) -> abandoned calls"
     )
     callbacks_requested: int = Field(default=0, description="callback requests made (BY-1)")
     callbacks_connected: int = Field(default=0, description="callbacks the customer answered")
@@ -479,6 +492,37 @@ class LiveState(Model):
     )
 
 
+class QueueMetricsOut(Model):
+    """A queue's metrics over a period (acd/metrics.py). Percentages 0-100 and seconds,
+    rounded to 0.1; null where undefined (nothing to divide by)."""
+
+    offered: int = Field(description="callers who entered the queue")
+    handled: int = Field(description="answered by an agent")
+    abandoned: int = Field(description="hung up while waiting")
+    short_abandoned: int = Field(description="of those, within the queue's short-abandon time")
+    timed_out: int = Field(description="removed by the queue's maximum wait")
+    transferred: int = Field(description="taken or transferred out by a supervisor")
+    exited: int = Field(description="left otherwise (empty queue, a key)")
+    service_level: float | None = Field(description="% in the queue's variant and threshold")
+    abandon_rate: float | None = Field(description="(abandoned - short) / (offered - short), %")
+    asa: float | None = Field(description="average wait of answered calls, s")
+    aht: float | None = Field(description="(talk incl. hold + after-call work) / ended calls, s")
+    longest_wait: float | None = Field(description="longest wait of a caller who left, s")
+    talk: float = Field(description="talk time of the ended calls, including hold, s")
+    hold: float = Field(description="their time on hold, s")
+    acw: float | None = Field(description="after-call work, s (null: not known)")
+
+
+class ServiceLevelOut(Model):
+    threshold: int = Field(description="T, s: answered within it counts as within service")
+    variant: int = Field(description="1-4, see acd/metrics.py")
+    target: int = Field(description="%")
+    short_abandon: int = Field(description="s; 0: no short abandons")
+    status: Literal["ok", "near", "below"] | None = Field(
+        description="ok: at or above target; near: within 10 points under; below"
+    )
+
+
 class QueueFigures(Model):
     """One queue card, computed on the full state (an agent sees how many wait, not who)."""
 
@@ -505,6 +549,10 @@ class QueueFigures(Model):
     pct_handled: float | None
     pct_abandoned: float | None
     pct_timed_out: float | None
+    metrics: QueueMetricsOut = Field(
+        description="today's metrics, defined in acd/metrics.py as the reports compute them"
+    )
+    sl: ServiceLevelOut
     updated_at: float | None
 
 

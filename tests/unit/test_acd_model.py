@@ -13,7 +13,7 @@ from standardiste.acd.records import (
     QueueCallLeft,
     RingNoAnswer,
 )
-from standardiste.acd.state import Reset
+from standardiste.acd.state import Counters, Reset
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
@@ -461,7 +461,13 @@ def test_seeded_counters_wait_for_their_queue_instead_of_inventing_it() -> None:
     """At start the history has counters for queues Asterisk may no longer have (removed
     since): the mirror must not show them; a queue that does exist gets its counters."""
     cc = ContactCenter()
-    out = cc.seed_counters("2026-11-29", {"sales": (3, 1, 0), "gone": (9, 9, 9)})
+    out = cc.seed_counters(
+        "2026-11-29",
+        {
+            "sales": Counters(handled=3, abandoned=1),
+            "gone": Counters(handled=9, abandoned=9, timed_out=9),
+        },
+    )
     assert out.changes == [] and cc.queues == {}
     cc.replace(ev.Snapshot(at=T0, queues=(ev.QueueParams("sales", "rrmemory", 0, 60, 0),)))
     assert set(cc.queues) == {"sales"}

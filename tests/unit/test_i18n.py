@@ -57,7 +57,8 @@ def test_french_is_french() -> None:
     assert same <= {"app.name", "agent.name", "sv.agents", "agent.actions", "caller.position",
                     "role.agent", "date.long", "date.short", "admin.spylog.agent",
                     "admin.spylog.mode", "campaign.status.active", "campaign.status.inactive",
-                    "cd.contacts", "cd.tab_contacts", "cd.tab_agents"}, same  # fmt: skip
+                    "cd.contacts", "cd.tab_contacts", "cd.tab_agents", "rp.f.agents", "rp.total",
+                    "rp.c.contacts", "metric.utilisation"}, same  # fmt: skip
 
 
 def _keys_used() -> set[str]:

@@ -26,6 +26,8 @@ def test_defaults_and_display_name() -> None:
         120,
         0,
     )
+    # the metrics' settings: Asterisk's SL2, 80 % in 20 s, 5 s short abandons
+    assert (q.sl_variant, q.servicelevel, q.sl_target, q.short_abandon) == (1, 20, 80, 5)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +46,9 @@ def test_defaults_and_display_name() -> None:
         ({"skill_min_level": 6}, "skill_min_level: must be between 1 and 5"),
         ({"display_name": "a\nb"}, "display_name: at most 64 printable characters"),
         ({"colour": "red"}, "unknown queue setting(s): colour"),
+        ({"sl_variant": 5}, "sl_variant: must be between 1 and 4"),
+        ({"sl_target": 0}, "sl_target: must be between 1 and 100"),
+        ({"short_abandon": -1}, "short_abandon: must be between 0 and 600"),
     ],
 )
 def test_each_bad_value_is_refused_naming_the_field(

@@ -319,6 +319,24 @@ async def test_queues_api_by_role(logged_in: Login) -> None:
     assert (await created.json())["settings"]["extension"] == "5002"
 
 
+async def test_an_admin_sets_the_queues_service_level_and_short_abandon(
+    logged_in: Login,
+) -> None:
+    ada = await logged_in("ada")
+    created = await ada.post("/api/v1/admin/queues", {"name": "billing", "extension": "5002"})
+    got = (await created.json())["settings"]
+    assert (got["sl_variant"], got["sl_target"], got["short_abandon"]) == (1, 80, 5)
+    changes = {"sl_variant": 4, "sl_target": 90, "short_abandon": 0, "servicelevel": 30}
+    resp = await ada.request("PATCH", "/api/v1/admin/queues/billing", changes)
+    assert resp.status == 200, await resp.text()
+    assert {k: (await resp.json())["settings"][k] for k in changes} == changes
+    for bad in ({"sl_variant": 0}, {"sl_target": 101}, {"short_abandon": -1}):
+        refused = await ada.request("PATCH", "/api/v1/admin/queues/billing", bad)
+        assert refused.status == 400, bad
+    text = await (await page(ada, "/admin/queues/billing")).text()
+    assert '<option value="4" selected>' in text
+
+
 async def test_a_permission_taken_in_the_matrix_is_refused_on_the_next_request(
     logged_in: Login, configuration: ConfigStore
 ) -> None:

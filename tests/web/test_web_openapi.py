@@ -176,6 +176,8 @@ CALLS: dict[str, Call] = {
     "my_activity": Call("carol"),
     "handle_times": Call("sue"),
     "queue_calls": Call("sue", query="?queue=sales&date=2023-11-14"),
+    "report_queues": Call("sue", query="?from=2023-11-13&to=2023-11-14&tz=Europe/Paris"),
+    "report_queues_missed": Call("sam", query="?from=2023-11-14&to=2023-11-14&day=2023-11-14"),
     "play_recording": Call("sue", f"/api/v1/recordings/{RECORDED_CALL}"),
     "agent_spy": Call("sue", "/api/v1/agents/alice/spy", {"mode": "listen"}),
     "spy_mode": Call("sue", "/api/v1/spy/1700000000.9/mode", {"mode": "barge"}),

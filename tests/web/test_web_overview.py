@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from web_helpers import ALICE_DEV, BOB_DEV, CAROL_DEV, T0, Browser, Mirror, error_code
+
+from standardiste.pbx.store import ConfigStore
 
 Login = Callable[[str], Awaitable[Browser]]
 
@@ -63,7 +66,10 @@ async def test_supervisor_sees_the_queues_they_supervise_in_full(logged_in: Logi
 
 async def test_queue_figures(logged_in: Login) -> None:
     body = await overview(await logged_in("sue"))
-    assert body["figures"]["sales"] == {
+    figures = body["figures"]["sales"]
+    assert set(figures.pop("metrics")) >= {"service_level", "abandon_rate", "asa", "aht"}
+    assert figures.pop("sl")["threshold"] > 0
+    assert figures == {
         "waiting": 2,
         "longest_wait": 40.0,
         "waiting_since": T0 - 40,
@@ -92,6 +98,34 @@ async def test_queue_figures(logged_in: Login) -> None:
     assert (carol["presence"], carol["time_in_status"]) == ("paused", 120.0)
     alice = body["state"]["member"][f"sales|{ALICE_DEV}"]
     assert (alice["presence"], alice["time_in_status"]) == ("ready", 60.0)
+
+
+async def test_the_cards_service_level_uses_the_queues_settings(
+    logged_in: Login, mirror: Mirror, configuration: ConfigStore
+) -> None:
+    """Today's waits in the counters, the queue's variant, threshold, target and short
+    abandons from the admin's settings: the card's service level and its status."""
+    sales = await configuration.queue("sales")
+    await configuration.save_queue(
+        replace(sales, servicelevel=20, sl_variant=1, sl_target=90, short_abandon=5), "ada"
+    )
+    state = mirror.state
+    state["queue"]["sales"]["today"] |= {
+        "offered": 9, "handled": 5, "abandoned": 3, "timed_out": 1,
+        "answered_wait": 50.0, "waits_answered": {"3": 4, "25": 1},
+        "waits_abandoned": {"2": 1, "15": 1, "40": 1},  # one short (<= 5 s)
+        "completed": 4, "talk": 400.0, "hold": 40.0, "longest_wait": 40.0,
+    }  # fmt: skip
+    await mirror.reset(dict(state))
+    figures = (await overview(await logged_in("sue")))["figures"]["sales"]
+    m = figures["metrics"]
+    # (4 answered + 1 abandoned within 20 s) / (5 answered + 2 counted abandons)
+    assert m["service_level"] == round(100 * 5 / 7, 1)
+    assert (m["short_abandoned"], m["abandon_rate"]) == (1, 25.0)  # 2 / (9 - 1)
+    assert (m["asa"], m["aht"], m["longest_wait"]) == (10.0, 100.0, 40.0)
+    assert figures["sl"] == {
+        "threshold": 20, "variant": 1, "target": 90, "short_abandon": 5, "status": "below"
+    }  # fmt: skip
 
 
 async def test_yesterdays_counters_are_not_todays(logged_in: Login, mirror: Mirror) -> None:

@@ -285,3 +285,21 @@ async def test_shutdown_closes_every_socket(logged_in: Login, server: TestServer
         msg = await ws.receive(timeout=5)
         assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "web-live-follower"]
+
+
+async def test_a_queues_new_service_level_target_reaches_the_open_feeds(
+    logged_in: Login, mirror: Mirror, clock: Any
+) -> None:
+    """An admin changes sales' target: a supervisor's open websocket gets cards with the new
+    target at the next change of the queue (not only after reconnecting)."""
+    sue, ada = await logged_in("sue"), await logged_in("ada")
+    ws = await sue.live()
+    snap = await next_json(ws)
+    assert snap["figures"]["sales"]["sl"]["target"] == 80
+    resp = await ada.request("PATCH", "/api/v1/admin/queues/sales", {"sl_target": 95})
+    assert resp.status == 200, await resp.text()
+    clock.now += 2  # the feed reads the settings at most every second
+    await mirror.change("caller", "c8", caller("c8", "sales", T0))
+    msg = await next_json(ws)
+    assert msg["figures"]["sales"]["sl"]["target"] == 95
+    await ws.close()

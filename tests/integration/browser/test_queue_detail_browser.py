@@ -135,6 +135,11 @@ async def test_supervisor_follows_a_queue_and_logs_an_agent_in(
             await expect(talk).to_have_attribute("data-running", "")  # bold: talking
             await expect(bob.locator("td").nth(3)).not_to_have_attribute("data-running", "")
             await expect(page.locator("#qd-connected")).to_have_text("1")
+            # Today's service level, against the queue's target, in words and colour.
+            level = page.locator("#qd-service-level")
+            await expect(level).to_contain_text("target", timeout=LIVE_TIMEOUT)
+            await expect(level).to_have_attribute("data-sl", re.compile("^(ok|near|below)$"))
+            await expect(page.locator("#qd-service-level-hint")).to_contain_text("answered within")
 
             # The details, by keyboard: the call, the phones, no other call.
             expander = bob.get_by_role("button", name="Details: Bob")

@@ -8,7 +8,7 @@ through its queue (the cb-<id> lines: ENTERQUEUE, CONNECT, COMPLETE*, ...), the 
 queue_calls, apart from the inbound calls. All nullable: rows written before lack them.
 
 Revision ID: 0013
-Revises: 0012 (developed on 0011; 0012 is the reports permission's, set at merge)
+Revises: 0012 (developed on 0011; rechained on 0012 when merging main)
 Create Date: 2026-11-29
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

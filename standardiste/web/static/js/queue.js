@@ -4,7 +4,7 @@
 // that changed): it runs after every message and once a second, so the timers tick.
 
 import { ApiError, api, errorText } from "./api.js";
-import { averageOf } from "./cards.js";
+import { averageOf, serviceLevel, setFigure } from "./cards.js";
 import { ariaLabel, byId, h, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import { callbackTile, callerCells, indexRoster, nowFigures, todayTotals } from "./model.js";
@@ -57,6 +57,8 @@ function renderFigures(agents, now) {
   setText(byId("qd-callbacks"), callbacks.value);
   setText(byId("qd-callbacks-hint"), callbacks.hint);
   setText(byId("qd-average-call"), averageOf(handleTimes, QUEUE, i18n));
+  setFigure(byId("qd-service-level"), serviceLevel(figures, i18n));
+  setText(byId("qd-service-level-hint"), serviceLevelHint(figures));
 
   const view = { figures: {}, state: { caller: byKey(ofQueue("caller"), "uniqueid"), call: byKey(ofQueue("call"), "uniqueid") } };
   const loggedIn = agents.filter((a) => a.loggedIn);
@@ -72,6 +74,17 @@ function renderFigures(agents, now) {
   setText(byId("qd-longest-conversation-hint"), call ? `${numberOf(call)} · ${callAgent}` : "");
   setText(byId("qd-longest-wait"), i18n.duration(f.longestWait));
   setText(byId("qd-longest-wait-hint"), f.longestWaitCaller ? numberOf(f.longestWaitCaller) : "");
+}
+
+/** What today's service level counts: its threshold, ASA and abandon rate. */
+function serviceLevelHint(figures) {
+  const m = figures?.metrics;
+  if (!m || !figures.sl) return "";
+  return t("figure.sl_hint", {
+    threshold: i18n.number(figures.sl.threshold),
+    asa: m.asa === null ? "–" : i18n.duration(m.asa),
+    abandon_rate: i18n.percent(m.abandon_rate),
+  });
 }
 
 const numberOf = (row) => row.caller_number || t("agent.unknown_number");

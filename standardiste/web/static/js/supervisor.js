@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { campaignValues, cardOf } from "./campaign_cards.js";
-import { averageOf, makeCard, queueValues, setValues } from "./cards.js";
+import { averageOf, makeCard, queueValues, setFigure, setValues } from "./cards.js";
 import { ariaLabel, byId, h, lines, setFlag, setText, syncChildren } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import {
@@ -72,6 +72,7 @@ const CARD_FIELDS = [
   "pct_abandoned",
   "pct_timed_out",
   "pct_handled",
+  "service_level",
   "last_update",
 ];
 
@@ -119,7 +120,7 @@ function renderQueues(now) {
     },
     (row, q) => {
       const values = queueDisplay(q, now);
-      CARD_FIELDS.forEach((name, i) => setText(row.cells_[i], values[name] ?? "–"));
+      CARD_FIELDS.forEach((name, i) => setFigure(row.cells_[i], values[name] ?? "–"));
     },
   );
 }
