@@ -30,6 +30,7 @@ class CallerLeft:
     queue: str
     uniqueid: str
     at: float
+    position: int | None = None  # the caller's position when leaving
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,10 @@ class QueueExited:
     uniqueid: str
     status: str  # TIMEOUT, FULL, JOINEMPTY, LEAVEEMPTY, JOINUNAVAIL, LEAVEUNAVAIL, CONTINUE, ...
     at: float
+    # EXITWITHKEY (the callback key, [standardiste-callback-key]): the digit pressed;
+    # WITHDRAW: QUEUE_WITHDRAW_INFO once the dialplan's REGEX accepted it. Else empty.
+    key: str = ""
+    info: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from standardiste.acd import events as ev
 from standardiste.acd.agent_states import AgentState, AgentStateTracker, agent_state
-from standardiste.acd.callbacks import callback_of, step_status
+from standardiste.acd.callbacks import callback_of, placeholder_uniqueid, step_status
 from standardiste.acd.canned import CannedBook, message_of
 from standardiste.acd.records import (
     AgentAction,
@@ -95,6 +95,14 @@ def _caller(
 
 # How a caller left, by the QUEUESTATUS our dialplan reports (UserEvent QueueExit).
 _EXIT_OUTCOMES = {"TIMEOUT": "timed_out", "WITHDRAW": "transferred"}
+# The queue_log event app_queue wrote for that QUEUESTATUS (EXITWITHKEY: the status our
+# [standardiste-callback-key] reports; LEAVEEMPTY/LEAVEUNAVAIL: leavewhenempty's EXITEMPTY).
+_EXIT_EVENTS = {
+    "EXITWITHKEY": "EXITWITHKEY",
+    "LEAVEEMPTY": "EXITEMPTY",
+    "LEAVEUNAVAIL": "EXITEMPTY",
+    "WITHDRAW": "WITHDRAW",
+}
 
 
 @dataclass(slots=True)
@@ -284,13 +292,13 @@ class ContactCenter:
         out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         queue.updated_at = e.at
         out.changes.append(self._queue_change(queue))
-        if not caller.callback:  # a placeholder's story is its request's, not a queue call
+        if not caller.callback:  # a placeholder is not an inbound call: not counted
             self._today(queue, e.at).entered()
-            out.records.append(
-                QueueCallEntered(
-                    e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position
-                )
-            )
+        # A placeholder's passage is recorded too (the history keeps it apart from the
+        # inbound calls, by its cb-<id> uniqueid: the queue_log export writes it).
+        out.records.append(
+            QueueCallEntered(e.uniqueid, e.queue, e.caller_number, e.caller_name, e.at, e.position)
+        )
         return out
 
     def _caller_left(self, e: ev.CallerLeft) -> Outcome:
@@ -303,7 +311,8 @@ class ContactCenter:
         if e.uniqueid in self._settled:
             self._settled.discard(e.uniqueid)
         elif e.uniqueid not in self._left and e.uniqueid not in self.calls:
-            self._left[e.uniqueid] = _Left(caller, max(0.0, e.at - caller.joined_at), e.at)
+            wait = max(0.0, e.at - caller.joined_at)
+            self._left[e.uniqueid] = _Left(caller, wait, e.at, position=e.position)
         if caller.ringing:
             self._set_member(caller.queue, caller.ringing, out, ringing=False)
         return out
@@ -333,24 +342,41 @@ class ContactCenter:
     def _queue_exited(self, e: ev.QueueExited) -> Outcome:
         out = Outcome()
         # WITHDRAW: a supervisor took the caller or transferred them (QueueWithdrawCaller).
-        outcome = _EXIT_OUTCOMES.get(e.status.upper(), "exited")
-        self._finish_left(e.uniqueid, outcome, out)
+        status = e.status.upper()
+        outcome = _EXIT_OUTCOMES.get(status, "exited")
+        event = _EXIT_EVENTS.get(status, "")
+        data = e.key if event == "EXITWITHKEY" else e.info if event == "WITHDRAW" else ""
+        self._finish_left(e.uniqueid, outcome, out, event, data)
         return out
 
-    def _finish_left(self, uniqueid: str, outcome: str | None, out: Outcome) -> None:
+    def _finish_left(
+        self, uniqueid: str, outcome: str | None, out: Outcome, event: str = "", data: str = ""
+    ) -> None:
         """Record how a caller left; ``outcome`` None means the pending default."""
         left = self._left.pop(uniqueid, None)
-        if left is None or left.caller.callback:
-            # A placeholder left: the dialplan's UserEvent(Callback) says what it means.
+        if left is None:
             return
         outcome = outcome or left.default
+        record = QueueCallLeft(
+            uniqueid,
+            left.caller.queue,
+            outcome,  # type: ignore[arg-type]
+            left.wait,
+            left.at,
+            left.position,
+            event,
+            data,
+        )
+        if left.caller.callback:
+            # A placeholder left: its passage only; the dialplan's UserEvent(Callback) says
+            # what it means for the request (and the callback counters).
+            out.records.append(record)
+            return
         queue = self._queue(left.caller.queue)
         self._today(queue, left.at).left(outcome, left.wait)  # type: ignore[arg-type]
         queue.updated_at = left.at
         out.changes.append(self._queue_change(queue))
-        out.records.append(
-            QueueCallLeft(uniqueid, queue.name, outcome, left.wait, left.at, left.position)  # type: ignore[arg-type]
-        )
+        out.records.append(record)
 
     def _callback_step(self, e: ev.CallbackStep) -> Outcome:
         """A callback request's step (BY-1): today's callback counters, the request's
@@ -367,6 +393,9 @@ class ContactCenter:
             counters.callbacks_expired += 1
         elif e.step == "ended" and status != "connected":
             counters.callbacks_failed += 1
+        if e.step == "left" and status == "expired":
+            # The placeholder's Queue() timed out (its passage's EXITWITHTIMEOUT).
+            self._finish_left(placeholder_uniqueid(e.request), "timed_out", out)
         if status is not None:
             ended = e.step in ("left", "ended")
             detail = e.status if ended else ""
@@ -393,12 +422,9 @@ class ContactCenter:
             caller.ringing = ""
             out.changes.append(Change("caller", e.uniqueid, caller.to_dict()))
         self._set_member(e.queue, e.interface, out, ringing=False, since=e.at)
-        if callback_of(e.uniqueid) is None:
-            member = self.members.get(member_key(e.queue, e.interface))
-            name = e.member_name or (member.member_name if member else "")
-            out.records.append(
-                RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at)
-            )
+        member = self.members.get(member_key(e.queue, e.interface))
+        name = e.member_name or (member.member_name if member else "")
+        out.records.append(RingNoAnswer(e.uniqueid, e.queue, e.interface, name, e.ring_ms, e.at))
         return out
 
     def _agent_connected(self, e: ev.AgentConnected) -> Outcome:
@@ -430,10 +456,10 @@ class ContactCenter:
             out.records.append(
                 CallbackProgress(request, e.queue, "connecting", False, e.interface, "", e.at)
             )
-            return out
-        self._today(queue, e.at).answered(e.hold_time)
-        out.changes.append(self._queue_change(queue))
-        out.records.append(
+        else:
+            self._today(queue, e.at).answered(e.hold_time)
+            out.changes.append(self._queue_change(queue))
+        out.records.append(  # the placeholder's passage too (kept apart by its uniqueid)
             QueueCallAnswered(
                 e.uniqueid,
                 e.queue,
@@ -474,11 +500,11 @@ class ContactCenter:
             self._today(queue, e.at).ended(e.talk_time, hold)
             queue.updated_at = e.at
             out.changes.append(self._queue_change(queue))
-            out.records.append(
-                QueueCallCompleted(
-                    uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
-                )
+        out.records.append(  # a placeholder's passage too (kept apart by its uniqueid)
+            QueueCallCompleted(
+                uniqueid, e.queue, e.interface, e.talk_time, hold, e.reason, e.at, e.hold_time
             )
+        )
         return out
 
     def _member_added(self, e: ev.MemberAdded) -> Outcome:
@@ -749,7 +775,7 @@ class ContactCenter:
                             snap.at,
                         )
                     )
-            else:
+            elif not caller.callback:  # a placeholder's request is the bridge's to settle
                 self._left[uniqueid] = _Left(caller, max(0.0, snap.at - caller.joined_at), snap.at)
                 self._finish_left(uniqueid, "exited", out)
         for uniqueid, call in list(self.calls.items()):

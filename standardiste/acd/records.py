@@ -76,6 +76,10 @@ class QueueCallLeft(Record):
     wait: float
     at: float
     position: int | None = None  # the caller's position when they left
+    # The queue_log event of an ``exited``/``transferred`` outcome (EXITEMPTY, EXITWITHKEY,
+    # WITHDRAW; empty when not known) and its own field: the key, the withdraw info.
+    event: str = ""
+    data: str = ""
 
     @property
     def key(self) -> str:

@@ -156,7 +156,7 @@ def _caller_join(m: Headers, at: float) -> ev.Event:
 
 
 def _caller_leave(m: Headers, at: float) -> ev.Event:
-    return ev.CallerLeft(_req(m, "Queue"), _req(m, "Uniqueid"), at)
+    return ev.CallerLeft(_req(m, "Queue"), _req(m, "Uniqueid"), at, _optional_int(m, "Position"))
 
 
 def _caller_abandon(m: Headers, at: float) -> ev.Event:
@@ -306,17 +306,35 @@ def _dtmf_end(m: Headers, at: float) -> ev.Event | None:
 
 
 _ATTEMPT_RE = re.compile(r"^[0-9a-f]{32}$")
+# What [standardiste-queue] puts in UserEvent(QueueExit)'s Key and Info (its REGEX).
+_EXIT_KEY_RE = re.compile(r"^[0-9*#]$")
+_WITHDRAW_INFO_RE = re.compile(r"^(dev:[A-Za-z0-9_.-]{1,32}|ext:[0-9]{2,20})$")
 
 
 def _user_event(m: Headers, at: float) -> ev.Event | None:
     name = m.get("UserEvent", "")
     if name == "QueueExit":
-        return ev.QueueExited(_req(m, "Queue"), _req(m, "Uniqueid"), _req(m, "Status"), at)
+        return _queue_exit(m, at)
     if name == "StdDial":
         return _dial_progress(m, at)
     if name == "Callback":
         return _callback_step(m, at)
     return None
+
+
+def _queue_exit(m: Headers, at: float) -> ev.Event:
+    """UserEvent(QueueExit): a key or withdraw info that is not one the dialplan can send is
+    dropped (never refused: the exit itself is still a fact)."""
+    key = m.get("Key", "")
+    info = m.get("Info", "")
+    return ev.QueueExited(
+        _req(m, "Queue"),
+        _req(m, "Uniqueid"),
+        _req(m, "Status"),
+        at,
+        key if _EXIT_KEY_RE.fullmatch(key) else "",
+        info if _WITHDRAW_INFO_RE.fullmatch(info) else "",
+    )
 
 
 def _dial_progress(m: Headers, at: float) -> ev.Event:

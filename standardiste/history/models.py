@@ -97,17 +97,9 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
-class QueueCall(Base):
-    """One caller's passage through one queue, merged from the queue call records.
-
-    Columns are filled by different records (entered / answered / left / completed) that
-    may arrive in any order; see :mod:`standardiste.history.writer` for the merge rules.
-    ``outcome`` is NULL while the caller is still waiting. ``completed_at`` is when the
-    caller's story in this queue ended: the hang-up after an answered call, or the moment
-    an unanswered caller left the queue.
-    """
-
-    __tablename__ = "queue_calls"
+class _Passage:
+    """The columns of a passage through a queue (an inbound call's, a callback
+    placeholder's): one set of merge rules (:mod:`standardiste.history.writer`) fills both."""
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     uniqueid: Mapped[str]
@@ -133,6 +125,24 @@ class QueueCall(Base):
     ring_time: Mapped[float | None]
     completed_wait: Mapped[float | None]
     transfer: Mapped[str | None]
+    # Migration 0013: the queue_log event of an ``exited``/``transferred`` outcome
+    # (EXITEMPTY, EXITWITHKEY, WITHDRAW; NULL when not known, e.g. a resync's guess) and its
+    # own field (the key pressed, the withdraw info).
+    exit_event: Mapped[str | None]
+    exit_data: Mapped[str | None]
+
+
+class QueueCall(_Passage, Base):
+    """One caller's passage through one queue, merged from the queue call records.
+
+    Columns are filled by different records (entered / answered / left / completed) that
+    may arrive in any order; see :mod:`standardiste.history.writer` for the merge rules.
+    ``outcome`` is NULL while the caller is still waiting. ``completed_at`` is when the
+    caller's story in this queue ended: the hang-up after an answered call, or the moment
+    an unanswered caller left the queue.
+    """
+
+    __tablename__ = "queue_calls"
 
     __table_args__ = (
         UniqueConstraint("uniqueid", "queue"),
@@ -140,6 +150,26 @@ class QueueCall(Base):
         Index(None, "queue", "entered_at"),
         Index(None, "agent", "entered_at"),
         # today_counts() and "calls that ended in a period" reports.
+        Index(None, "answered_at"),
+        Index(None, "completed_at"),
+    )
+
+
+class CallbackPassage(_Passage, Base):
+    """A callback request's placeholder passing through its queue (BY-1; uniqueid
+    ``cb-<request id>``), from the same records as :class:`QueueCall` (migration 0013).
+
+    Kept apart from ``queue_calls``: a placeholder is not an inbound call, and no call
+    report counts it; the queue_log export writes its lines (ENTERQUEUE, CONNECT, ...) as
+    app_queue did. A request placed again (after a hang-up) reuses the row, like an inbound
+    caller queued twice in the same queue.
+    """
+
+    __tablename__ = "callback_passages"
+
+    __table_args__ = (
+        UniqueConstraint("uniqueid", "queue"),
+        Index(None, "entered_at"),
         Index(None, "answered_at"),
         Index(None, "completed_at"),
     )

@@ -30,7 +30,9 @@ PAUSE/UNPAUSE             reason                                     AgentEvent 
 ========================  =========================================  ======================
 
 The lines of a callback request's placeholder (callid ``cb-<32 hex>``, ``acd.callbacks``)
-give no record: it is not an inbound call.
+give the same records, which the history keeps apart (``callback_passages``). Our
+dialplan's INFO rows CALLBACK_CALLING, _CONNECTED, _END (DIALSTATUS) and _EXPIRED give the
+request's :class:`CallbackProgress`, as its UserEvent(Callback) does live.
 
 Not recoverable from queue_log: the caller's *name* (only the number is logged), the time
 an answered call spent *on hold* (COMPLETE*'s holdtime is the queue wait), who asked for an
@@ -40,7 +42,7 @@ QUEUESTART and the like carry no history record.
 
 Each record keeps what :mod:`.queue_log_export` needs to write the line again: positions,
 the member's channel uniqueid and ring time, COMPLETE*'s own holdtime, a transfer's leading
-fields, the member name.
+fields, an exit's event and key or withdraw info, the member name.
 
 The ``agent`` column holds the member *name* (``log_membername_as_agent = yes`` in our
 queues.conf; without a MemberName, Asterisk uses the interface as the name): records need
@@ -52,10 +54,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from standardiste.acd.callbacks import callback_of
+from standardiste.acd.callbacks import REQUEST_ID_RE, step_status
 from standardiste.acd.records import (
     AgentAction,
     AgentEvent,
+    CallbackProgress,
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallEntered,
@@ -77,6 +80,8 @@ _LEFT: dict[str, tuple[QueueOutcome, int]] = {
     "EXITWITHKEY": ("exited", 3),
     "WITHDRAW": ("transferred", 2),  # a supervisor took or transferred the caller
 }
+# Exits whose event and own field (the key, the withdraw info) the record keeps.
+_EXITS = frozenset({"EXITEMPTY", "EXITWITHKEY", "WITHDRAW"})
 _COMPLETED = {"COMPLETECALLER": "caller", "COMPLETEAGENT": "agent"}
 _TRANSFERS = {"BLINDTRANSFER", "ATTENDEDTRANSFER"}
 _AGENT: dict[str, AgentAction] = {
@@ -173,10 +178,8 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
 
     if event in CALL_EVENTS:
         _call_key(line)
-        if callback_of(line.callid) is not None:
-            # A callback request's placeholder (callid cb-<id>): not an inbound call; its
-            # story is in callback_requests (the INFO CALLBACK_* rows tell it too).
-            return []
+    if event == "INFO":
+        return _callback_info(line)
     if event == "ENTERQUEUE":
         return [
             QueueCallEntered(
@@ -216,7 +219,17 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
         outcome, index = _LEFT[event]
         wait = _seconds(line, index, "waittime")
         position = _position(line, index - 2)
-        return [QueueCallLeft(line.callid, line.queue, outcome, wait, line.at, position)]
+        data = ""
+        if event == "EXITWITHKEY":
+            data = line.field(0)
+        elif event == "WITHDRAW":
+            data = line.field(3)
+        exit_event = event if event in _EXITS else ""
+        return [
+            QueueCallLeft(
+                line.callid, line.queue, outcome, wait, line.at, position, exit_event, data
+            )
+        ]
     if event in _AGENT:
         if not line.queue or line.queue == NONE or not line.agent or line.agent == NONE:
             raise BadLine(f"{event} without a queue or member")
@@ -229,6 +242,34 @@ def records_of(line: QueueLogLine, interface_of: Callable[[str], str | None]) ->
             )
         ]
     return []
+
+
+# Our dialplan's INFO rows for a callback request: the step's status and whether it ends it.
+_CALLBACK_INFO = {"CALLBACK_CALLING": "calling", "CALLBACK_CONNECTED": "connected"}
+
+
+def _callback_info(line: QueueLogLine) -> list[Record]:
+    """A callback request's step from our dialplan's INFO row (the same record the live
+    UserEvent(Callback) gives; CALLBACK_REQUESTED: none, the request row is written when
+    it is made). Other INFO rows (anyone's QueueLog()) give nothing."""
+    what, request = line.field(0), line.field(1)
+    if not what.startswith("CALLBACK_"):
+        return []
+    if not REQUEST_ID_RE.fullmatch(request) or not line.queue or line.queue == NONE:
+        raise BadLine(f"INFO {what[:20]}: no request id or queue")
+    if what in _CALLBACK_INFO:
+        status: str | None = _CALLBACK_INFO[what]
+        ended, detail = False, ""
+    elif what == "CALLBACK_END":
+        detail = line.field(2)
+        status, ended = step_status("ended", detail), True
+    elif what == "CALLBACK_EXPIRED":
+        status, ended, detail = "expired", True, "TIMEOUT"
+    else:
+        return []
+    if status is None:
+        return []
+    return [CallbackProgress(request, line.queue, status, ended, "", detail, line.at)]
 
 
 __all__ = [

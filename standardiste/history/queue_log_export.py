@@ -18,6 +18,15 @@ ATTENDEDTRANSFER          caller      member / method|...|holdtime|calltime|  qu
                                       origpos
 ABANDON                   caller      NONE / pos|origpos|waittime             queue_calls
 EXITWITHTIMEOUT           caller      NONE / pos|origpos|waittime             queue_calls
+EXITEMPTY                 caller      NONE / pos|origpos|waittime             queue_calls
+EXITWITHKEY               caller      NONE / key|pos|origpos|waittime         queue_calls
+WITHDRAW                  caller      NONE / pos|origpos|waittime|info        queue_calls
+INFO CALLBACK_REQUESTED   caller      NONE / id|position                      callback_requests
+(the placeholder's passage: ENTERQUEUE ... COMPLETE*, callid cb-<id>)       callback_passages
+INFO CALLBACK_CALLING     cb-<id>     NONE / id                               callback_requests
+INFO CALLBACK_CONNECTED   cb-<id>     NONE / id                               callback_requests
+INFO CALLBACK_END         cb-<id>     NONE / id|DIALSTATUS                    callback_requests
+INFO CALLBACK_EXPIRED     cb-<id>     NONE / id                               callback_requests
 ADDMEMBER                 MANAGER     member / "PAUSED" or empty              agent_events
 REMOVEMEMBER              MANAGER     member / empty                          agent_events
 PAUSE/UNPAUSE             NONE        member / reason                         agent_events
@@ -27,10 +36,18 @@ PAUSE/UNPAUSE             NONE        member / reason                         ag
 member added without one, as app_queue does. ``url`` is always empty: Standardiste's
 dialplan passes none to Queue(). Times are whole seconds, like Asterisk's ``time(NULL)``.
 
+The INFO rows are the ones our dialplan writes for a callback request (BY-1,
+``config/asterisk/standardiste-extensions.conf``); a request's placeholder passes through
+the queue like a caller, under callid ``cb-<id>``, and its lines (ENTERQUEUE with the
+customer's digits, RINGNOANSWER, CONNECT, COMPLETE*, EXITWITHTIMEOUT when the request
+expires in the queue, ABANDON when it is hung up) come from ``callback_passages``, the same
+columns as ``queue_calls`` kept apart from the inbound calls.
+
 Lines are in time order (the history's sub-second times where the live path recorded
 them); lines of the same instant (queue_log's own whole seconds, for what the recovery
-wrote) in the order app_queue writes them: ENTERQUEUE, RINGNOANSWER, CONNECT, the end;
-logins first, pauses after, logouts last.
+wrote) in the order app_queue and our dialplan write them: ENTERQUEUE, RINGNOANSWER,
+CALLBACK_CALLING, CONNECT, CALLBACK_CONNECTED/_END, the end; logins first, pauses after,
+logouts last.
 
 What Asterisk writes that the export does not (and why):
 
@@ -40,19 +57,24 @@ What Asterisk writes that the export does not (and why):
 * PAUSEALL/UNPAUSEALL: Asterisk also writes one PAUSE/UNPAUSE per queue, which are exported;
 * RINGCANCELED: a ring cut short because another member answered or the caller left is
   not kept (only rings that ran out, RINGNOANSWER);
-* EXITEMPTY, EXITWITHKEY: the history's ``exited`` outcome does not tell them apart (nor
-  from a resync's guess for a caller who vanished while the bridge was away); WITHDRAW
-  (``transferred``): its free-text info is not kept. None of these is exported;
+* an ``exited`` outcome without its event (a resync's guess for a caller who vanished
+  while the bridge was away, or a row written before migration 0013), a ``transferred``
+  one likewise: no end line. WITHDRAW's info is the one our dialplan's REGEX accepts
+  (``dev:<endpoint>``, ``ext:<digits>``, what the bridge sends); any other text an AMI
+  user passed is written by Asterisk but exported empty;
 * a call whose end the history only guessed (``ended_by = unknown``: it ended while the
   bridge was away and queue_log did not say how) and a transfer whose details queue_log
   has not given yet (AMI's AgentComplete says "transfer" without exten/context or method;
   the queue_log follower fills them within seconds): no end line;
-* callbacks (BY-1): the INFO rows our dialplan writes (CALLBACK_REQUESTED, _CALLING,
-  _CONNECTED, _END, _EXPIRED), the lines of a placeholder's passage through the queue
-  (callid ``cb-<id>``: ENTERQUEUE, CONNECT, COMPLETE*...) and the original caller's
-  EXITWITHKEY. Not written yet: the history keeps a request in ``callback_requests``
-  without the time it started calling the customer, the placeholder's passage is not a
-  ``queue_calls`` row (it is not an inbound call), and ``exited`` does not keep the key;
+* a callback request's INFO rows for ends the dialplan did not log: a request cancelled,
+  expired while it had no placeholder in the queue, or closed by the bridge's guess (its
+  placeholder vanished unseen) has only CALLBACK_REQUESTED; CALLBACK_CALLING and _END
+  need ``calling_at`` (migration 0013: requests made before it have neither);
+* a caller queued twice in the same queue with the same channel (the callback key pressed
+  without an offer, or refused: back in line at the same place): the history keeps one
+  row per caller and queue, so the second passage's lines merge into the first's (their
+  first ENTERQUEUE, one end). Likewise a request whose placeholder was placed again (after
+  an Asterisk restart): one passage;
 * repeated PAUSE lines: app_queue writes one per request even when the member was paused
   already with the same reason; the history keeps changes only.
 
@@ -61,8 +83,12 @@ Fields that may differ from Asterisk's own line:
 * the epoch, by one second at a boundary, for lines built from AMI events: the event's
   timestamp and the line's ``time(NULL)`` are two readings of the clock;
 * likewise, by one, the durations app_queue computes as ``time(NULL) - start`` separately
-  for the AMI event and the line (CONNECT and COMPLETE*'s holdtime, ABANDON's and
-  EXITWITHTIMEOUT's waittime, COMPLETE*'s calltime);
+  for the AMI event and the line (CONNECT and COMPLETE*'s holdtime, ABANDON's,
+  EXITWITHTIMEOUT's, EXITEMPTY's, EXITWITHKEY's and WITHDRAW's waittime, COMPLETE*'s
+  calltime);
+* CALLBACK_REQUESTED's epoch, by one: it is the time the callback service stored the
+  request (``requested_at``), a moment before the placeholder is placed and the dialplan
+  writes the row; the other INFO rows' are their UserEvent(Callback)'s;
 * ADDMEMBER/REMOVEMEMBER's callid is ``MANAGER`` (the bridge adds and removes members over
   AMI); Asterisk writes the channel's uniqueid when a phone's feature code did it
   (AddQueueMember in the dialplan), ``CLI`` from the console;
@@ -72,7 +98,8 @@ Fields that may differ from Asterisk's own line:
   adds the caller's name as a fourth ENTERQUEUE field; the export does not.
 
 Rows written before migration 0010 lack positions, the member's channel and ring times:
-those fields are empty in their lines.
+those fields are empty in their lines. Before migration 0013 the history kept no exit
+event, no placeholder passage and no calling time: those lines are missing.
 
 Streamed: the range is read one window (a day by default) at a time, so a year of a big
 center never sits in memory.
@@ -82,16 +109,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from standardiste.acd.callbacks import callback_of
-from standardiste.history.models import AgentEventRow, QueueCall, RingNoAnswerRow
+from standardiste.acd.callbacks import PLACEHOLDER_PREFIX
+from standardiste.history.models import AgentEventRow, CallbackPassage, QueueCall, RingNoAnswerRow
+from standardiste.outbound.tables import CallbackRow
 
 NONE = "NONE"
 WINDOW = dt.timedelta(days=1)
@@ -100,14 +129,21 @@ _RANK = {
     "ADDMEMBER": 0,
     "ENTERQUEUE": 1,
     "RINGNOANSWER": 2,
-    "CONNECT": 3,
-    "END": 4,
-    "PAUSE": 5,
-    "UNPAUSE": 5,
-    "REMOVEMEMBER": 6,
+    "CALLBACK_CALLING": 3,  # the agent's gosub dials the customer before CONNECT is written
+    "CONNECT": 4,
+    "CALLBACK_CONNECTED": 5,
+    "CALLBACK_END": 5,  # the ;1 half's hang-up handler, before app_queue's COMPLETE*
+    "END": 6,
+    "PAUSE": 7,
+    "UNPAUSE": 7,
+    "REMOVEMEMBER": 8,
 }
 _LEFT_EVENTS = {"abandoned": "ABANDON", "timed_out": "EXITWITHTIMEOUT"}
+# The exits kept by event (queue_calls.exit_event) and the outcome each comes with.
+_EXIT_OUTCOMES = {"EXITEMPTY": "exited", "EXITWITHKEY": "exited", "WITHDRAW": "transferred"}
 _COMPLETE_EVENTS = {"caller": "COMPLETECALLER", "agent": "COMPLETEAGENT"}
+# A DIALSTATUS (CALLBACK_END's field), as opposed to the reasons the bridge writes itself.
+_DIALSTATUS_RE = re.compile(r"^[A-Z]+$")
 _AGENT_EVENTS = {
     "login": "ADDMEMBER",
     "logout": "REMOVEMEMBER",
@@ -142,11 +178,12 @@ def _i(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _line(at: dt.datetime, callid: str, queue: str, agent: str, event: str, *data: str) -> Line:
+def _line(
+    at: dt.datetime, callid: str, queue: str, agent: str, event: str, *data: str, rank: int = -1
+) -> Line:
     epoch = at.timestamp()
     text = "|".join((str(int(epoch)), callid, queue, agent or NONE, event, *data))
-    rank = _RANK.get(event, _RANK["END"])
-    return Line(epoch, rank, text)
+    return Line(epoch, rank if rank >= 0 else _RANK.get(event, _RANK["END"]), text)
 
 
 def entered_line(row: Any) -> Line:
@@ -184,18 +221,17 @@ def end_line(row: Any) -> Line | None:
             return _line(row.completed_at, row.uniqueid, row.queue, member, event, *head, *tail)
         return None
     event = _LEFT_EVENTS.get(row.outcome or "")
+    exit_event = row.exit_event or ""
+    if event is None and exit_event in _EXIT_OUTCOMES:
+        event = exit_event if _EXIT_OUTCOMES[exit_event] == row.outcome else None
     if event is None:
         return None
-    return _line(
-        row.completed_at,
-        row.uniqueid,
-        row.queue,
-        NONE,
-        event,
-        _i(row.left_position),
-        _i(row.position),
-        _n(row.wait),
-    )
+    fields: tuple[str, ...] = (_i(row.left_position), _i(row.position), _n(row.wait))
+    if event == "EXITWITHKEY":
+        fields = (row.exit_data or "", *fields)
+    elif event == "WITHDRAW":
+        fields = (*fields, (row.exit_data or "")[:40])  # app_queue's %.40s
+    return _line(row.completed_at, row.uniqueid, row.queue, NONE, event, *fields)
 
 
 def ring_line(row: Any) -> Line:
@@ -219,7 +255,34 @@ def agent_line(row: Any) -> Line:
     return _line(row.at, NONE, row.queue, member, event, row.reason or "")
 
 
+def callback_lines(row: Any) -> list[Line]:
+    """The INFO lines our dialplan writes for a callback request (BY-1), from its
+    ``callback_requests`` row: CALLBACK_REQUESTED (under the original caller's callid),
+    CALLBACK_CALLING, _CONNECTED, _END (with the DIALSTATUS) and _EXPIRED (under the
+    placeholder's, ``cb-<id>``)."""
+    placeholder = PLACEHOLDER_PREFIX + row.id
+
+    def info(at: dt.datetime, callid: str, event: str, *data: str) -> Line:
+        rank = _RANK.get(event, _RANK["END"])
+        return _line(at, callid, row.queue, NONE, "INFO", event, row.id, *data, rank=rank)
+
+    lines = [info(row.requested_at, row.original_uniqueid, "CALLBACK_REQUESTED", str(row.position))]
+    if row.calling_at is not None:
+        lines.append(info(row.calling_at, placeholder, "CALLBACK_CALLING"))
+    if row.answered_at is not None:
+        lines.append(info(row.answered_at, placeholder, "CALLBACK_CONNECTED"))
+    detail = row.detail or ""
+    if row.ended_at is not None:
+        if row.status == "expired" and detail == "TIMEOUT":
+            lines.append(info(row.ended_at, placeholder, "CALLBACK_EXPIRED"))
+        elif row.calling_at is not None and detail != "TIMEOUT" and _DIALSTATUS_RE.match(detail):
+            lines.append(info(row.ended_at, placeholder, "CALLBACK_END", detail))
+    return lines
+
+
 _QC = QueueCall.__table__.c
+_CP = CallbackPassage.__table__.c
+_CB = CallbackRow.__table__.c
 _RNA = RingNoAnswerRow.__table__.c
 _AE = AgentEventRow.__table__.c
 
@@ -237,28 +300,26 @@ async def _window(
 ) -> str:
     """The lines of ``[start, end)``, as one text. The rows are read on the event loop, the
     lines built and sorted in a thread (a day of a big center is tens of thousands)."""
-    calls = select(QueueCall.__table__)
+    passages: list[Sequence[Any]] = [[], [], []]
     async with engine.connect() as conn:
-        entered = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.entered_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
-        answered = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.answered_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
-        ended = (
-            await conn.execute(
-                _queues(calls.where(_in_window(_QC.completed_at, start, end)), _QC.queue, queues)
-            )
-        ).all()
+        for table, c in ((QueueCall.__table__, _QC), (CallbackPassage.__table__, _CP)):
+            rows = select(table)
+            for i, column in enumerate((c.entered_at, c.answered_at, c.completed_at)):
+                query = _queues(rows.where(_in_window(column, start, end)), c.queue, queues)
+                passages[i] = [*passages[i], *(await conn.execute(query)).all()]
         rings = select(RingNoAnswerRow.__table__).where(_in_window(_RNA.at, start, end))
         rang = (await conn.execute(_queues(rings, _RNA.queue, queues))).all()
         agents = select(AgentEventRow.__table__).where(_in_window(_AE.at, start, end))
         agent_rows = (await conn.execute(_queues(agents, _AE.queue, queues))).all()
-    return await asyncio.to_thread(_text, entered, answered, ended, rang, agent_rows)
+        steps = (_CB.requested_at, _CB.calling_at, _CB.answered_at, _CB.ended_at)
+        requests = select(CallbackRow.__table__).where(
+            or_(*(_in_window(column, start, end) for column in steps))
+        )
+        callbacks = (await conn.execute(_queues(requests, _CB.queue, queues))).all()
+    entered, answered, ended = passages
+    return await asyncio.to_thread(
+        _text, entered, answered, ended, rang, agent_rows, callbacks, (start, end)
+    )
 
 
 def _text(
@@ -267,12 +328,18 @@ def _text(
     ended: Sequence[Any],
     rang: Sequence[Any],
     agent_rows: Sequence[Any],
+    callbacks: Sequence[Any] = (),
+    window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> str:
     lines = [entered_line(row) for row in entered]
     lines += [connect_line(row) for row in answered]
     lines += [line for line in map(end_line, ended) if line is not None]
-    lines += [ring_line(row) for row in rang if callback_of(row.uniqueid) is None]
+    lines += [ring_line(row) for row in rang]
     lines += [agent_line(row) for row in agent_rows]
+    if window is not None:
+        low, high = window[0].timestamp(), window[1].timestamp()
+        for row in callbacks:  # read for any of its steps: only those of the window
+            lines += [x for x in callback_lines(row) if low <= x.at < high]
     lines.sort(key=Line.sort_key)
     return "".join(f"{line.text}\n" for line in lines)
 

@@ -42,9 +42,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from standardiste.acd.callbacks import OUTCOME_UNKNOWN, callback_of
 from standardiste.acd.day import start_of_day
 from standardiste.acd.records import (
     AgentEvent,
+    CallbackProgress,
     QueueCallAnswered,
     QueueCallCompleted,
     QueueCallEntered,
@@ -55,6 +57,7 @@ from standardiste.acd.records import (
 from standardiste.config import Settings
 from standardiste.history.models import (
     AgentEventRow,
+    CallbackPassage,
     QueueCall,
     QueueLogCheckpoint,
     QueueMemberName,
@@ -62,6 +65,7 @@ from standardiste.history.models import (
 )
 from standardiste.history.queue_log import BadLine, UnknownAgent, parse_line, records_of
 from standardiste.history.writer import HistoryStore
+from standardiste.outbound.tables import CallbackRow
 
 log = structlog.get_logger(__name__)
 
@@ -322,15 +326,34 @@ class QueueLogRecovery:
         rings: list[Record] = [r for r in records if isinstance(r, RingNoAnswer)]
         missing = await self._missing_call_steps(calls) + await self._missing_agent_events(agents)
         missing += await self._missing_rings(rings)
+        missing += await self._missing_callback_steps(
+            [r for r in records if isinstance(r, CallbackProgress)]
+        )
         if missing:
             await self._store.write(missing)
         return len(missing)
 
     async def _missing_call_steps(self, records: Sequence[_CallStep]) -> list[Record]:
-        qc = QueueCall.__table__.c
         rows: dict[tuple[str, str], Any] = {}
-        ids = sorted({r.uniqueid for r in records})
+        placeholders = {r.uniqueid for r in records if callback_of(r.uniqueid) is not None}
+        calls = {r.uniqueid for r in records} - placeholders
         async with self._store.engine.connect() as conn:
+            for table, ids in (
+                (QueueCall.__table__, sorted(calls)),
+                (CallbackPassage.__table__, sorted(placeholders)),
+            ):
+                await self._rows_of(conn, table, ids, rows)
+        missing: list[Record] = []
+        for record in records:
+            row = rows.get((record.uniqueid, record.queue))
+            if row is None or _lacks(row, record):
+                missing.append(record)
+        return missing
+
+    @staticmethod
+    async def _rows_of(conn: Any, table: Any, ids: list[str], rows: dict[Any, Any]) -> None:
+        qc = table.c
+        if ids:
             for i in range(0, len(ids), _IN_CHUNK):
                 result = await conn.execute(
                     select(
@@ -341,14 +364,39 @@ class QueueLogRecovery:
                         qc.outcome,
                         qc.ended_by,
                         qc.transfer,
+                        qc.exit_event,
                     ).where(qc.uniqueid.in_(ids[i : i + _IN_CHUNK]))
                 )
                 for found in result:
                     rows[found.uniqueid, found.queue] = found
+
+    async def _missing_callback_steps(self, records: Sequence[CallbackProgress]) -> list[Record]:
+        """A callback request's steps its row lacks (or has only as the bridge's guess)."""
+        if not records:
+            return []
+        c = CallbackRow.__table__.c
+        ids = sorted({r.request for r in records})
+        rows: dict[str, Any] = {}
+        async with self._store.engine.connect() as conn:
+            for i in range(0, len(ids), _IN_CHUNK):
+                result = await conn.execute(
+                    select(c.id, c.calling_at, c.answered_at, c.ended_at, c.detail).where(
+                        c.id.in_(ids[i : i + _IN_CHUNK])
+                    )
+                )
+                rows.update({row.id: row for row in result})
         missing: list[Record] = []
         for record in records:
-            row = rows.get((record.uniqueid, record.queue))
-            if row is None or _lacks(row, record):
+            row = rows.get(record.request)
+            if row is None:
+                continue  # no such request here: nothing to update
+            if record.ended:
+                lacks = row.ended_at is None or row.detail == OUTCOME_UNKNOWN
+            elif record.status == "calling":
+                lacks = row.calling_at is None
+            else:
+                lacks = row.answered_at is None
+            if lacks:
                 missing.append(record)
         return missing
 
@@ -523,7 +571,11 @@ def _lacks(row: Any, record: Record) -> bool:
                 row.answered_at.timestamp() > record.at + ANSWER_SLACK
             )
         case QueueCallLeft():
-            return row.answered_at is None and row.outcome in (None, "exited")
+            # An exit's event and key/info: the live path misses them when the dialplan's
+            # user event did not arrive (a bridge away), a resync only guesses "exited".
+            if row.answered_at is not None or row.exit_event:
+                return False
+            return row.outcome in (None, "exited") or bool(record.event)
         case QueueCallCompleted():
             # A transfer's details only queue_log has (AMI's AgentComplete lacks them).
             return row.ended_by in (None, "unknown") or bool(record.transfer and not row.transfer)

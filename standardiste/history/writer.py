@@ -14,8 +14,9 @@ same row. The rules, per column:
   (the answered fact is the stronger one);
 * ``agent``: the answered record's agent beats the completed record's;
 * ``completed_at``: the completed record's time beats the left record's;
-* guesses give way to facts: an ``exited`` outcome (what a resync writes for a caller who
-  vanished while the bridge was not looking) is weaker than any other left outcome, and
+* guesses give way to facts: an ``exited`` outcome without its queue_log event (what a
+  resync writes for a caller who vanished while the bridge was not looking) is weaker than
+  any other left outcome (EXITWITHKEY, EXITEMPTY are facts), and
   ``ended_by = unknown`` (a call that vanished) weaker than a known end; the stronger record
   brings its own ``wait`` / ``talk`` / ``completed_at`` with it. The earliest answer brings
   its ``wait``. This is how the queue_log recovery corrects a resync's guesses; within one
@@ -29,17 +30,21 @@ update, on both PostgreSQL and SQLite, so the rules can refer to those marker co
 The columns only the queue_log export reads (``position``, ``left_position``,
 ``agent_uniqueid``, ``ring_time``, ``completed_wait``, ``transfer``) merge by ``greatest``
 (NULL = not known), except the answering member's channel and ring time, which go with
-the earliest answer like its wait.
+the earliest answer like its wait, and an exit's queue_log event and data (``exit_event``,
+``exit_data``), which go with the outcome like its wait.
 
 ``agent_events``, ``ring_no_answers`` and ``device_calls`` are facts with a natural key:
 insert-or-ignore. ``agent_states``: one row per agent and instant, the last transition
 written at that instant wins (records are written in the order the model made them,
 replays included).
 
+``callback_passages`` (a callback placeholder's passage through its queue, uniqueid
+``cb-<id>``) is merged by the same rules as ``queue_calls``, from the same records.
+
 ``callback_requests`` rows are created by the callback service when a caller asks
 (``standardiste.callbacks``); the model's :class:`CallbackProgress` records only update them,
 by the same kind of join: the status moves forward only (``acd.callbacks.RANK``), the first
-agent, answer time, end time and detail stay.
+agent, calling time, answer time, end time and detail stay.
 """
 
 from __future__ import annotations
@@ -50,13 +55,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Text, bindparam, case, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from standardiste.acd.agent_states import AgentState
-from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK
+from standardiste.acd.callbacks import OUTCOME_UNKNOWN, RANK, callback_of
 from standardiste.acd.records import (
     AgentEvent,
     AgentStateChanged,
@@ -74,6 +89,7 @@ from standardiste.acd.records import (
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
+    CallbackPassage,
     CannedLogRow,
     DeviceCallRow,
     QueueCall,
@@ -134,6 +150,8 @@ def _row(record: Record) -> dict[str, Any]:
                 "wait": record.wait,
                 "completed_at": _ts(record.at),
                 "left_position": record.position,
+                "exit_event": record.event or None,
+                "exit_data": record.data or None,
             }
         case QueueCallCompleted():
             return {
@@ -216,6 +234,7 @@ def _row(record: Record) -> dict[str, Any]:
                 if record.status == "connected" and not record.ended
                 else None,
                 "b_ended": _ts(record.at) if record.ended else None,
+                "b_calling": _ts(record.at) if record.status == "calling" else None,
                 "b_detail": record.detail or None,
             }
         case DeviceCall():
@@ -263,6 +282,7 @@ class _Statements:
             self._two_arg_min = _sqlite_min
         else:
             raise ValueError(f"history store supports PostgreSQL and SQLite, not {dialect!r}")
+        self._t: Any = _QC  # the passage table the merge rules are being built for
 
         rules: dict[type[Record], _SetRule] = {
             QueueCallEntered: self._entered,
@@ -271,11 +291,15 @@ class _Statements:
             QueueCallCompleted: self._completed,
         }
         self.by_kind: dict[type[Record], Insert] = {}
-        for kind, rule in rules.items():
-            stmt = insert(QueueCall)
-            self.by_kind[kind] = stmt.on_conflict_do_update(
-                index_elements=list(_QUEUE_CALL_KEY), set_=rule(stmt.excluded)
-            )
+        # A callback placeholder's passage: the same records and rules, its own table.
+        self.passages: dict[type[Record], Insert] = {}
+        for table, statements in ((QueueCall, self.by_kind), (CallbackPassage, self.passages)):
+            self._t = table.__table__.c
+            for kind, rule in rules.items():
+                stmt = insert(table)
+                statements[kind] = stmt.on_conflict_do_update(
+                    index_elements=list(_QUEUE_CALL_KEY), set_=rule(stmt.excluded)
+                )
         self.by_kind[AgentEvent] = insert(AgentEventRow).on_conflict_do_nothing(
             index_elements=["key"]
         )
@@ -302,18 +326,20 @@ class _Statements:
         self.by_kind[CallbackProgress] = _callback_update()
 
     def _greatest(self, column: str, new: Any) -> _Expr:
-        return self._two_arg_max(_QC[column], new[column])
+        return self._two_arg_max(self._t[column], new[column])
 
     def _least(self, column: str, new: Any) -> _Expr:
-        return self._two_arg_min(_QC[column], new[column])
+        return self._two_arg_min(self._t[column], new[column])
 
     def _unless(self, marker: str, column: str, new: Any) -> _Expr:
         """Keep the current value if ``marker`` shows a stronger record already set it."""
-        return case((_QC[marker].is_not(None), _QC[column]), else_=self._greatest(column, new))
+        return case(
+            (self._t[marker].is_not(None), self._t[column]), else_=self._greatest(column, new)
+        )
 
     def _over(self, marker: str, column: str, new: Any) -> _Expr:
         """Replace a weaker record's value unless ``marker`` shows a peer already set it."""
-        return case((_QC[marker].is_(None), new[column]), else_=self._greatest(column, new))
+        return case((self._t[marker].is_(None), new[column]), else_=self._greatest(column, new))
 
     def _entered(self, new: Any) -> Mapping[str, Any]:
         return {
@@ -326,16 +352,16 @@ class _Statements:
     def _ranked(self, marker: str, guess: str, column: str, new: Any) -> _Expr:
         """``column`` of whichever record is stronger by ``marker``: a value equal to
         ``guess`` (or NULL) is weaker than any other; equals merge by ``greatest``."""
-        current_weak = _QC[marker].is_(None) | (_QC[marker] == guess)
+        current_weak = self._t[marker].is_(None) | (self._t[marker] == guess)
         return case(
             ((new[marker] != guess) & current_weak, new[column]),
-            ((new[marker] == guess) & ~current_weak, _QC[column]),
+            ((new[marker] == guess) & ~current_weak, self._t[column]),
             else_=self._greatest(column, new),
         )
 
     def _answered(self, new: Any) -> Mapping[str, Any]:
-        earlier = _QC.answered_at.is_(None) | (new["answered_at"] < _QC.answered_at)
-        later = new["answered_at"] > _QC.answered_at
+        earlier = self._t.answered_at.is_(None) | (new["answered_at"] < self._t.answered_at)
+        later = new["answered_at"] > self._t.answered_at
         return {
             "answered_at": self._least("answered_at", new),
             "member_name": self._greatest("member_name", new),
@@ -343,37 +369,56 @@ class _Statements:
             # The wait belongs to the earliest answer (a resync's "answered at resync time"
             # overstates it; queue_log's CONNECT has the real one).
             "wait": case(
-                (earlier, new["wait"]), (later, _QC.wait), else_=self._greatest("wait", new)
+                (earlier, new["wait"]), (later, self._t.wait), else_=self._greatest("wait", new)
             ),
             "outcome": new["outcome"],  # always "answered"
+            # An answer is stronger than any exit: the exit's event goes with it.
+            "exit_event": null(),
+            "exit_data": null(),
             # The earliest answer's channel and ring time, like its wait.
             "agent_uniqueid": case(
-                (earlier, func.coalesce(new["agent_uniqueid"], _QC.agent_uniqueid)),
-                (later, func.coalesce(_QC.agent_uniqueid, new["agent_uniqueid"])),
+                (earlier, func.coalesce(new["agent_uniqueid"], self._t.agent_uniqueid)),
+                (later, func.coalesce(self._t.agent_uniqueid, new["agent_uniqueid"])),
                 else_=self._greatest("agent_uniqueid", new),
             ),
             "ring_time": case(
-                (earlier, func.coalesce(new["ring_time"], _QC.ring_time)),
-                (later, func.coalesce(_QC.ring_time, new["ring_time"])),
+                (earlier, func.coalesce(new["ring_time"], self._t.ring_time)),
+                (later, func.coalesce(self._t.ring_time, new["ring_time"])),
                 else_=self._greatest("ring_time", new),
             ),
         }
 
+    def _left_ranked(self, column: str, new: Any) -> _Expr:
+        """``column`` of the stronger left record: an ``exited`` without its queue_log
+        event (a resync's guess) is weaker than any other (an exit whose event is known,
+        EXITWITHKEY..., is a fact); equals merge by ``greatest``."""
+        t = self._t
+        current_weak = t.outcome.is_(None) | ((t.outcome == "exited") & t.exit_event.is_(None))
+        new_weak = (new["outcome"] == "exited") & new["exit_event"].is_(None)
+        return case(
+            (~new_weak & current_weak, new[column]),
+            (new_weak & ~current_weak, t[column]),
+            else_=self._greatest(column, new),
+        )
+
     def _left(self, new: Any) -> Mapping[str, Any]:
-        answered = _QC.answered_at.is_not(None)
+        answered = self._t.answered_at.is_not(None)
         return {
-            "outcome": case(
-                (answered, _QC.outcome), else_=self._ranked("outcome", "exited", "outcome", new)
-            ),
-            "wait": case(
-                (answered, _QC.wait), else_=self._ranked("outcome", "exited", "wait", new)
-            ),
+            "outcome": case((answered, self._t.outcome), else_=self._left_ranked("outcome", new)),
+            "wait": case((answered, self._t.wait), else_=self._left_ranked("wait", new)),
             "completed_at": case(
-                (_QC.ended_by.is_not(None), _QC.completed_at),
+                (self._t.ended_by.is_not(None), self._t.completed_at),
                 (answered, self._greatest("completed_at", new)),
-                else_=self._ranked("outcome", "exited", "completed_at", new),
+                else_=self._left_ranked("completed_at", new),
             ),
             "left_position": self._greatest("left_position", new),
+            # They go with the outcome they describe.
+            "exit_event": case(
+                (answered, self._t.exit_event), else_=self._left_ranked("exit_event", new)
+            ),
+            "exit_data": case(
+                (answered, self._t.exit_data), else_=self._left_ranked("exit_data", new)
+            ),
         }
 
     def _completed(self, new: Any) -> Mapping[str, Any]:
@@ -383,7 +428,7 @@ class _Statements:
             "hold": self._greatest("hold", new),
             "ended_by": self._ranked("ended_by", "unknown", "ended_by", new),
             "completed_at": case(
-                (_QC.ended_by.is_(None), new["completed_at"]),
+                (self._t.ended_by.is_(None), new["completed_at"]),
                 else_=self._ranked("ended_by", "unknown", "completed_at", new),
             ),
             "completed_wait": self._greatest("completed_wait", new),
@@ -411,6 +456,7 @@ def _callback_update() -> Any:
             ),
             agent=func.coalesce(c.agent, bindparam("b_agent", type_=Text())),
             answered_at=func.coalesce(c.answered_at, bindparam("b_answered", type_=UTCDateTime())),
+            calling_at=func.coalesce(c.calling_at, bindparam("b_calling", type_=UTCDateTime())),
             ended_at=case(
                 (guessed, func.coalesce(ended, c.ended_at)), else_=func.coalesce(c.ended_at, ended)
             ),
@@ -423,7 +469,17 @@ def _callback_update() -> Any:
     )
 
 
-def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str, Any]]]]:
+_PASSAGE_RECORDS = (QueueCallEntered, QueueCallAnswered, QueueCallLeft, QueueCallCompleted)
+
+
+def _is_passage(record: Record) -> bool:
+    """A callback placeholder's queue record (uniqueid cb-<id>): ``callback_passages``."""
+    return isinstance(record, _PASSAGE_RECORDS) and callback_of(record.uniqueid) is not None
+
+
+def _rounds(
+    records: Sequence[Record],
+) -> list[tuple[type[Record], bool, list[dict[str, Any]]]]:
     """Group records into executemany rounds of one kind with at most one row per key.
 
     A multi-row ``INSERT ... ON CONFLICT DO UPDATE`` may not touch the same row twice on
@@ -431,15 +487,15 @@ def _rounds(records: Sequence[Record]) -> list[tuple[type[Record], list[dict[str
     row per key per round sidesteps that. Order between rounds is irrelevant because the
     merge is order-independent; exact duplicates are dropped up front.
     """
-    rounds: dict[tuple[type[Record], int], list[dict[str, Any]]] = defaultdict(list)
+    rounds: dict[tuple[type[Record], bool, int], list[dict[str, Any]]] = defaultdict(list)
     seen: dict[tuple[type[Record], str], int] = defaultdict(int)
     for record in dict.fromkeys(records):
         row = _row(record)  # first: raises TypeError for anything that is not a record
         kind = type(record)
         occurrence = seen[kind, record.key]
         seen[kind, record.key] += 1
-        rounds[kind, occurrence].append(row)
-    return [(kind, rows) for (kind, _), rows in rounds.items()]
+        rounds[kind, _is_passage(record), occurrence].append(row)
+    return [(kind, passage, rows) for (kind, passage, _), rows in rounds.items()]
 
 
 class HistoryStore:
@@ -481,8 +537,9 @@ class HistoryStore:
             return
         plan = _rounds(records)
         async with self._engine.begin() as conn:
-            for kind, rows in plan:
-                await conn.execute(self._statements.by_kind[kind], rows)
+            for kind, passage, rows in plan:
+                statements = self._statements.passages if passage else self._statements.by_kind
+                await conn.execute(statements[kind], rows)
 
     async def last_agent_states(self) -> dict[str, AgentState]:
         """Each agent's last stored state (the latest transition), for a restarted bridge:

@@ -197,6 +197,8 @@ class CallbackRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str] = mapped_column(Text, server_default="")
+    # When the customer started being called (queue_log's CALLBACK_CALLING; migration 0013).
+    calling_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index(None, "queue", "status"),

@@ -16,6 +16,7 @@ Asterisk's restart, kept after the bridge's) and the customer is called once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import time
@@ -30,10 +31,13 @@ from live import eventually, sql_rows
 from sqlalchemy.ext.asyncio import create_async_engine
 from test_bridge_restart import BridgeProcess
 from test_pbx_restart import persisted_members
+from test_queue_log_export_live import EXPORTED, unmatched
 
 from standardiste.agent_state import Actor
 from standardiste.composition import BridgeProcess as Bridge
 from standardiste.history.migrate import upgrade
+from standardiste.history.queue_log_export import export_lines
+from standardiste.history.urls import async_url
 from standardiste.pbx.store import ConfigStore
 from standardiste.tools import sandbox as sb
 from standardiste.tools.demo_config import DEMO_QUEUES, demo_files
@@ -46,6 +50,9 @@ NUMBER, E164, DIGITS = "0612345670", "+33612345670", "33612345670"
 # The offer ("to call back, press 5") is played before the caller is in the queue, where
 # the key counts: about 5 s after the answer.
 KEY_AFTER_S = 9.0
+# A call's queue_log events the export writes (test_queue_log_export_live), with the exits
+# and our dialplan's INFO rows.
+EXPORTED_CALL_EVENTS = EXPORTED | {"EXITWITHKEY", "EXITEMPTY", "WITHDRAW", "INFO"}
 
 
 def customer_phone(tmp_path: Path, **kw: Any) -> AgentPhone:
@@ -154,11 +161,15 @@ async def test_a_caller_who_asks_for_a_callback_is_called_back_when_their_place_
     today = bridge.model.queues["sales"].today
     assert (today.callbacks_requested, today.callbacks_connected) == (1, 1)
     assert (today.handled, today.abandoned, today.timed_out, today.callbacks_failed) == (0,) * 4
-    # The history: the original call left the queue (EXITWITHKEY); no row for the placeholder.
+    # The history: the original call left the queue (EXITWITHKEY, with the key); no inbound
+    # call row for the placeholder (its passage is kept apart, for the queue_log export).
     calls = await sql_rows(
-        bridge.settings.database.url, "select uniqueid, outcome from queue_calls"
+        bridge.settings.database.url,
+        "select uniqueid, outcome, exit_event, exit_data from queue_calls",
     )
-    assert [c["outcome"] for c in calls] == ["exited"], calls
+    assert [(c["outcome"], c["exit_event"], c["exit_data"]) for c in calls] == [
+        ("exited", "EXITWITHKEY", "5")
+    ], calls
     # queue_log: the custom rows QueueMetrics reads, for the original call and the callback.
     info = [
         (cols[1], cols[5] if len(cols) > 5 else "")
@@ -169,6 +180,26 @@ async def test_a_caller_who_asks_for_a_callback_is_called_back_when_their_place_
     assert steps == ["CALLBACK_REQUESTED", "CALLBACK_CALLING", "CALLBACK_CONNECTED", "CALLBACK_END"]
     assert info[0][0] == calls[0]["uniqueid"]
     assert {callid for callid, _ in info[1:]} == {f"cb-{request}"}
+    # The queue_log export (BY-6) writes the same lines for both calls as Asterisk did.
+    callids = {str(calls[0]["uniqueid"]), f"cb-{request}"}
+    theirs = [
+        "|".join(cols)
+        for cols in queue_log_lines(sandbox.root, began - 1)
+        if cols[1] in callids and cols[4] in EXPORTED_CALL_EVENTS
+    ]
+    assert {x.split("|")[4] for x in theirs} >= {"EXITWITHKEY", "INFO", "CONNECT"}, theirs
+    window = (
+        dt.datetime.fromtimestamp(began - 2, dt.UTC),
+        dt.datetime.fromtimestamp(time.time() + 2, dt.UTC),
+    )
+    engine = create_async_engine(async_url(bridge.settings.database.url))
+    try:
+        exported = "".join([c async for c in export_lines(engine, *window, ["sales"])])
+    finally:
+        await engine.dispose()
+    ours = [x for x in exported.splitlines() if x.split("|")[1] in callids]
+    extra, missing = unmatched(ours, theirs)
+    assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])
 
 
 @sqlite_only

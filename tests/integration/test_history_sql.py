@@ -194,6 +194,8 @@ async def test_writing_the_same_records_twice_changes_nothing(store: HistoryStor
         "ring_time": 4.0,
         "completed_wait": 13.0,
         "transfer": None,
+        "exit_event": None,
+        "exit_data": None,
     }
     assert answered["entered_at"].tzinfo is UTC
     assert calls["1700000000.2"]["outcome"] == "abandoned"
@@ -267,6 +269,17 @@ async def test_guesses_give_way_to_facts_in_any_order(store: HistoryStore) -> No
             QueueCallLeft("g", "sales", "abandoned", 4.0, T0 + 4.0),  # queue_log's ABANDON
             QueueCallLeft("g", "sales", "exited", 50.0, T0 + 50.0),  # a later resync's guess
         ],
+        # An exit whose queue_log event is known (the callback key) is a fact too.
+        "key": [
+            *left_call("g", "exited", t=T0),  # the resync's guess: wait 30
+            QueueCallLeft("g", "sales", "exited", 12.0, T0 + 12.0, 2, "EXITWITHKEY", "5"),
+            QueueCallLeft("g", "sales", "exited", 50.0, T0 + 50.0),  # a later resync's guess
+        ],
+        # ... but weaker than an answer, which drops it.
+        "key_then_answer": [
+            QueueCallLeft("g", "sales", "exited", 12.0, T0 + 12.0, 2, "EXITWITHKEY", "5"),
+            QueueCallAnswered("g", "sales", "PJSIP/agent1001", "Bob", 7.0, T0 + 7.0),
+        ],
         "answered": [
             QueueCallEntered("g", "sales", "0601", "", T0),
             QueueCallAnswered("g", "sales", "PJSIP/agent1001", "Bob", 60.0, T0 + 60.0),  # guess
@@ -285,6 +298,11 @@ async def test_guesses_give_way_to_facts_in_any_order(store: HistoryStore) -> No
         states[name] = rows[0]
         async with store.engine.begin() as conn:
             await conn.execute(delete(QueueCall))
+    key = states["key"]
+    assert (key["outcome"], key["wait"], key["completed_at"]) == ("exited", 12.0, utc(T0 + 12))
+    assert (key["exit_event"], key["exit_data"], key["left_position"]) == ("EXITWITHKEY", "5", 2)
+    later = states["key_then_answer"]
+    assert (later["outcome"], later["exit_event"], later["exit_data"]) == ("answered", None, None)
     left, answered = states["left"], states["answered"]
     assert (left["outcome"], left["wait"], left["completed_at"]) == ("abandoned", 4.0, utc(T0 + 4))
     assert (answered["outcome"], answered["wait"]) == ("answered", 7.0)

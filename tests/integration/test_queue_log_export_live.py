@@ -29,6 +29,7 @@ from standardiste.bridge import Bridge
 from standardiste.history.queue_log_export import export_lines
 from standardiste.history.urls import async_url
 from standardiste.tools import sandbox as sb
+from standardiste.tools.demo_config import DEMO_QUEUES, demo_files
 from standardiste.tools.sipp import AgentPhone, place_call
 
 ALICE, BOB, CAROL = "PJSIP/agent1001", "PJSIP/agent1002", "PJSIP/agent1003"
@@ -45,6 +46,9 @@ CLOCK_FIELDS = {
     "COMPLETEAGENT": {0, 1},
     "ABANDON": {2},
     "EXITWITHTIMEOUT": {2},
+    "EXITEMPTY": {2},
+    "EXITWITHKEY": {3},
+    "WITHDRAW": {2},
 }
 
 
@@ -180,3 +184,72 @@ async def test_the_export_matches_the_queue_log_asterisk_wrote(
     assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])
     epochs = [int(x.split("|", 1)[0]) for x in ours]
     assert epochs == sorted(epochs)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_exits_are_exported_as_asterisk_wrote_them(
+    bridge: Bridge, ami: RawAMI, sandbox: sb.SandboxInfo, tmp_path: Path
+) -> None:
+    """EXITEMPTY (support leaves callers when it has no member: leavewhenempty) and
+    WITHDRAW (a waiting caller of sales taken out of the queue, with its info)."""
+    assert bridge.config is not None
+    await bridge.config.store.adopt(DEMO_QUEUES, "test")
+    await bridge.config.save_queue(
+        {"name": "support", "leavewhenempty": True}, "test", create=False
+    )
+    tag = f"{random.randrange(10**4):04d}"
+    number = {"empty": f"0671{tag}01", "withdraw": f"0672{tag}02"}
+    started = time.time()
+    try:
+        calls = [await place_call("5001", number["empty"], hangup_after_s=8, log_dir=tmp_path)]
+        waiting = await place_call("5000", number["withdraw"], hangup_after_s=20, log_dir=tmp_path)
+        calls.append(waiting)
+        try:
+            caller = await eventually(
+                lambda: asyncio.sleep(0, bridge.model.callers),
+                lambda c: any(x.caller_number == number["withdraw"] for x in c.values()),
+                15,
+                "the sales caller waiting",
+            )
+            [channel] = [
+                x.channel for x in caller.values() if x.caller_number == number["withdraw"]
+            ]
+            # Nobody's phone: the dialplan's Dial() fails and the call ends.
+            await ami.action(
+                "QueueWithdrawCaller", Queue="sales", Caller=channel, WithdrawInfo="dev:agent1009"
+            )
+            for call in calls:
+                await call.wait_result(30)
+        finally:
+            for call in calls:
+                await call.stop()
+    finally:
+        sb.install_generated(sandbox.root, demo_files().by_name())
+        await ami.action("QueueReload", Parameters="yes", Rules="yes", Members="no")
+    await bridge.history.flushed()
+    ended = time.time()
+    theirs = [
+        x
+        for x in asterisk_lines(sandbox.root, int(started), set(number.values()), set())
+        if x.split("|")[4] != "INFO"
+    ]
+    theirs += [
+        x
+        for x in (sandbox.root / "var/log/asterisk/queue_log").read_text().splitlines()
+        if x.split("|")[4:5] in (["EXITEMPTY"], ["WITHDRAW"])
+        and x.split("|")[1] in {y.split("|")[1] for y in theirs}
+    ]
+    assert {x.split("|")[4] for x in theirs} >= {"ENTERQUEUE", "EXITEMPTY", "WITHDRAW"}, theirs
+    assert [x.split("|")[-1] for x in theirs if "|WITHDRAW|" in x] == ["dev:agent1009"]
+    window = (
+        dt.datetime.fromtimestamp(int(started) - 1, dt.UTC),
+        dt.datetime.fromtimestamp(int(ended) + 2, dt.UTC),
+    )
+    engine = create_async_engine(async_url(bridge.settings.database.url))
+    try:
+        exported = "".join([c async for c in export_lines(engine, *window)])
+    finally:
+        await engine.dispose()
+    ours = exported.splitlines()
+    extra, missing = unmatched(ours, theirs)
+    assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])

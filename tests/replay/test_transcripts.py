@@ -108,12 +108,16 @@ def test_callback_keeps_the_place_and_counts_apart() -> None:
     assert original[1:] == ("call", 1)
     request = placeholder[0].removeprefix("cb-")
     assert placeholder == (f"cb-{request}", "callback", 1)
-    # The history: the original call left (exited); nothing of the placeholder as a call.
-    (entered,) = of(records, QueueCallEntered)
+    # The history: the original call left (exited); the placeholder's passage is recorded
+    # under its own uniqueid (kept apart from the inbound calls, for the queue_log export).
+    (entered, passage) = of(records, QueueCallEntered)
     (left,) = of(records, QueueCallLeft)
     assert entered.uniqueid == left.uniqueid == original[0]  # type: ignore[attr-defined]
     assert left.outcome == "exited"  # type: ignore[attr-defined]
-    assert of(records, QueueCallAnswered) == of(records, QueueCallCompleted) == []
+    assert (passage.uniqueid, passage.position) == placeholder[::2]  # type: ignore[attr-defined]
+    (answered,) = of(records, QueueCallAnswered)
+    (completed,) = of(records, QueueCallCompleted)
+    assert answered.uniqueid == completed.uniqueid == placeholder[0]  # type: ignore[attr-defined]
     # The request's steps, in the order Asterisk reported them (calling comes before
     # AgentConnect: the writer applies them forward-only).
     steps = [

@@ -115,6 +115,38 @@ def test_timeout_is_not_an_abandon_though_asterisk_sends_one() -> None:
     assert (today.timed_out, today.abandoned) == (1, 0)
 
 
+def test_exits_keep_their_queue_log_event_and_field() -> None:
+    # The callback key (EXITWITHKEY: our [standardiste-callback-key] reports it, AMI does
+    # not), leavewhenempty (LEAVEEMPTY: EXITEMPTY), a supervisor's withdraw and its info.
+    cc = ContactCenter()
+    cc.apply(joined(pos=3))
+    key = records_of(
+        cc,
+        ev.CallerLeft("sales", "100.1", T0 + 12, 2),
+        ev.QueueExited("sales", "100.1", "EXITWITHKEY", T0 + 12, key="5"),
+        ev.HangupRequested("100.1", T0 + 14),
+        ev.ChannelHungUp("100.1", 16, T0 + 14),
+    )
+    assert key == [QueueCallLeft("100.1", "sales", "exited", 12, T0 + 12, 2, "EXITWITHKEY", "5")]
+    cc.apply(joined("100.2"))
+    empty = records_of(
+        cc,
+        ev.CallerLeft("sales", "100.2", T0 + 4, 1),
+        ev.QueueExited("sales", "100.2", "LEAVEEMPTY", T0 + 4),
+    )
+    assert empty == [QueueCallLeft("100.2", "sales", "exited", 4, T0 + 4, 1, "EXITEMPTY", "")]
+    cc.apply(joined("100.3"))
+    withdrawn = records_of(
+        cc,
+        ev.CallerLeft("sales", "100.3", T0 + 9, 1),
+        ev.QueueExited("sales", "100.3", "WITHDRAW", T0 + 9, info="ext:2001"),
+    )
+    assert withdrawn == [
+        QueueCallLeft("100.3", "sales", "transferred", 9, T0 + 9, 1, "WITHDRAW", "ext:2001")
+    ]
+    assert cc.queues["sales"].today.transferred == 1
+
+
 def test_caller_hung_up_by_an_operator_while_waiting_is_abandoned() -> None:
     # AMI Hangup of a waiting caller: the hangup request comes *after* the abandon, and no
     # QueueExit follows (Queue() never returns).

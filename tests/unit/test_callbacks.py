@@ -34,7 +34,7 @@ from standardiste.ami_bridge.commands import AmiCommands
 from standardiste.ami_bridge.translate import BadMessage, snapshot, translate
 from standardiste.ami_bridge.wire import AmiMessage
 from standardiste.errors import InvalidInput
-from standardiste.history.queue_log import parse_line, records_of
+from standardiste.history.queue_log import BadLine, parse_line, records_of
 from standardiste.pbx.definitions import QueueDef
 from standardiste.pbx.render import render
 from standardiste.web.figures import queue_figures
@@ -116,7 +116,12 @@ def test_a_placeholder_waits_and_is_answered_as_a_callback_not_as_an_inbound_cal
     records += cc.apply(ev.CallbackStep("sales", ID, "ended", "ANSWER", T0 + 42)).records
     records += cc.apply(ev.ChannelHungUp(PLACEHOLDER, 16, T0 + 42)).records
     kinds = (QueueCallEntered, QueueCallAnswered, QueueCallLeft, QueueCallCompleted)
-    assert [r for r in records if isinstance(r, kinds)] == []
+    # The placeholder's passage through the queue (queue_log's cb-<id> lines), which the
+    # history keeps apart from the inbound calls by its uniqueid; no inbound call counted.
+    passage = [r for r in records if isinstance(r, kinds)]
+    assert [type(r) for r in passage] == [QueueCallEntered, QueueCallAnswered, QueueCallCompleted]
+    assert {r.uniqueid for r in passage} == {PLACEHOLDER}
+    assert cc.queues["sales"].today.handled == 0
     assert [(r.status, r.ended, r.agent) for r in records if isinstance(r, CallbackProgress)] == [
         ("calling", False, ""),
         ("connecting", False, "PJSIP/agent1001"),
@@ -176,6 +181,27 @@ def test_the_dialplans_callback_event_is_translated_and_checked() -> None:
         translate(_msg(Event="UserEvent", UserEvent="Callback", Queue="q", Id="x", Step="ended"), 0)
     with pytest.raises(BadMessage, match="step"):
         translate(_msg(Event="UserEvent", UserEvent="Callback", Queue="q", Id=ID, Step="boom"), 0)
+
+
+def test_the_callback_keys_exit_is_reported_with_the_key() -> None:
+    def exit_event(**headers: str) -> object:
+        msg = _msg(Event="UserEvent", UserEvent="QueueExit", Queue="sales", Uniqueid="100.1",
+                   Timestamp=str(T0), **headers)  # fmt: skip
+        return translate(msg, 0.0)
+
+    assert exit_event(Status="EXITWITHKEY", Key="5") == ev.QueueExited(
+        "sales", "100.1", "EXITWITHKEY", T0, key="5"
+    )
+    assert exit_event(Status="WITHDRAW", Info="dev:sup2001") == ev.QueueExited(
+        "sales", "100.1", "WITHDRAW", T0, info="dev:sup2001"
+    )
+    # What the dialplan would never send is dropped, the exit kept.
+    assert exit_event(Status="EXITWITHKEY", Key="55") == ev.QueueExited(
+        "sales", "100.1", "EXITWITHKEY", T0
+    )
+    assert exit_event(Status="WITHDRAW", Info="dev:a|b") == ev.QueueExited(
+        "sales", "100.1", "WITHDRAW", T0
+    )
 
 
 class Recorder:
@@ -264,14 +290,38 @@ def test_callback_settings_are_checked_and_named(changes: dict[str, object], fie
         QueueDef.from_mapping({"name": "sales", "extension": "5000", **changes})
 
 
-def test_queue_log_lines_of_a_placeholder_are_not_inbound_calls() -> None:
+def test_queue_log_lines_of_a_placeholder_give_its_passage_and_the_requests_steps() -> None:
+    # The passage's records (the history keeps them apart from inbound calls by the cb-
+    # uniqueid) and the INFO rows' steps, as the live UserEvent(Callback) gives them.
     lines = [
         f"1795963138|{PLACEHOLDER}|sales|NONE|ENTERQUEUE||33612345678|1",
+        f"1795963142|{PLACEHOLDER}|sales|NONE|INFO|CALLBACK_CALLING|{ID}",
         f"1795963142|{PLACEHOLDER}|sales|PJSIP/agent1001|CONNECT|4|1795963141.7|1",
-        f"1795963146|{PLACEHOLDER}|sales|PJSIP/agent1001|COMPLETECALLER|4|4|1",
+        f"1795963143|{PLACEHOLDER}|sales|NONE|INFO|CALLBACK_CONNECTED|{ID}",
         f"1795963146|{PLACEHOLDER}|sales|NONE|INFO|CALLBACK_END|{ID}|ANSWER",
+        f"1795963146|{PLACEHOLDER}|sales|PJSIP/agent1001|COMPLETECALLER|4|4|1",
+        f"1795963150|{PLACEHOLDER}|sales|NONE|INFO|CALLBACK_EXPIRED|{ID}",
+        f"1795963150|1795963129.2|sales|NONE|INFO|CALLBACK_REQUESTED|{ID}|1",
+        "1795963150|1795963129.2|sales|NONE|INFO|SOMETHING_ELSE|x",
     ]
-    assert [records_of(parse_line(line), lambda name: name) for line in lines] == [[]] * 4
+    got = [records_of(parse_line(line), lambda name: name) for line in lines]
+    kinds = [QueueCallEntered, None, QueueCallAnswered, None, None, QueueCallCompleted]
+    for records, kind in zip(got, kinds, strict=False):
+        if kind is not None:
+            [record] = records
+            assert isinstance(record, kind) and record.uniqueid == PLACEHOLDER
+    steps = [
+        (r.status, r.ended, r.detail) for x in got for r in x if isinstance(r, CallbackProgress)
+    ]
+    assert steps == [
+        ("calling", False, ""),
+        ("connected", False, ""),
+        ("connected", True, "ANSWER"),
+        ("expired", True, "TIMEOUT"),
+    ]
+    assert got[-2:] == [[], []]  # the request row is the service's; others' INFO rows
+    with pytest.raises(BadLine):
+        records_of(parse_line("1795963150|x|sales|NONE|INFO|CALLBACK_END|nope|ANSWER"), str)
     original = parse_line("1795963138|1795963129.2|sales|NONE|EXITWITHKEY|5|1|1|4")
     [left] = records_of(original, lambda name: name)
     assert (left.uniqueid, left.outcome) == ("1795963129.2", "exited")  # type: ignore[attr-defined]

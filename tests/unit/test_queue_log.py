@@ -95,6 +95,22 @@ def test_call_lines_give_the_live_records_with_the_same_keys() -> None:
     ]
     [key] = records("10|c1|sales|NONE|EXITWITHKEY|5|1|1|12")
     assert isinstance(key, QueueCallLeft) and (key.outcome, key.wait) == ("exited", 12.0)
+    assert (key.event, key.data, key.position) == ("EXITWITHKEY", "5", 1)
+    [empty] = records("10|c1|sales|NONE|EXITEMPTY|2|3|9")
+    assert isinstance(empty, QueueCallLeft)
+    assert (empty.outcome, empty.event, empty.data, empty.position) == (
+        "exited",
+        "EXITEMPTY",
+        "",
+        2,
+    )
+    [withdraw] = records("10|c1|sales|NONE|WITHDRAW|1|2|9|ext:2001")
+    assert isinstance(withdraw, QueueCallLeft)
+    assert (withdraw.outcome, withdraw.event, withdraw.data) == (
+        "transferred",
+        "WITHDRAW",
+        "ext:2001",
+    )
     [xfer] = records("10|c1|sales|Bob|BLINDTRANSFER|200|default|4|33|1")
     assert isinstance(xfer, QueueCallCompleted) and (xfer.talk, xfer.ended_by) == (
         33.0,

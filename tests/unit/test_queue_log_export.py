@@ -12,6 +12,7 @@ import pytest
 from standardiste.history.queue_log_export import (
     BadRange,
     agent_line,
+    callback_lines,
     connect_line,
     day_range,
     end_line,
@@ -48,6 +49,8 @@ def call(**values: Any) -> SimpleNamespace:
         "ring_time": None,
         "completed_wait": None,
         "transfer": None,
+        "exit_event": None,
+        "exit_data": None,
     }
     row.update(values)
     return SimpleNamespace(**row)
@@ -105,9 +108,37 @@ def test_callers_who_left_unanswered(outcome: str, event: str) -> None:
     assert line is not None and line.text == f"{E + 14}|1795.7|sales|NONE|{event}|1|3|14"
 
 
+@pytest.mark.parametrize(
+    ("outcome", "event", "data", "fields"),
+    [
+        ("exited", "EXITEMPTY", None, "1|3|14"),
+        ("exited", "EXITWITHKEY", "5", "5|1|3|14"),
+        ("transferred", "WITHDRAW", "dev:sup2001", "1|3|14|dev:sup2001"),
+        ("transferred", "WITHDRAW", None, "1|3|14|"),
+    ],
+)
+def test_exits_kept_with_their_event(
+    outcome: str, event: str, data: str | None, fields: str
+) -> None:
+    row = call(
+        outcome=outcome,
+        wait=14.0,
+        completed_at=at(14.1),
+        left_position=1,
+        position=3,
+        exit_event=event,
+        exit_data=data,
+    )
+    line = end_line(row)
+    assert line is not None and line.text == f"{E + 14}|1795.7|sales|NONE|{event}|{fields}"
+
+
 def test_outcomes_the_history_cannot_tell_apart_are_not_exported() -> None:
     for outcome in ("exited", "transferred", None):
         assert end_line(call(outcome=outcome, wait=3.0, completed_at=at(3))) is None
+    # An event that does not go with the outcome (a later fact replaced the outcome).
+    mismatched = call(outcome="exited", exit_event="WITHDRAW", wait=3.0, completed_at=at(3))
+    assert end_line(mismatched) is None
 
 
 def test_an_unknown_caller_number_is_written_empty() -> None:
@@ -192,3 +223,82 @@ def test_ranges() -> None:
             parse_bound(bad, "Europe/Paris", end=False)
     with pytest.raises(BadRange):
         day_range(dt.date(2026, 3, 29), dt.date(2026, 3, 28), "UTC")
+
+
+REQUEST = "641f1422433440a796f127ab9bdbc491"
+
+
+def request(**values: Any) -> SimpleNamespace:
+    row: dict[str, Any] = {
+        "id": REQUEST,
+        "queue": "sales",
+        "original_uniqueid": "1795.2",
+        "requested_at": at(4.5),
+        "position": 1,
+        "status": "waiting",
+        "calling_at": None,
+        "answered_at": None,
+        "ended_at": None,
+        "detail": "",
+    }
+    row.update(values)
+    return SimpleNamespace(**row)
+
+
+def test_a_callback_requests_info_lines() -> None:
+    cb = f"cb-{REQUEST}"
+    done = request(
+        status="connected",
+        calling_at=at(8.1),
+        answered_at=at(9.2),
+        ended_at=at(12.3),
+        detail="ANSWER",
+    )
+    assert [x.text for x in callback_lines(done)] == [
+        f"{E + 4}|1795.2|sales|NONE|INFO|CALLBACK_REQUESTED|{REQUEST}|1",
+        f"{E + 8}|{cb}|sales|NONE|INFO|CALLBACK_CALLING|{REQUEST}",
+        f"{E + 9}|{cb}|sales|NONE|INFO|CALLBACK_CONNECTED|{REQUEST}",
+        f"{E + 12}|{cb}|sales|NONE|INFO|CALLBACK_END|{REQUEST}|ANSWER",
+    ]
+    busy = request(status="no_answer", calling_at=at(8), ended_at=at(9), detail="BUSY")
+    assert callback_lines(busy)[-1].text.endswith(f"|CALLBACK_END|{REQUEST}|BUSY")
+    expired = request(status="expired", ended_at=at(60), detail="TIMEOUT")
+    assert callback_lines(expired)[-1].text == (
+        f"{E + 60}|{cb}|sales|NONE|INFO|CALLBACK_EXPIRED|{REQUEST}"
+    )
+    # Ends our dialplan did not log: the bridge's own (a cancel, a guess, an expiry with
+    # no placeholder in the queue).
+    for status, detail in (("cancelled", "by supervisor"), ("failed", "outcome_unknown")):
+        ended = request(status=status, ended_at=at(30), detail=detail)
+        assert [x.text.split("|")[5] for x in callback_lines(ended)] == ["CALLBACK_REQUESTED"]
+
+
+def test_a_callbacks_lines_of_the_same_second_in_the_dialplans_order() -> None:
+    row = call(
+        uniqueid=f"cb-{REQUEST}",
+        answered_at=at(8.1),
+        wait=4.0,
+        outcome="answered",
+        talk=4.0,
+        ended_by="caller",
+        completed_at=at(12.1),
+        completed_wait=4.0,
+        position=1,
+    )
+    done = request(
+        status="connected",
+        calling_at=at(8.1),
+        answered_at=at(9.2),
+        ended_at=at(12.1),
+        detail="ANSWER",
+    )
+    lines = [connect_line(row), end_line(row), *callback_lines(done)]
+    order = [x.text.split("|")[4:6] for x in sorted(lines, key=lambda x: x.sort_key())]
+    assert order == [
+        ["INFO", "CALLBACK_REQUESTED"],
+        ["INFO", "CALLBACK_CALLING"],
+        ["CONNECT", "4"],
+        ["INFO", "CALLBACK_CONNECTED"],
+        ["INFO", "CALLBACK_END"],
+        ["COMPLETECALLER", "4"],
+    ]

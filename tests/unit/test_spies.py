@@ -167,7 +167,7 @@ def test_a_withdrawn_caller_counts_as_transferred_not_abandoned() -> None:
     ):
         records += cc.apply(e).records
     assert [r for r in records if isinstance(r, QueueCallLeft)] == [
-        QueueCallLeft("100.1", "sales", "transferred", 30.0, T0 + 30)
+        QueueCallLeft("100.1", "sales", "transferred", 30.0, T0 + 30, event="WITHDRAW")
     ]
     today = cc.queues["sales"].today
     assert (today.transferred, today.abandoned, today.handled) == (1, 0, 0)
