@@ -195,7 +195,7 @@ ONE_QUEUE = "q03"
 async def queue_report(engine: AsyncEngine, first: date, last: date) -> dict[str, Any]:
     """As ``GET /api/v1/reports/queues`` (web/queue_report_api.py) runs it."""
     q = ReportQuery(first, last, TZ)
-    rows = await report_rows(engine, q, settings=SETTINGS)
+    rows = await report_rows(engine, q, SETTINGS)
     queues = sorted({r[0] for r in rows})
     body = await asyncio.to_thread(build_queue_report, rows, q, SETTINGS, queues=queues)
     body["callbacks"] = await callback_counts(engine, q)

@@ -65,19 +65,15 @@ MISSED_PER_PAGE = 50
 
 
 # -------------------------------------------------------------------- SQL expressions
-def _wait_key(dialect: str, edges: Sequence[int] = ()) -> ColumnElement[int]:
-    """ceil(wait) in whole seconds, capped, for answered and abandoned calls; -1 otherwise.
-    With ``edges``: the smallest edge at or above it instead (the cap above the last)."""
+def _wait_key(dialect: str) -> ColumnElement[int]:
+    """ceil(wait) in whole seconds, capped, for answered and abandoned calls; -1 otherwise."""
     wait = func.coalesce(_QC.wait, 0.0)
     if dialect == "postgresql":
         ceiling: ColumnElement[Any] = cast(func.ceil(wait), Integer)
     else:  # SQLite: CAST truncates (waits are >= 0)
         truncated = cast(wait, Integer)
         ceiling = truncated + case((wait > truncated, 1), else_=0)
-    if edges:
-        capped = case(*((ceiling <= e, e) for e in edges), else_=WAIT_KEY_CAP)
-    else:
-        capped = case((ceiling > WAIT_KEY_CAP, WAIT_KEY_CAP), else_=ceiling)
+    capped = case((ceiling > WAIT_KEY_CAP, WAIT_KEY_CAP), else_=ceiling)
     return case((_QC.outcome.in_(("answered", "abandoned")), capped), else_=-1)
 
 
@@ -228,53 +224,73 @@ def _filters(q: ReportQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-Row = tuple[str, int, str | None, int, int, float, float, int, float, float]
+Row = tuple[str, int, Tally]  # queue, UTC bucket, the tally of its calls
 
 
 async def report_rows(
-    engine: AsyncEngine, q: ReportQuery, settings: Mapping[str, QueueSettings] | None = None
+    engine: AsyncEngine, q: ReportQuery, settings: Mapping[str, QueueSettings]
 ) -> list[Row]:
-    """The calls of the report grouped by queue, UTC bucket, outcome and wait key. With
-    ``settings`` (those :func:`build_report` is given), the wait keys are coarse
-    (:func:`wait_edges`): far fewer rows, the same report."""
+    """The calls of the report tallied per queue and UTC bucket, in SQL: a row per queue and
+    hour however many calls (a year: ~40k rows for 1M calls). The wait histograms are keyed
+    by :func:`wait_edges` of ``settings`` (those :func:`build_report` is given): the
+    same figures as exact keys, each histogram a handful of counts."""
     dialect = engine.dialect.name
-    key = _wait_key(dialect, wait_edges(settings) if settings is not None else ())
+    edges = wait_edges(settings)
     bucket = _bucket(dialect, q.bucket_seconds())
     wait = func.coalesce(_QC.wait, 0.0)
-    ended = (_QC.outcome == "answered") & _QC.talk.is_not(None)
+    key = _wait_key(dialect)
+    answered = _QC.outcome == "answered"
+    abandoned = _QC.outcome == "abandoned"
+    ended = answered & _QC.talk.is_not(None)
+    known = ("answered", "abandoned", "timed_out", "transferred")
     query = (
         select(
             _QC.queue,
             bucket,
-            _QC.outcome,
-            key,
             func.count(),
-            _sum(wait),
-            func.coalesce(func.max(wait), 0.0),
+            _count(answered),
+            _count(abandoned),
+            _count(_QC.outcome == "timed_out"),
+            _count(_QC.outcome == "transferred"),
+            _count(_QC.outcome.is_not(None) & _QC.outcome.not_in(known)),
+            _sum(case((answered, wait), else_=0.0)),
+            func.coalesce(func.max(case((_QC.outcome.is_not(None), wait), else_=None)), 0.0),
             _count(ended),
             _sum(case((ended, _QC.talk), else_=0.0)),
             _sum(case((ended, func.coalesce(_QC.hold, 0.0)), else_=0.0)),
+            *(_count(answered & (key <= e)) for e in edges),
+            *(_count(abandoned & (key <= e)) for e in edges),
         )
         .where(and_(*_filters(q)))
-        .group_by(_QC.queue, bucket, _QC.outcome, key)
+        .group_by(_QC.queue, bucket)
     )
+    n = len(edges)
+    out: list[Row] = []
     async with engine.connect() as conn:
-        result = await conn.execute(query)
-        return [
-            (
-                str(r[0]),
-                int(r[1]),
-                r[2],
-                int(r[3]),
-                int(r[4]),
-                float(r[5]),
-                float(r[6]),
-                int(r[7]),
-                float(r[8]),
-                float(r[9]),
+        for r in (await conn.execute(query)).all():
+            t = Tally(
+                offered=int(r[2]), handled=int(r[3]), abandoned=int(r[4]), timed_out=int(r[5]),
+                transferred=int(r[6]), exited=int(r[7]), answered_wait=float(r[8]),
+                longest_wait=float(r[9]), completed=int(r[10]), talk=float(r[11]),
+                hold=float(r[12]),
+                waits_answered=_histogram(edges, r[13 : 13 + n], int(r[3])),
+                waits_abandoned=_histogram(edges, r[13 + n :], int(r[4])),
             )  # fmt: skip
-            for r in result.all()
-        ]
+            out.append((str(r[0]), int(r[1]), t))
+    return out
+
+
+def _histogram(edges: Sequence[int], within: Sequence[int], total: int) -> dict[int, int]:
+    """Counts at or under each edge (cumulative) as a histogram keyed by the edges."""
+    hist: dict[int, int] = {}
+    below = 0
+    for edge, n in zip(edges, within, strict=True):
+        if int(n) > below:
+            hist[edge] = int(n) - below
+            below = int(n)
+    if total > below:
+        hist[WAIT_KEY_CAP] = total - below
+    return hist
 
 
 async def callback_counts(engine: AsyncEngine, q: ReportQuery) -> dict[str, int]:
@@ -441,19 +457,16 @@ def build_report(
     zone, seconds = q.zone, q.bucket_seconds()
     grid = _Grid()
     local_of: dict[int, dt.datetime] = {}
-    for queue, bucket, outcome, key, n, waits, longest, completed, talk, hold in rows:
+    for queue, bucket, calls in rows:
         local = local_of.get(bucket)
         if local is None:
             local = local_of[bucket] = dt.datetime.fromtimestamp(bucket * seconds, zone)
         if not q.in_hours(local.hour):
             continue
         day = local.date()
-        for tally in (
-            grid.by_queue.setdefault(queue, Tally()),
-            grid.by_day.setdefault(day, {}).setdefault(queue, Tally()),
-        ):
-            _add(tally, outcome, key, n, waits, longest, completed, talk, hold)
-        grid.heat[local.weekday()][local.hour] += n
+        grid.by_queue.setdefault(queue, Tally()).merge(calls)
+        grid.by_day.setdefault(day, {}).setdefault(queue, Tally()).merge(calls)
+        grid.heat[local.weekday()][local.hour] += calls.offered
     shown = sorted(set(queues) | set(grid.by_queue))
 
     def setting(queue: str) -> QueueSettings:
