@@ -309,7 +309,9 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
 
-async def bench(url: str, runs: int, year_runs: int, baseline_runs: int) -> bool:
+async def bench(
+    url: str, runs: int, year_runs: int, baseline_runs: int, only: str | None = None
+) -> bool:
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
     reports: list[tuple[str, Runner, Runner, Callable[[Any, Any], bool], bool]] = [
         ("queue report", queue_report, queue_report_naive, queue_same, True),
@@ -329,6 +331,8 @@ async def bench(url: str, runs: int, year_runs: int, baseline_runs: int) -> bool
     ok = True
     try:
         for name, run, naive, same, has_year in reports:
+            if only and only not in name:
+                continue
             for label, (first, last), n, target in (
                 ("month", MONTH, runs, 0.5), ("year", YEAR, year_runs, 2.0)
             ):  # fmt: skip
@@ -358,10 +362,11 @@ async def main() -> int:
     parser.add_argument("--year-runs", type=int, default=7, help="timed runs, a year's range")
     parser.add_argument("--baseline-runs", type=int, default=2)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--only", help="the reports whose name contains this")
     args = parser.parse_args()
     counts = await load(args.pg, args.calls, args.days, args.seed, args.regenerate)
     print(f"rows: {counts}", flush=True)
-    ok = await bench(args.pg, args.runs, args.year_runs, args.baseline_runs)
+    ok = await bench(args.pg, args.runs, args.year_runs, args.baseline_runs, args.only)
     return 0 if ok else 1
 
 

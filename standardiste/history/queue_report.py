@@ -238,7 +238,6 @@ async def report_rows(
     edges = wait_edges(settings)
     bucket = _bucket(dialect, q.bucket_seconds())
     wait = func.coalesce(_QC.wait, 0.0)
-    key = _wait_key(dialect)
     answered = _QC.outcome == "answered"
     abandoned = _QC.outcome == "abandoned"
     ended = answered & _QC.talk.is_not(None)
@@ -258,8 +257,9 @@ async def report_rows(
             _count(ended),
             _sum(case((ended, _QC.talk), else_=0.0)),
             _sum(case((ended, func.coalesce(_QC.hold, 0.0)), else_=0.0)),
-            *(_count(answered & (key <= e)) for e in edges),
-            *(_count(abandoned & (key <= e)) for e in edges),
+            # ceil(wait) <= e exactly when wait <= e (e whole seconds): no rounding here
+            *(_count(answered & (wait <= e)) for e in edges),
+            *(_count(abandoned & (wait <= e)) for e in edges),
         )
         .where(and_(*_filters(q)))
         .group_by(_QC.queue, bucket)
