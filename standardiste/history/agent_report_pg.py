@@ -30,7 +30,8 @@ _ONE_WINDOW = """
     FROM iv CROSS JOIN w"""
 _WINDOWS = """
     SELECT iv.id, iv.agent, iv.state, iv.reason, iv.queue, iv.s,
-           coalesce(sum(least(iv.e, w.hi) - greatest(iv.s, w.lo)), 0.0) AS secs
+           coalesce(sum(least(iv.e, w.hi) - greatest(iv.s, w.lo))
+                    FILTER (WHERE w.lo IS NOT NULL), 0.0) AS secs  -- LEAST skips NULLs
     FROM iv LEFT JOIN w ON w.lo < iv.e AND w.hi > iv.s
     GROUP BY iv.id, iv.agent, iv.state, iv.reason, iv.queue, iv.s"""
 _SQL = """
