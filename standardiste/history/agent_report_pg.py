@@ -11,7 +11,8 @@
   call; attempts no call matched count on their own), counted per agent, type and queue.
 - After-call work: each wrap-up follows the agent's last call ended by its start (plus the
   slack): the calls' ends and the wrap-ups' starts in one stream per agent, ordered by time,
-  a running count of calls naming the call each wrap-up follows.
+  a running count of calls naming the call each wrap-up follows. Calls ended at the same
+  instant: the last in the order queue call, direct call, attempt (the reference's order).
 """
 
 from __future__ import annotations
@@ -90,34 +91,34 @@ dc AS (
       AND (CAST(:agents AS text[]) IS NULL OR d.device = ANY(CAST(:agents AS text[])))
 ),
 calls AS (
-    SELECT qc.agent, CASE WHEN att.id IS NULL THEN 'queue' ELSE 'campaign' END AS kind,
+    SELECT 0 AS src, qc.agent, CASE WHEN att.id IS NULL THEN 'queue' ELSE 'campaign' END AS kind,
            qc.queue, qc.s, coalesce(qc.completed, qc.s + coalesce(qc.talk, 0.0)) AS e,
            coalesce(qc.talk, 0.0) AS talk, coalesce(qc.hold, 0.0) AS hold
     FROM qc LEFT JOIN att ON att.id = qc.mid
     UNION ALL
-    SELECT dc.agent,
+    SELECT 1, dc.agent,
            CASE WHEN att.id IS NOT NULL THEN 'campaign'
                 WHEN dc.direction = 'inbound' THEN 'direct_in' ELSE 'direct_out' END,
            coalesce(att.queue, ''), dc.s, dc.e, dc.talk, 0.0
     FROM dc LEFT JOIN att ON att.id = dc.mid
     UNION ALL
-    SELECT att.agent, 'campaign', att.queue, att.s,
+    SELECT 2, att.agent, 'campaign', att.queue, att.s,
            coalesce(att.ended, att.s + coalesce(att.talk, 0.0)), coalesce(att.talk, 0.0), 0.0
     FROM att
     WHERE NOT EXISTS (SELECT 1 FROM qc WHERE qc.mid = att.id)
       AND NOT EXISTS (SELECT 1 FROM dc WHERE dc.mid = att.id)
 ),
 stream AS (
-    SELECT agent, e - :slack AS t, 1 AS is_call, kind, queue AS cq, e AS ce,
+    SELECT agent, e - :slack AS t, 1 AS is_call, src, kind, queue AS cq, e AS ce,
            NULL::float8 AS secs, NULL::float8 AS ws, NULL::text AS wq
     FROM calls
     UNION ALL
-    SELECT agent, s, 0, NULL, NULL, NULL, secs, s, queue
+    SELECT agent, s, 0, 0, NULL, NULL, NULL, secs, s, queue
     FROM clipped WHERE state = 'wrapup' AND secs > 0
 ),
 numbered AS (
-    SELECT *, sum(is_call) OVER (PARTITION BY agent COLLATE "C" ORDER BY t, is_call DESC
-                                 ROWS UNBOUNDED PRECEDING) AS grp
+    SELECT *, sum(is_call) OVER (PARTITION BY agent COLLATE "C" ORDER BY t, is_call DESC,
+                                 src ROWS UNBOUNDED PRECEDING) AS grp
     FROM stream
 ),
 followed AS (
