@@ -97,6 +97,11 @@ def _bucket(dialect: str, seconds: int) -> ColumnElement[int]:
     return cast(epoch / seconds, Integer)  # integer division, floor for times after 1970
 
 
+def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet ``condition`` (an aggregate FILTER: cheaper than a CASE sum)."""
+    return func.count().filter(condition)
+
+
 def _sum(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(value), 0)
 
@@ -247,19 +252,19 @@ async def report_rows(
             _QC.queue,
             bucket,
             func.count(),
-            _count(answered),
-            _count(abandoned),
-            _count(_QC.outcome == "timed_out"),
-            _count(_QC.outcome == "transferred"),
-            _count(_QC.outcome.is_not(None) & _QC.outcome.not_in(known)),
+            _n(answered),
+            _n(abandoned),
+            _n(_QC.outcome == "timed_out"),
+            _n(_QC.outcome == "transferred"),
+            _n(_QC.outcome.is_not(None) & _QC.outcome.not_in(known)),
             _sum(case((answered, wait), else_=0.0)),
             func.coalesce(func.max(case((_QC.outcome.is_not(None), wait), else_=None)), 0.0),
-            _count(ended),
+            _n(ended),
             _sum(case((ended, _QC.talk), else_=0.0)),
             _sum(case((ended, func.coalesce(_QC.hold, 0.0)), else_=0.0)),
             # ceil(wait) <= e exactly when wait <= e (e whole seconds): no rounding here
-            *(_count(answered & (wait <= e)) for e in edges),
-            *(_count(abandoned & (wait <= e)) for e in edges),
+            *(_n(answered & (wait <= e)) for e in edges),
+            *(_n(abandoned & (wait <= e)) for e in edges),
         )
         .where(and_(*_filters(q)))
         .group_by(_QC.queue, bucket)
