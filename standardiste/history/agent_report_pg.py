@@ -2,7 +2,8 @@
 :func:`standardiste.history.agent_report.build_report` computes from every row of the range
 (the reference, and what SQLite runs), but PostgreSQL returns a few rows per agent.
 
-- Intervals: ``LEAD(at)`` over each agent's transitions (by ``at``, then ``id``), each
+- Intervals: ``LEAD(at)`` over each agent's transitions (by ``at``, then ``id``; per agent, an
+  index range scan each, rather than sorting the range by agent), each
   agent's last transition before the range found by an index lookup (``LATERAL ... LIMIT 1``
   on ``(agent, at)``; every agent by a loose index scan), clipped to the report's windows
   and summed per agent, state and reason.
@@ -50,21 +51,20 @@ who AS (
     SELECT agent FROM every WHERE agent IS NOT NULL AND CAST(:agents AS text[]) IS NULL
 ),
 w AS (SELECT lo, hi FROM unnest(CAST(:los AS float8[]), CAST(:his AS float8[])) AS w(lo, hi)),
-tr AS (
-    SELECT b.* FROM who CROSS JOIN LATERAL (
-        SELECT s.id, s.agent, s.at, s.state, s.reason, s.queue FROM agent_states s
-        WHERE s.agent = who.agent AND s.at < :start ORDER BY s.at DESC, s.id DESC LIMIT 1
-    ) b
-    UNION ALL
-    SELECT s.id, s.agent, s.at, s.state, s.reason, s.queue FROM agent_states s
-    WHERE s.at >= :start AND s.at < :end
-      AND (CAST(:agents AS text[]) IS NULL OR s.agent = ANY(CAST(:agents AS text[])))
-),
-iv AS (
-    SELECT id, agent, state, reason, queue, extract(epoch FROM at)::float8 AS s,
-           coalesce(extract(epoch FROM lead(at) OVER next)::float8,
-                    greatest(extract(epoch FROM at)::float8, :until)) AS e
-    FROM tr WINDOW next AS (PARTITION BY agent COLLATE "C" ORDER BY at, id)
+iv AS (  -- per agent (an index range scan each): no sort of the whole range by agent
+    SELECT x.* FROM who CROSS JOIN LATERAL (
+        SELECT t.id, who.agent AS agent, t.state, t.reason, t.queue,
+               extract(epoch FROM t.at)::float8 AS s,
+               coalesce(extract(epoch FROM lead(t.at) OVER (ORDER BY t.at, t.id))::float8,
+                        greatest(extract(epoch FROM t.at)::float8, :until)) AS e
+        FROM (
+            (SELECT s.id, s.at, s.state, s.reason, s.queue FROM agent_states s
+             WHERE s.agent = who.agent AND s.at < :start ORDER BY s.at DESC, s.id DESC LIMIT 1)
+            UNION ALL
+            SELECT s.id, s.at, s.state, s.reason, s.queue FROM agent_states s
+            WHERE s.agent = who.agent AND s.at >= :start AND s.at < :end
+        ) t
+    ) x
 ),
 clipped AS ({clipped}),
 att AS (
