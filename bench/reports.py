@@ -10,7 +10,9 @@ straight to the timings (``--regenerate`` starts over). Each report runs as the 
 runs it (the same functions, an async engine, a thread for the Python part): p50 and p95 of
 ``--runs`` runs per range after one warm-up. The baseline is the naive form of the same
 report: every row of the range fetched and the figures computed in Python with the same
-metric definitions. Checked on every run: the report and its baseline agree exactly.
+metric definitions (the agent report's: its Python reference, ``read_source`` +
+``build_report``; the timeline has no other form: its baseline is itself). Checked on every
+run: the report and its baseline agree (counts exactly, rounded values to their 0.1).
 
 Targets (issue #10): p95 <= 500 ms for a month, <= 2 s for a year.
 """
