@@ -10,7 +10,9 @@ straight to the timings (``--regenerate`` starts over). Each report runs as the 
 runs it (the same functions, an async engine, a thread for the Python part): p50 and p95 of
 ``--runs`` runs per range after one warm-up. The baseline is the naive form of the same
 report: every row of the range fetched and the figures computed in Python with the same
-metric definitions. Checked on every run: the report and its baseline agree exactly.
+metric definitions (the agent report's: its Python reference, ``read_source`` +
+``build_report``; the timeline has no other form: its baseline is itself). Checked on every
+run: the report and its baseline agree (counts exactly, rounded values to their 0.1).
 
 Targets (issue #10): p95 <= 500 ms for a month, <= 2 s for a year.
 """
@@ -24,9 +26,10 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -41,11 +44,35 @@ from reports_data import (  # noqa: E402
     DEVICE_COLUMNS,
     EVENT_COLUMNS,
     QUEUE_COLUMNS,
+    QUEUES,
     STATE_COLUMNS,
     simulate,
 )
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
+from standardiste.acd.metrics import QueueSettings, combined_metrics  # noqa: E402
+from standardiste.history.agent_report import (  # noqa: E402
+    ReportFilters,
+    agent_report,
+    agent_timeline,
+    read_source,
+)
+from standardiste.history.agent_report import build_report as build_agent_report  # noqa: E402
 from standardiste.history.migrate import upgrade  # noqa: E402
+from standardiste.history.queue_report import (  # noqa: E402
+    _QC,
+    MISSED_PER_PAGE,
+    MissedCall,
+    ReportQuery,
+    acw_by_queue,
+    callback_counts,
+    campaign_rows,
+    missed_calls,
+    report_rows,
+    tally_of_calls,
+)
+from standardiste.history.queue_report import build_report as build_queue_report  # noqa: E402
 
 GENERATOR = "reports_data v1"
 FIRST_DAY = date(2025, 1, 1)
@@ -135,8 +162,14 @@ async def load(url: str, calls: int, days: int, seed: int, regenerate: bool) -> 
             print(f"data: generated in {time.perf_counter() - started:.0f} s: {totals}", flush=True)
         counts = {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
-            for t in ("queue_calls", "agent_events", "device_calls", "dial_attempts",
-                      "campaign_contacts", "callback_requests")  # fmt: skip
+            for t in (
+                "queue_calls",
+                "agent_events",
+                "device_calls",
+                "dial_attempts",
+                "campaign_contacts",
+                "callback_requests",
+            )  # fmt: skip
         }
         if await _columns(conn, "agent_states"):
             counts["agent_states"] = await conn.fetchval("SELECT count(*) FROM agent_states")
@@ -152,15 +185,133 @@ async def _columns(conn: asyncpg.Connection, table: str) -> list[str]:
     return [r["column_name"] for r in rows]
 
 
-Runner = Callable[[date, date], Awaitable[Any]]
+# -------------------------------------------------------------------- the reports
+MONTH = (date(2025, 3, 1), date(2025, 3, 31))
+YEAR = (FIRST_DAY, date(2025, 12, 31))
+SETTINGS = {q: QueueSettings(sl_threshold=20 + 5 * (i % 3), short_abandon=5 * (i % 2))
+            for i, q in enumerate(QUEUES)}  # fmt: skip
+NOW = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+ONE_AGENT = "PJSIP/agent2003"
+ONE_QUEUE = "q03"
 
 
-async def timed(run: Runner, first: date, last: date, runs: int) -> tuple[list[float], Any]:
-    result = await run(first, last)  # warm-up (plans, caches)
+async def queue_report(engine: AsyncEngine, first: date, last: date) -> dict[str, Any]:
+    """As ``GET /api/v1/reports/queues`` (web/queue_report_api.py) runs it."""
+    q = ReportQuery(first, last, TZ)
+    rows = await report_rows(engine, q, SETTINGS)
+    wrapups = await acw_by_queue(engine, q)
+    queues = sorted({r[0] for r in rows})
+    body = await asyncio.to_thread(
+        build_queue_report, rows, q, SETTINGS, queues=queues, wrapups=wrapups
+    )
+    body["callbacks"] = await callback_counts(engine, q)
+    body["campaigns"] = await campaign_rows(engine, q)
+    return body
+
+
+async def queue_report_naive(engine: AsyncEngine, first: date, last: date) -> dict[str, Any]:
+    """Every call of the range fetched, tallied call by call per queue and local day. The
+    after-call work (agents' wrap-ups per queue, by the local day they started) is read with
+    the report's own query: only the calls' part has a naive form here."""
+    q = ReportQuery(first, last, TZ)
+    wrapups = await acw_by_queue(engine, q)
+    start, end = q.bounds()
+    async with engine.connect() as conn:
+        calls = (await conn.execute(
+            select(_QC.queue, _QC.entered_at, _QC.outcome, _QC.wait, _QC.talk, _QC.hold)
+            .where(_QC.entered_at >= start, _QC.entered_at < end)
+        )).all()  # fmt: skip
+    zone = ZoneInfo(TZ)
+    by_queue: dict[str, list[Any]] = {}
+    by_day: dict[tuple[date, str], list[Any]] = {}
+    for queue, entered, outcome, wait, talk, hold in calls:
+        row = (outcome, wait, talk, hold)
+        by_queue.setdefault(queue, []).append(row)
+        by_day.setdefault((entered.astimezone(zone).date(), queue), []).append(row)
+    tallies = {k: tally_of_calls(v) for k, v in by_queue.items()}
+    day_tallies = {k: tally_of_calls(v) for k, v in by_day.items()}
+    for queue, bucket, acw, n in wrapups:
+        local = datetime.fromtimestamp(bucket * q.bucket_seconds(), zone)
+        for tally in (tallies.get(queue), day_tallies.get((local.date(), queue))):
+            if tally is not None:
+                tally.acw += acw
+                tally.wrapups += n
+    return {
+        "by_queue": {k: combined_metrics([(t, SETTINGS[k])]).as_dict() for k, t in tallies.items()},
+        "by_day": {
+            day.isoformat(): combined_metrics(
+                [(t, SETTINGS[qn]) for (d, qn), t in day_tallies.items() if d == day]
+            ).as_dict()
+            for day in q.days()
+        },
+    }
+
+
+def queue_same(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    by_queue = {r["queue"]: {k: v for k, v in r.items() if k != "queue"} for r in got["by_queue"]}
+    by_day = {r["day"]: {k: v for k, v in r.items() if k != "day"} for r in got["by_day"]}
+    return _close(by_queue, want["by_queue"]) and _close(by_day, want["by_day"])
+
+
+async def missed(engine: AsyncEngine, first: date, last: date) -> tuple[list[Any], int]:
+    return await missed_calls(engine, ReportQuery(first, last, TZ), page=1)
+
+
+async def missed_naive(engine: AsyncEngine, first: date, last: date) -> tuple[list[Any], int]:
+    q = ReportQuery(first, last, TZ)
+    start, end = q.bounds()
+    async with engine.connect() as conn:
+        rows = (await conn.execute(
+            select(_QC.queue, _QC.caller_number, _QC.caller_name, _QC.entered_at, _QC.wait,
+                   _QC.outcome, _QC.id)
+            .where(_QC.entered_at >= start, _QC.entered_at < end)
+        )).all()  # fmt: skip
+    kept = sorted(
+        (r for r in rows if r[5] in ("abandoned", "timed_out")),
+        key=lambda r: (r[3], r[6]), reverse=True,
+    )  # fmt: skip
+    page = [MissedCall(r[0], r[1] or "", r[2] or "", r[3].timestamp(), r[4], r[5])
+            for r in kept[:MISSED_PER_PAGE]]  # fmt: skip
+    return page, len(kept)
+
+
+def agents_runner(queues: tuple[str, ...], naive: bool) -> Runner:
+    async def run(engine: AsyncEngine, first: date, last: date) -> dict[str, Any]:
+        filters = ReportFilters(first, last, TZ, queues=queues)
+        if naive:  # every transition and call of the range into Python
+            source = await read_source(engine, filters, None, NOW)
+            return build_agent_report(source, filters, NOW, {})
+        return await agent_report(engine, filters, allowed=None, now=NOW, directory={})
+
+    return run
+
+
+async def timeline(engine: AsyncEngine, first: date, last: date) -> list[dict[str, Any]]:
+    return await agent_timeline(engine, ONE_AGENT, ReportFilters(first, last, TZ), NOW)
+
+
+def _close(got: Any, want: Any) -> bool:
+    """Equal, floats to 0.1 (the reports round to 0.1)."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(_close(got[k], want[k]) for k in got)
+    if isinstance(got, list | tuple) and isinstance(want, list | tuple):
+        return len(got) == len(want) and all(_close(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(got, float) or isinstance(want, float):
+        return got is not None and want is not None and abs(got - want) <= 0.1 + 1e-9
+    return bool(got == want)
+
+
+Runner = Callable[[AsyncEngine, date, date], Awaitable[Any]]
+
+
+async def timed(
+    run: Runner, engine: AsyncEngine, first: date, last: date, runs: int
+) -> tuple[list[float], Any]:
+    result = await run(engine, first, last)  # warm-up (plans, caches)
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = await run(first, last)
+        result = await run(engine, first, last)
         samples.append(time.perf_counter() - started)
     return samples, result
 
@@ -170,8 +321,51 @@ def p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def summary(samples: list[float]) -> str:
-    return f"p50 {statistics.median(samples) * 1000:7.1f} ms  p95 {p95(samples) * 1000:7.1f} ms"
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f}"
+
+
+async def bench(
+    url: str, runs: int, year_runs: int, baseline_runs: int, only: str | None = None
+) -> bool:
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
+    reports: list[tuple[str, Runner, Runner, Callable[[Any, Any], bool], bool]] = [
+        ("queue report", queue_report, queue_report_naive, queue_same, True),
+        ("missed list p1", missed, missed_naive, _close, True),
+        ("agents (all)", agents_runner((), False), agents_runner((), True), _close, True),
+        (
+            f"agents ({ONE_QUEUE})",
+            agents_runner((ONE_QUEUE,), False),
+            agents_runner((ONE_QUEUE,), True),
+            _close,
+            True,
+        ),  # fmt: skip
+        ("timeline (1 agent)", timeline, timeline, _close, False),
+    ]
+    print(f"{'report':20} {'range':5} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} "
+          f"{'naive p50':>9} {'ratio':>6}  result", flush=True)  # fmt: skip
+    ok = True
+    try:
+        for name, run, naive, same, has_year in reports:
+            if only and only not in name:
+                continue
+            for label, (first, last), n, target in (
+                ("month", MONTH, runs, 0.5), ("year", YEAR, year_runs, 2.0)
+            ):  # fmt: skip
+                if label == "year" and not has_year:
+                    continue
+                samples, got = await timed(run, engine, first, last, n)
+                base, want = await timed(naive, engine, first, last, baseline_runs)
+                agrees = same(got, want)
+                passed = agrees and p95(samples) <= target
+                ok &= passed
+                mid, base_mid = statistics.median(samples), statistics.median(base)
+                verdict = "PASS" if passed else ("FAIL" if agrees else "FAIL (differs)")
+                print(f"{name:20} {label:5} {_ms(mid)} {_ms(p95(samples))} {target * 1000:6.0f}  "
+                      f"{_ms(base_mid)} {base_mid / mid:5.1f}x  {verdict}", flush=True)  # fmt: skip
+    finally:
+        await engine.dispose()
+    return ok
 
 
 async def main() -> int:
@@ -180,13 +374,16 @@ async def main() -> int:
     parser.add_argument("--calls", type=int, default=1_050_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=20, help="timed runs, a month's range")
+    parser.add_argument("--year-runs", type=int, default=7, help="timed runs, a year's range")
+    parser.add_argument("--baseline-runs", type=int, default=2)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--only", help="the reports whose name contains this")
     args = parser.parse_args()
     counts = await load(args.pg, args.calls, args.days, args.seed, args.regenerate)
     print(f"rows: {counts}", flush=True)
-    return 0
+    ok = await bench(args.pg, args.runs, args.year_runs, args.baseline_runs, args.only)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

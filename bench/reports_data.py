@@ -45,7 +45,7 @@ QUEUE_COLUMNS = (
     "completed_at",
 )
 EVENT_COLUMNS = ("key", "agent", "queue", "action", "reason", "by", "forced", "at")
-STATE_COLUMNS = ("agent", "at", "state", "reason", "queue")
+STATE_COLUMNS = ("key", "agent", "at", "state", "reason", "queue")
 CONTACT_COLUMNS = ("id", "campaign_id", "name", "number", "timezone", "source", "status",
                    "attempts", "created_at", "updated_at")  # fmt: skip
 ATTEMPT_COLUMNS = ("id", "campaign_id", "contact_id", "number", "mode", "agent", "device",
@@ -122,8 +122,12 @@ def _day_rate(day: date) -> dict[int, float]:
 
 
 def simulate(
-    first: date, days: int, tz: str = "Europe/Paris", target_calls: int = 1_050_000,
-    n_agents: int = 100, seed: int = 1,
+    first: date,
+    days: int,
+    tz: str = "Europe/Paris",
+    target_calls: int = 1_050_000,
+    n_agents: int = 100,
+    seed: int = 1,
 ) -> Iterator[tuple[date, Year]]:
     """Day by day, the rows of that day."""
     rng = random.Random(seed)
@@ -163,13 +167,27 @@ def simulate(
             agent.free_at = agent.start
             working.append(agent)
             for q in agent.queues:
-                for action, when, reason in [("login", agent.start, "")] + [
-                    x for b in agent.breaks for x in (("pause", b[0], b[2]), ("resume", b[1], ""))
-                ] + [("logout", agent.end, "")]:
+                for action, when, reason in (
+                    [("login", agent.start, "")]
+                    + [
+                        x
+                        for b in agent.breaks
+                        for x in (("pause", b[0], b[2]), ("resume", b[1], ""))
+                    ]
+                    + [("logout", agent.end, "")]
+                ):
                     seq += 1
                     year.agent_events.append(
-                        (f"bench-{seq}", agent.interface, q, action, reason, agent.interface,
-                         False, _ts(when))  # fmt: skip
+                        (
+                            f"bench-{seq}",
+                            agent.interface,
+                            q,
+                            action,
+                            reason,
+                            agent.interface,
+                            False,
+                            _ts(when),
+                        )  # fmt: skip
                     )
         # Arrivals of the day, all queues, in time order.
         arrivals: list[tuple[float, str]] = []
@@ -294,5 +312,8 @@ def simulate(
                 if (state, reason, queue) == last:
                     continue
                 last = (state, reason, queue)
-                year.agent_states.append((agent.interface, _ts(when), state, reason, queue))
+                seq += 1
+                year.agent_states.append(
+                    (f"bench-s{seq}", agent.interface, _ts(when), state, reason, queue)
+                )
         yield day, year

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from standardiste.acd.agent_states import AGENT_STATES
 from standardiste.acd.metrics import occupancy, utilisation
+from standardiste.history.agent_report_pg import aggregates
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
@@ -203,9 +204,28 @@ async def _transitions(
         within = within.where(_AS.agent.in_(agents))
     last = before.subquery()
     async with engine.connect() as conn:
-        first = (
-            await conn.execute(select(*(last.c[c.name] for c in cols)).where(last.c.rank == 1))
-        ).all()
+        if agents is not None:  # each one's last transition before: an (agent, at) lookup
+            first = []
+            for agent in agents:
+                newest = (_AS.at.desc(), _AS.id.desc())
+                row = (
+                    await conn.execute(
+                        select(*cols)
+                        .where(_AS.agent == agent, _AS.at < _ts(start))
+                        .order_by(*newest)
+                        .limit(1)
+                    )
+                ).first()
+                if row is not None:
+                    first.append(row)
+        else:
+            first = list(
+                (
+                    await conn.execute(
+                        select(*(last.c[c.name] for c in cols)).where(last.c.rank == 1)
+                    )
+                ).all()
+            )
         rest = (await conn.execute(within)).all()
     rows = sorted([*first, *rest], key=lambda r: (r[0], r[1], r[5]))
     return [(r[0], r[1].timestamp(), r[2], r[3], r[4]) for r in rows]
@@ -308,6 +328,23 @@ async def _member_names(engine: AsyncEngine) -> dict[str, str]:
     return names
 
 
+async def _wanted(
+    engine: AsyncEngine,
+    filters: ReportFilters,
+    allowed: frozenset[str] | None,
+    start: float,
+    end: float,
+) -> list[str] | None:
+    """The agents the report reads (None: every agent)."""
+    wanted: set[str] | None = set(filters.agents) if filters.agents else None
+    if filters.queues:
+        members = await _agents_of_queues(engine, filters.queues, start, end)
+        wanted = members if wanted is None else wanted & members
+    if allowed is not None:
+        wanted = set(allowed) if wanted is None else wanted & allowed
+    return None if wanted is None else sorted(wanted)
+
+
 async def read_source(
     engine: AsyncEngine,
     filters: ReportFilters,
@@ -317,13 +354,7 @@ async def read_source(
     """The rows of the report: ``allowed`` the agents the user may see (None: all)."""
     wins = windows(filters)
     start, end = wins[0][0], min(wins[-1][1], max(now, wins[0][0]))
-    wanted: set[str] | None = set(filters.agents) if filters.agents else None
-    if filters.queues:
-        members = await _agents_of_queues(engine, filters.queues, start, end)
-        wanted = members if wanted is None else wanted & members
-    if allowed is not None:
-        wanted = set(allowed) if wanted is None else wanted & allowed
-    agents = None if wanted is None else sorted(wanted)
+    agents = await _wanted(engine, filters, allowed, start, end)
     if agents == []:
         return Source()
     source = Source(names=await _member_names(engine))
@@ -465,14 +496,27 @@ def build_report(
     calls_of: dict[str, list[CallRow]] = defaultdict(list)
     for c in source.calls:
         calls_of[c.agent].append(c)
+    tallies = {
+        agent: _tally_agent(
+            by_agent.get(agent, []), calls_of.get(agent, []), wins, range_start, filters.queues
+        )
+        for agent in source.agents
+        if wins
+    }
+    return _assemble(source.agents, tallies, source.names, filters, directory)
+
+
+def _assemble(
+    listed: set[str],
+    tallies: dict[str, _Tally],
+    names: dict[str, str],
+    filters: ReportFilters,
+    directory: dict[str, dict[str, str]],
+) -> dict[str, Any]:
     totals = _Tally()
     agents = []
-    for agent in sorted(source.agents):
-        tally = _Tally()
-        if wins:
-            tally = _tally_agent(
-                by_agent.get(agent, []), calls_of.get(agent, []), wins, range_start, filters.queues
-            )
+    for agent in sorted(listed):
+        tally = tallies.get(agent) or _Tally()
         worked = any(v for k, v in tally.states.items() if k != "logged_out")
         if not worked and not any(tally.calls.values()) and agent not in filters.agents:
             continue  # logged out all along (an agent of long ago): listed only when asked for
@@ -481,7 +525,7 @@ def build_report(
         agents.append(
             {
                 "agent": agent,
-                "name": owner.get("display_name") or source.names.get(agent) or agent,
+                "name": owner.get("display_name") or names.get(agent) or agent,
                 "username": owner.get("username"),
                 **tally.to_dict(),
             }
@@ -497,8 +541,66 @@ async def agent_report(
     now: float,
     directory: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
+    if engine.dialect.name == "postgresql":
+        return await _report_pg(engine, filters, allowed, now, directory)
     source = await read_source(engine, filters, allowed, now)
     return await asyncio.to_thread(build_report, source, filters, now, directory)
+
+
+async def _report_pg(
+    engine: AsyncEngine,
+    filters: ReportFilters,
+    allowed: frozenset[str] | None,
+    now: float,
+    directory: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """The same report, aggregated by PostgreSQL (:mod:`agent_report_pg`): a few rows per
+    agent instead of every transition and call of the range."""
+    all_wins = windows(filters)
+    range_start, range_end = all_wins[0][0], all_wins[-1][1]
+    start, end = range_start, min(range_end, max(now, range_start))
+    wins = [(a, min(b, now)) for a, b in all_wins if a < now]
+    agents = await _wanted(engine, filters, allowed, start, end)
+    if agents == [] or not wins:
+        source = await read_source(engine, filters, allowed, now)  # nothing to aggregate
+        return await asyncio.to_thread(build_report, source, filters, now, directory)
+    found = await aggregates(
+        engine, agents, filters.queues, start, end, min(now, range_end), wins,
+        start - _CALLS_BEFORE, _ACW_SLACK,
+    )  # fmt: skip
+    listed = set(filters.agents)
+    if agents is not None and filters.queues:
+        listed |= set(agents)
+    listed |= set(found.states) | set(found.calls)
+    if allowed is not None:
+        listed &= allowed
+    tallies: dict[str, _Tally] = {}
+    for agent in listed:
+        tally = tallies[agent] = _Tally()
+        first = found.first.get(agent)
+        if first is None or first > range_start:  # before their first transition: logged out
+            tally.states["logged_out"] += overlap(
+                range_start, first if first is not None else wins[-1][1], wins
+            )
+        for (state, reason), seconds in found.states.get(agent, {}).items():
+            tally.states[state] = tally.states.get(state, 0.0) + seconds
+            if state == "paused":
+                tally.paused[reason] += seconds
+        for (kind, queue), seconds in found.acw.get(agent, {}).items():
+            tally.work[kind] += seconds
+            if kind in ("queue", "campaign") and queue:
+                tally.queues[queue][3] += seconds
+        for (kind, queue), (n, talk, hold) in found.calls.get(agent, {}).items():
+            if not n:
+                continue
+            tally.calls[kind] += n
+            tally.work[kind] += talk
+            if kind in ("queue", "campaign") and queue:
+                figures = tally.queues[queue]
+                figures[0] += n
+                figures[1] += talk
+                figures[2] += hold
+    return _assemble(listed, tallies, await _member_names(engine), filters, directory)
 
 
 # -------------------------------------------------------------------- timeline

@@ -138,7 +138,7 @@ async def queue_report(request: web.Request) -> web.Response:
     q = await _report_query(request, read_query(request, QueueReportQuery))
     engine = request.app[DEPS].engine
     settings = await _settings(request)
-    rows = await report_rows(engine, q)
+    rows = await report_rows(engine, q, settings)
     wrapups = await acw_by_queue(engine, q)
     queues = list(q.queues) if q.queues is not None else sorted({r[0] for r in rows})
     body = await asyncio.to_thread(build_report, rows, q, settings, queues=queues, wrapups=wrapups)

@@ -5,6 +5,7 @@ time exactly, intervals are clipped at the range's edges and to the hours, a DST
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +23,13 @@ from standardiste.acd.records import (
     Record,
 )
 from standardiste.history import HistoryStore, upgrade
-from standardiste.history.agent_report import ReportFilters, agent_report, agent_timeline
+from standardiste.history.agent_report import (
+    ReportFilters,
+    agent_report,
+    agent_timeline,
+    build_report,
+    read_source,
+)
 from standardiste.outbound.tables import AttemptRow, CampaignRow, ContactRow
 
 pytestmark = pytest.mark.integration
@@ -268,3 +275,63 @@ async def test_campaign_calls_are_not_counted_as_queue_or_direct_calls(
     assert alice["by_queue"] == [
         {"queue": "outbound", "calls": 2, "aht": 110, "talk": 200, "hold": 0, "acw": 20}
     ]
+
+
+async def test_the_report_equals_its_python_reference_on_a_busy_week(
+    store: HistoryStore,
+) -> None:
+    """On PostgreSQL the report is aggregated in SQL; on both dialects it equals the Python
+    aggregation of every transition and call of the range (the reference), for every agent
+    and queue, with hours of the day, across a DST change and across the range's edges."""
+    rng = random.Random(7)
+    records: list[Record] = []
+    agents = [f"PJSIP/agent{1100 + i}" for i in range(4)]
+    for n, agent in enumerate(agents):
+        t = at(2024, 3, 28, 7) + n * 600.0
+        end = at(2024, 4, 3, 20)
+        while t < end:
+            queue = rng.choice(("sales", "support", "billing"))
+            uid = f"{agent}-{t:.0f}"
+            talk, hold = rng.uniform(20, 900), rng.choice((0.0, rng.uniform(5, 60)))
+            steps = [(0.0, "ringing", "", queue), (4.0, "talking", "", queue),
+                     (4.0 + talk, "wrapup", "", queue),
+                     (4.0 + talk + 30, "ready", "", "")]  # fmt: skip
+            records += [AgentStateChanged(agent, s, r, q, t + dt) for dt, s, r, q in steps]
+            records += [
+                QueueCallAnswered(uid, queue, agent, "", rng.uniform(0, 60), t + 4.0),
+                QueueCallCompleted(uid, queue, agent, talk, hold, "agent", t + 4.0 + talk),
+            ]
+            t += 4.0 + talk + 30 + rng.expovariate(1 / 300)
+            if rng.random() < 0.1:
+                pause = rng.uniform(600, 4 * 3600)
+                records.append(AgentStateChanged(agent, "paused", "lunch", "", t))
+                records.append(AgentStateChanged(agent, "ready", "", "", t + pause))
+                t += pause
+            if rng.random() < 0.05:
+                records.append(
+                    DeviceCall(f"d{uid}", agent, "inbound", "0102", True, 60.0, t, t + 60.0)
+                )
+                t += 61.0
+    await store.write(records)
+    now = at(2024, 4, 2, 15, 30)
+    for filters in (
+        ReportFilters(date(2024, 3, 29), date(2024, 4, 3), PARIS),
+        ReportFilters(date(2024, 3, 30), date(2024, 4, 1), PARIS, queues=("sales",)),
+        ReportFilters(date(2024, 3, 29), date(2024, 4, 2), PARIS, hours=(9, 17)),
+        ReportFilters(date(2024, 3, 31), date(2024, 3, 31), PARIS, agents=(agents[1],)),
+    ):
+        got = await run(store, filters, now)
+        source = await read_source(store.engine, filters, None, now)
+        assert close(got, build_report(source, filters, now, {})), filters
+        assert got["agents"], filters
+
+
+def close(got: Any, want: Any) -> bool:
+    """Equal; seconds within their rounding to 0.1 (sums in another order)."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(close(got[k], want[k]) for k in got)
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(close(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(got, float) and isinstance(want, float):
+        return abs(got - want) <= 0.1 + 1e-9
+    return bool(got == want)

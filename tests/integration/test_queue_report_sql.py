@@ -224,15 +224,27 @@ def expected(
 
 
 async def report(store: HistoryStore, q: ReportQuery) -> dict[str, Any]:
-    rows = await report_rows(store.engine, q)
+    rows = await report_rows(store.engine, q, SETTINGS)
     wrapups = await acw_by_queue(store.engine, q)
     return build_report(rows, q, SETTINGS, queues=list(SETTINGS), wrapups=wrapups)
 
 
+def close(got: Any, want: Any) -> bool:
+    """Counts equal; rounded seconds and percentages within their 0.1 (SQL adds up the
+    calls in another order than one by one: a sum on a .x5 may round either way)."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(close(got[k], want[k]) for k in got)
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(close(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(got, float) and isinstance(want, float):
+        return abs(got - want) <= 0.1 + 1e-9
+    return bool(got == want)
+
+
 def same(got: dict[str, Any], want: dict[str, Any]) -> None:
-    assert got["totals"] == want["totals"]
-    assert got["by_queue"] == want["by_queue"]
-    assert got["by_day"] == want["by_day"]
+    assert close(got["totals"], want["totals"]), (got["totals"], want["totals"])
+    assert close(got["by_queue"], want["by_queue"]), (got["by_queue"], want["by_queue"])
+    assert close(got["by_day"], want["by_day"])
     assert got["heatmap"]["offered"] == want["offered"]
 
 
@@ -281,8 +293,8 @@ async def test_the_report_equals_the_metrics_of_the_calls_around_a_dst_day(
     ):
         result = await report(store, narrowed)
         want = expected(calls, narrowed, wrapups)
-        assert result["totals"] == want["totals"], narrowed
-        assert result["by_day"] == want["by_day"], narrowed
+        assert close(result["totals"], want["totals"]), narrowed
+        assert close(result["by_day"], want["by_day"]), narrowed
 
     # The list behind the missed figure of one day, newest first, paged.
     day = ReportQuery(date(2024, 10, 27), date(2024, 10, 27), q.tz)
