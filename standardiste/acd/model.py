@@ -270,9 +270,11 @@ class ContactCenter:
     def _wrapped_up(self, name: str, start: float, end: float, out: Outcome) -> None:
         """An agent's wrap-up after a call of ``name`` ended: after-call work of the queue,
         counted whole on the day it started (acd/metrics.py), as the reports count it."""
-        if not name:
+        queue = self.queues.get(name)
+        if queue is None:
+            # Not (or no longer) a queue of Asterisk's: a wrap-up ending after its queue was
+            # deleted must not bring the queue back into the mirror.
             return
-        queue = self._queue(name)
         day = self.day_of(start)
         if queue.today.day > day:
             return  # it started on a day the counters have left behind (just before midnight)
