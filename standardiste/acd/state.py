@@ -78,9 +78,10 @@ class Queue:
     def to_dict(self) -> dict[str, Any]:
         data = _plain(self)
         today = data["today"] = _plain(self.today)
-        # copies: the change is serialised later, the model keeps counting
-        today["waits_answered"] = dict(self.today.waits_answered)
-        today["waits_abandoned"] = dict(self.today.waits_abandoned)
+        # copies (the change is serialised later, the model keeps counting), with the keys as
+        # JSON has them: the mirror's readers see exactly the model's state
+        today["waits_answered"] = {str(k): n for k, n in self.today.waits_answered.items()}
+        today["waits_abandoned"] = {str(k): n for k, n in self.today.waits_abandoned.items()}
         return data
 
 
