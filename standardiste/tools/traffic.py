@@ -210,6 +210,10 @@ class Pbx(Protocol):
     async def hang_up(self, caller_numbers: Collection[str]) -> int:
         """End the calls of these callers; return how many channels were hung up."""
 
+    async def hang_up_devices(self, interfaces: Collection[str]) -> int:
+        """End every channel still on these phones (a campaign call ringing an agent who just
+        logged out); return how many were hung up."""
+
 
 def _gone(channels: Mapping[str, object], uniqueid: str) -> Callable[[], bool]:
     return lambda: uniqueid not in channels
@@ -266,6 +270,19 @@ class BridgePbx:
                 continue
             done += 1
             await self._bridge.wait_for(_gone(model.channels, uniqueid), 1.0)
+        return done
+
+    async def hang_up_devices(self, interfaces: Collection[str]) -> int:
+        model = self._bridge.model
+        legs = [c.channel for c in list(model.channels.values()) if c.device in interfaces]
+        done = 0
+        for channel in legs:
+            try:
+                await AmiCommands(self._bridge.ami).hangup(channel)
+            except (AmiError, ValueError) as exc:  # gone already, or AMI down
+                log.info("traffic.hangup_failed", channel=channel, error=str(exc))
+                continue
+            done += 1
         return done
 
 
@@ -385,6 +402,8 @@ class DemoTraffic:
             if self._runner is not None:
                 await self._end_calls(timeout)
             await self._undo_agent_state()
+            # What the dialer rang on the demo's phones (agent-first campaign calls) ends too.
+            await self._pbx.hang_up_devices({agent.interface for agent in self.agents})
         finally:
             await self._stop_processes()
 

@@ -160,6 +160,9 @@ class FakePbx:
                 call.bye.set()
         return len(caller_numbers)
 
+    async def hang_up_devices(self, interfaces: Collection[str]) -> int:
+        return 0  # the fake's calls end by their callers' hang-up above
+
 
 @dataclass
 class FakeCall:
