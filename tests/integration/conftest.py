@@ -34,6 +34,8 @@ from live import eventually  # noqa: E402
 from standardiste.composition import BridgeProcess as Bridge  # noqa: E402
 from standardiste.composition import bridge_from_settings  # noqa: E402
 from standardiste.config import Settings  # noqa: E402
+from standardiste.history.migrate import upgrade  # noqa: E402
+from standardiste.history.writer import HistoryStore  # noqa: E402
 from standardiste.mirror import MirrorReader  # noqa: E402
 from standardiste.redis_keys import RedisKeys  # noqa: E402
 from standardiste.tools import sandbox as sb  # noqa: E402
@@ -204,6 +206,17 @@ async def db_url(
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[HistoryStore]:
+    """The history store on a migrated ``db_url`` database (each dialect)."""
+    await upgrade(db_url)
+    history = HistoryStore(db_url)
+    try:
+        yield history
+    finally:
+        await history.aclose()
 
 
 # -- the bridge under test (real Asterisk, real Redis, the db_url database) -------------------

@@ -7,7 +7,6 @@ midnight and across both DST changes of 2024, where a UTC-day query would be an 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from standardiste.acd.records import (
     QueueCallLeft,
     Record,
 )
-from standardiste.history import HistoryStore, upgrade
+from standardiste.history import HistoryStore
 from standardiste.history.activity import (
     DayActivity,
     compare_day,
@@ -39,16 +38,6 @@ PARIS = "Europe/Paris"
 ALICE = ["PJSIP/agent1001"]
 BRUNO = "PJSIP/agent1002"
 _uid = itertools.count(1)
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
 
 
 def at(tz: str, y: int, m: int, d: int, hh: int, mm: int = 0, ss: int = 0, fold: int = 0) -> float:

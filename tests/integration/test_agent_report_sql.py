@@ -6,7 +6,6 @@ time exactly, intervals are clipped at the range's edges and to the hours, a DST
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,16 +36,6 @@ pytestmark = pytest.mark.integration
 PARIS = "Europe/Paris"
 ALICE = "PJSIP/agent1001"
 BRUNO = "PJSIP/agent1002"
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
 
 
 def at(y: int, m: int, d: int, hh: int, mm: int = 0, ss: int = 0) -> float:

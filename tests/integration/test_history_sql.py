@@ -59,16 +59,6 @@ T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 # -- databases --------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
-
-
 async def table_rows(store: HistoryStore, table: Any) -> list[dict[str, Any]]:
     async with store.engine.connect() as conn:
         result = await conn.execute(select(*table.__table__.c).order_by(table.__table__.c.id))

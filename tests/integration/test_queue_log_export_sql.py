@@ -8,10 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 
 from standardiste.acd.records import (
@@ -21,7 +19,7 @@ from standardiste.acd.records import (
     QueueCallEntered,
     QueueCallLeft,
 )
-from standardiste.history import HistoryStore, upgrade
+from standardiste.history import HistoryStore
 from standardiste.history.queue_log_export import export_lines
 from standardiste.history.recovery import QueueLogRecovery
 from standardiste.outbound.tables import CallbackRow
@@ -73,16 +71,6 @@ def by_second(lines: list[str]) -> dict[str, list[str]]:
     for line in lines:
         seconds[line.split("|", 1)[0]].append(line)
     return {s: sorted(x) for s, x in seconds.items()}
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
 
 
 async def export(

@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from standardiste.acd.records import AgentEvent, QueueCallAnswered, QueueCallEntered, QueueCallLeft
-from standardiste.history import HistoryStore, QueueCounts, upgrade
+from standardiste.history import HistoryStore, QueueCounts
 from standardiste.history.models import AgentEventRow, QueueCall
 from standardiste.history.recovery import QueueLogRecovery
 
@@ -49,16 +47,6 @@ def expected_counts(lines: list[str]) -> dict[str, QueueCounts]:
         q: QueueCounts(c[q, "CONNECT"], c[q, "ABANDON"], c[q, "EXITWITHTIMEOUT"]) for q in queues
     }
     return {q: n for q, n in counts.items() if n != QueueCounts()}
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
 
 
 def recovery(path: Path, store: HistoryStore) -> QueueLogRecovery:

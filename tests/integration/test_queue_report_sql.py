@@ -9,7 +9,6 @@ wrap-up started, once ended, in the report and in today's tallies alike. And tod
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,7 +31,7 @@ from standardiste.acd.records import (
     QueueCallLeft,
     Record,
 )
-from standardiste.history import HistoryStore, upgrade
+from standardiste.history import HistoryStore
 from standardiste.history.queue_report import (
     ReportQuery,
     acw_by_queue,
@@ -149,16 +148,6 @@ def work(seed: int, start: datetime, hours: int) -> tuple[list[Record], list[Wra
             wrapups.append(Wrapup(agent, last[0], last[1], at))
         wrapups.append(Wrapup(agent, "sales", at, None))
     return records, wrapups
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[HistoryStore]:
-    await upgrade(db_url)
-    history = HistoryStore(db_url)
-    try:
-        yield history
-    finally:
-        await history.aclose()
 
 
 def expected(
