@@ -51,6 +51,7 @@ from standardiste.outbound.store import (
     Campaign,
     CampaignStore,
     Contact,
+    MissedCall,
     NewContact,
     day_start,
 )
@@ -659,12 +660,21 @@ class DialerEngine:
         d = c.definition
         since = _dt(now - d.missed_max_age)
         missed = await self.store.missed_not_added(c.id, list(d.missed_queues), since)
-        contacts = []
+        candidates: list[tuple[str, MissedCall]] = []
         for m in missed:
             try:
-                number = normalise_number(m.number or "", d.default_region)
+                candidates.append((normalise_number(m.number or "", d.default_region), m))
             except InvalidInput:
                 continue
+        touched = await self.store.contacts_touched(c.id, [n for n, _ in candidates])
+        contacts = []
+        for number, m in candidates:
+            if number in touched:
+                last = touched[number]
+                # Open, or called back after this call was missed: it is covered (a caller
+                # who gave up twice before the callback is called back once).
+                if last is None or m.left_at is None or m.left_at <= last:
+                    continue
             contacts.append(
                 NewContact(
                     name=m.name or number,

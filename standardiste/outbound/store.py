@@ -600,7 +600,7 @@ class CampaignStore:
                 QueueCall.caller_number.is_not(None),
                 QueueCall.uniqueid.not_in(already),
             )
-            .order_by(QueueCall.completed_at)
+            .order_by(QueueCall.completed_at.desc())  # the newest first: never starved
             .limit(limit)
         )
         async with self._sessions() as session:
@@ -617,6 +617,30 @@ class CampaignStore:
                                q.entered_at, q.completed_at, q.wait, q.outcome or "", None)
                 )  # fmt: skip
             return out
+
+    async def contacts_touched(
+        self, campaign_id: int, numbers: Sequence[str]
+    ) -> dict[str, datetime | None]:
+        """For each of ``numbers`` (E.164) that the campaign holds a contact for: when the
+        latest such contact was last touched (called back, closed), or None while one is
+        still open. A missed call that ended before that is covered by it."""
+        if not numbers:
+            return {}
+        open_statuses = [ContactStatus.PENDING.value, ContactStatus.DIALING.value]
+        out: dict[str, datetime | None] = {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ContactRow.number, ContactRow.status, ContactRow.updated_at).where(
+                    ContactRow.campaign_id == campaign_id,
+                    ContactRow.number.in_(sorted(set(numbers))),
+                )
+            )
+            for number, status, updated_at in rows:
+                if status in open_statuses:
+                    out[number] = None
+                elif number not in out or ((seen := out[number]) is not None and updated_at > seen):
+                    out[number] = updated_at
+        return out
 
     async def missed_call(self, uniqueid: str) -> MissedCall | None:
         async with self._sessions() as session:

@@ -175,3 +175,54 @@ async def test_a_number_put_on_dnc_after_import_is_not_dialled(store: CampaignSt
     )
     [c] = await store.contacts("winter")
     assert c.status == "dnc"
+
+
+async def test_a_caller_missed_twice_before_the_callback_is_called_back_once(
+    engine: AsyncEngine,
+) -> None:
+    """SV-10's per-queue rule: a caller who gives up twice is one contact; once called back,
+    the misses before the callback are covered by it, a miss after it is a new contact."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from standardiste.history.models import QueueCall
+    from standardiste.outbound.engine import DialerEngine
+
+    store = CampaignStore(engine)
+    await store.create(
+        "ann",
+        CampaignDef.parse({"name": "missed", "queue": "sales", "missed_queues": ["sales"]}),
+    )
+    camp = await store.campaign("missed")
+    dialer = DialerEngine(store, None, None, None, None, None, None)  # type: ignore[arg-type]
+    sessions = async_sessionmaker(engine)
+    t0 = datetime.now(UTC) - timedelta(minutes=30)
+
+    async def missed(uniqueid: str, at: datetime) -> None:
+        async with sessions() as session, session.begin():
+            session.add(
+                QueueCall(
+                    uniqueid=uniqueid, queue="sales", caller_number="0633333333",
+                    entered_at=at - timedelta(seconds=20), completed_at=at, wait=20.0,
+                    outcome="abandoned",
+                )
+            )  # fmt: skip
+
+    await missed("m1", t0)
+    assert await dialer.add_missed(camp, t0.timestamp() + 5) == 1
+    await missed("m2", t0 + timedelta(minutes=1))  # gives up again while the contact waits
+    assert await dialer.add_missed(camp, t0.timestamp() + 65) == 0
+    [c] = await store.contacts("missed")
+    attempt = await store.begin_attempt(
+        camp.id, c.id, mode="progressive", agent="alice", device="PJSIP/a",
+        decided_by="dialer", reason="progressive",
+    )  # fmt: skip
+    assert attempt is not None
+    await store.settle(attempt.id, Outcome.ANSWERED, datetime.now(UTC), settled_by="event")
+    assert [x.status for x in await store.contacts("missed")] == ["done"]
+    # The callback covered both misses: nothing is added, the caller is not called again.
+    assert await dialer.add_missed(camp, datetime.now(UTC).timestamp()) == 0
+    assert len(await store.contacts("missed")) == 1
+    # A miss after the callback is a new contact.
+    await missed("m3", datetime.now(UTC) + timedelta(seconds=1))
+    assert await dialer.add_missed(camp, datetime.now(UTC).timestamp() + 2) == 1
+    assert sorted(x.status for x in await store.contacts("missed")) == ["done", "pending"]

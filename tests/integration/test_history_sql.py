@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from standardiste.history.models import AgentEventRow, Base, DeviceCallRow, Queu
 pytestmark = pytest.mark.integration
 
 from conftest import PG_BIN, PG_USER  # noqa: E402
+from ports import free_port  # noqa: E402
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -407,12 +407,6 @@ async def test_sink_logs_in_full_every_record_it_cannot_keep(tmp_path: Path) -> 
 # -- a real outage ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class PrivatePostgres:
     """A throwaway PostgreSQL cluster we are allowed to kill."""
@@ -470,7 +464,7 @@ async def private_pg() -> AsyncIterator[PrivatePostgres]:
     root = Path(tempfile.mkdtemp(prefix="standardiste-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    cluster = PrivatePostgres(root, _free_port())
+    cluster = PrivatePostgres(root, free_port())
     try:
         await cluster.run(
             "initdb", "-D", str(cluster.data), "-U", PG_USER, "--auth=trust",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from ports import free_port
 
 from standardiste.acd import events as ev
 from standardiste.acd.model import ContactCenter
@@ -32,12 +33,6 @@ async def shared_redis() -> AsyncIterator[tuple[aioredis.Redis, RedisKeys]]:
     finally:
         await client.delete(*keys.all())
         await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PrivateRedis:

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ import redis.asyncio as aioredis
 from ami_raw import RawAMI
 from argon2 import PasswordHasher
 from live import ApiUser, asterisk_view, eventually
+from ports import free_port
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from standardiste.accounts import Accounts
@@ -35,12 +35,6 @@ from standardiste.tools import sandbox as sb
 
 BOB = "PJSIP/agent1002"
 PASSWORD = "a long enough password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Node:
