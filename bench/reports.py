@@ -157,6 +157,12 @@ async def load(url: str, calls: int, days: int, seed: int, regenerate: bool) -> 
                 totals["device_calls"] += len(year.device_calls)
                 if day.day == 1:
                     print(f"  {day}: {totals['queue_calls']:,} queue calls", flush=True)
+            if "ended_at" in state_columns:  # as the writer keeps it (migration 0014's fill)
+                await conn.execute(
+                    "UPDATE agent_states SET ended_at = n.next_at FROM (SELECT id, lead(at) OVER"
+                    " (PARTITION BY agent ORDER BY at, id) AS next_at FROM agent_states) AS n"
+                    " WHERE agent_states.id = n.id AND n.next_at IS NOT NULL"
+                )
             await conn.execute("ANALYZE")
             await conn.execute("INSERT INTO bench_meta VALUES ($1)", json.dumps(wanted))
             print(f"data: generated in {time.perf_counter() - started:.0f} s: {totals}", flush=True)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -234,8 +235,8 @@ AGENT_STATES = (
 
 class AgentStateRow(Base):
     """An agent (a device, across their queues) entered a state (``acd.agent_states``):
-    insert-only, one row per transition. An interval is a row and the agent's next one
-    (``LEAD(at)`` ordered by ``at``, then ``id``)."""
+    one row per transition. An interval is a row and the agent's next one (ordered by ``at``,
+    then ``id``), whose ``at`` the writer copies into the row's ``ended_at``."""
 
     __tablename__ = "agent_states"
 
@@ -246,11 +247,19 @@ class AgentStateRow(Base):
     state: Mapped[str]
     reason: Mapped[str]
     queue: Mapped[str]
+    # The next transition's ``at`` (migration 0014), kept by the writer; NULL: the latest.
+    ended_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(_in("state", AGENT_STATES), name="state"),
         Index(None, "agent", "at"),
         Index(None, "at"),
+        Index(
+            "ix_agent_states_wrapup_at",
+            "at",
+            postgresql_where=text("state = 'wrapup'"),
+            sqlite_where=text("state = 'wrapup'"),
+        ),
     )
 
 

@@ -15,14 +15,11 @@ belongs to the day its caller started waiting). Today's tallies for the live cou
 each call when its outcome happened, as the live model does; the two agree on every call
 that entered and ended on the same day.
 
-After-call work (:func:`acw_by_queue`, :func:`today_tallies`): the ``wrapup`` intervals of
-``agent_states`` (a row until the agent's next, ``LEAD(at)``) of the queue they name, each
-counted whole on the local day and hour it STARTED and only once it has ended — the rule of
-the live model (acd/model.py), so reports and live cards agree on every wrap-up, midnight
-included. A report reads the agents' rows up to :data:`WRAPUP_READ_AHEAD` past its range to
-find where its last wrap-ups end (a wrap-up's end is written at its own time, at most the
-queue's wrapuptime, <= 3600 s, after its start, or sooner; later only across a bridge
-restart, at its first resync).
+After-call work (:func:`acw_by_queue`, :func:`today_tallies`): the ``wrapup`` rows of
+``agent_states`` (each holds its end, ``ended_at``: the agent's next transition) of the
+queue they name, each counted whole on the local day and hour it STARTED and only once it
+has ended — the rule of the live model (acd/model.py), so reports and live cards agree on
+every wrap-up, midnight included.
 
 Runs in the web process (reports) or once at the bridge's start (today's tallies); the
 Python aggregation of a report is synchronous and meant for ``asyncio.to_thread``.
@@ -73,7 +70,6 @@ WAIT_EDGES = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600)  # the distributions' 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS = 400
 MISSED_PER_PAGE = 50
-WRAPUP_READ_AHEAD = dt.timedelta(days=1)
 
 
 # -------------------------------------------------------------------- SQL expressions
@@ -165,28 +161,22 @@ def _wrapups(
     queues: tuple[str, ...] | None = None,
     agents: tuple[str, ...] = (),
 ) -> tuple[Any, ColumnElement[Any], ColumnElement[Any]]:
-    """The ended wrap-up intervals that started in [since, until): a subquery, their start
-    and their length (s) as expressions over it."""
-    read: list[ColumnElement[bool]] = [_AS.at >= since]
-    if until is not None:
-        read.append(_AS.at < until + WRAPUP_READ_AHEAD)
-    if agents:
-        read.append(_AS.agent.in_(agents))  # an agent's rows together: LEAD is unchanged
-    next_at = func.lead(_AS.at).over(partition_by=_AS.agent, order_by=(_AS.at, _AS.id))
-    rows = (
-        select(_AS.at, _AS.state, _AS.queue, next_at.label("next_at")).where(and_(*read))
-    ).subquery()
-    start, end = _epoch(dialect, rows.c.at), _epoch(dialect, rows.c.next_at)
+    """The ended wrap-up intervals that started in [since, until): a query, their start
+    and their length (s) as expressions (each row holds its end: ``ended_at``)."""
     where: list[ColumnElement[bool]] = [
-        rows.c.state == "wrapup",
-        rows.c.queue != "",
-        rows.c.next_at.is_not(None),
+        _AS.state == "wrapup",
+        _AS.at >= since,
+        _AS.queue != "",
+        _AS.ended_at.is_not(None),
     ]
     if until is not None:
-        where.append(rows.c.at < until)
+        where.append(_AS.at < until)
+    if agents:
+        where.append(_AS.agent.in_(agents))
     if queues is not None:
-        where.append(rows.c.queue.in_(queues) if queues else literal(False))
-    return select(rows.c.queue).where(and_(*where)), start, end - start
+        where.append(_AS.queue.in_(queues) if queues else literal(False))
+    start, end = _epoch(dialect, _AS.at), _epoch(dialect, _AS.ended_at)
+    return select(_AS.queue).where(and_(*where)), start, end - start
 
 
 AcwRow = tuple[str, int, float, int]  # queue, UTC bucket of the start, seconds, wrap-ups
@@ -653,7 +643,6 @@ def tally_of_calls(
 
 __all__ = [
     "MAX_DAYS",
-    "WRAPUP_READ_AHEAD",
     "AcwRow",
     "acw_by_queue",
     "MISSED_PER_PAGE",

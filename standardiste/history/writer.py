@@ -64,6 +64,7 @@ from sqlalchemy import (
     func,
     null,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -477,6 +478,30 @@ def _is_passage(record: Record) -> bool:
     return isinstance(record, _PASSAGE_RECORDS) and callback_of(record.uniqueid) is not None
 
 
+# Each agent state row's ``ended_at``: the agent's next transition's ``at`` (one row per agent
+# and instant, so the next is the smallest later ``at``), for the rows from the agent's last
+# one before the batch's first on: exact whatever the order the transitions arrive in.
+_AS = AgentStateRow.__table__
+_STATE_ENDS = text(
+    """
+    UPDATE agent_states SET ended_at = (
+        SELECT min(n.at) FROM agent_states n
+        WHERE n.agent = agent_states.agent AND n.at > agent_states.at)
+    WHERE agent = :agent AND at >= coalesce(
+        (SELECT max(p.at) FROM agent_states p WHERE p.agent = :agent AND p.at < :lo), :lo)
+    """
+).bindparams(bindparam("lo", type_=_AS.c.at.type))
+
+
+def _state_ends(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """Per agent in ``records``: the first instant of theirs written (``_STATE_ENDS``)."""
+    first: dict[str, float] = {}
+    for r in records:
+        if isinstance(r, AgentStateChanged):
+            first[r.agent] = min(r.at, first.get(r.agent, r.at))
+    return [{"agent": agent, "lo": _ts(at)} for agent, at in first.items()]
+
+
 def _rounds(
     records: Sequence[Record],
 ) -> list[tuple[type[Record], bool, list[dict[str, Any]]]]:
@@ -536,10 +561,13 @@ class HistoryStore:
         if not records:
             return
         plan = _rounds(records)
+        ends = _state_ends(records)
         async with self._engine.begin() as conn:
             for kind, passage, rows in plan:
                 statements = self._statements.passages if passage else self._statements.by_kind
                 await conn.execute(statements[kind], rows)
+            if ends:  # in the same transaction: an interval's end is never missing
+                await conn.execute(_STATE_ENDS, ends)
 
     async def last_agent_states(self) -> dict[str, AgentState]:
         """Each agent's last stored state (the latest transition), for a restarted bridge:

@@ -6,7 +6,7 @@ time exactly, intervals are clipped at the range's edges and to the hours, a DST
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -324,3 +324,53 @@ def close(got: Any, want: Any) -> bool:
     if isinstance(got, float) and isinstance(want, float):
         return abs(got - want) <= 0.1 + 1e-9
     return bool(got == want)
+
+
+async def test_each_state_row_holds_its_end_whatever_order_it_arrives_in(db_url: str) -> None:
+    """``agent_states.ended_at`` is the agent's next transition (what the reports read an
+    interval from), for transitions written in order, out of order, replayed, and for rows
+    written before migration 0014 (its fill)."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from standardiste.acd.records import AgentStateChanged
+    from standardiste.history.models import AgentStateRow
+
+    t0 = 1_750_000_000.0
+    states = ("ready", "ringing", "talking", "wrapup", "paused")
+    await upgrade(db_url, "0013")
+    engine = create_async_engine(db_url)
+    try:
+        # Written before 0014 (no ended_at yet): the migration fills them.
+        old = [
+            {"key": f"old|{i}", "agent": "PJSIP/old", "at": datetime.fromtimestamp(t0 + i, UTC),
+             "state": "ready", "reason": "", "queue": ""}
+            for i in (0, 7, 3)
+        ]  # fmt: skip
+        async with engine.begin() as conn:
+            await conn.execute(insert(AgentStateRow.__table__).values(old))
+        await upgrade(db_url)
+        records = [
+            AgentStateChanged(agent, states[i % len(states)], "", "sales", t0 + 10 * i + j)
+            for i in range(12)
+            for j, agent in enumerate(("PJSIP/a", "PJSIP/b"))
+        ]
+        shuffled = records[:]
+        random.Random(7).shuffle(shuffled)
+        store = HistoryStore(engine)
+        for k in range(0, len(shuffled), 5):  # batches, out of order, then a replay
+            await store.write(shuffled[k : k + 5])
+        await store.write(records[3:9])
+        t = AgentStateRow.__table__.c
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(t.agent, t.at, t.ended_at))).all()
+    finally:
+        await engine.dispose()
+    by_agent: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for agent, at, ended in rows:
+        by_agent.setdefault(agent, []).append((at, ended))
+    assert sorted(by_agent) == ["PJSIP/a", "PJSIP/b", "PJSIP/old"]
+    for agent, got in by_agent.items():
+        got.sort()
+        want = [b[0] for b in got[1:]] + [None]
+        assert [e for _, e in got] == want, agent
