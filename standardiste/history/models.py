@@ -369,6 +369,49 @@ class QueueMemberName(Base):
     updated_at: Mapped[datetime]
 
 
+class ReportSeq(Base):
+    """One row: the sequence number of the last history write that touched report units."""
+
+    __tablename__ = "report_seq"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportMark(Base):
+    """A span [lo, hi) (epoch s) of one queue's or agent's history that a write changed,
+    with the write's ``seq`` (:mod:`standardiste.history.report_units`); kept an hour."""
+
+    __tablename__ = "report_marks"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    scope: Mapped[str]  # queue | agent
+    key: Mapped[str]
+    lo: Mapped[float]
+    hi: Mapped[float]
+    at: Mapped[float]  # when written (epoch s)
+
+
+class ReportUnit(Base):
+    """A report's figures for one closed local day of one queue or agent (``data``, JSON),
+    computed from the history as of ``seq``; dropped by any write into [dep_lo, hi)."""
+
+    __tablename__ = "report_units"
+
+    kind: Mapped[str] = mapped_column(primary_key=True)  # queue_day | agent_day
+    params: Mapped[str] = mapped_column(primary_key=True)  # what else the figures depend on
+    key: Mapped[str] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(primary_key=True)  # local date, ISO
+    scope: Mapped[str]
+    dep_lo: Mapped[float]
+    hi: Mapped[float]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[str]
+
+    __table_args__ = (Index(None, "scope", "key", "hi"),)
+
+
 __all__ = [
     "AgentEventRow",
     "AgentStateRow",
@@ -377,6 +420,9 @@ __all__ = [
     "QueueCall",
     "QueueLogCheckpoint",
     "QueueMemberName",
+    "ReportMark",
+    "ReportSeq",
+    "ReportUnit",
     "RingNoAnswerRow",
     "UTCDateTime",
 ]

@@ -49,6 +49,7 @@ agent, calling time, answer time, end time and detail stay.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from standardiste.acd.agent_states import AgentState
@@ -87,6 +88,7 @@ from standardiste.acd.records import (
     RingNoAnswer,
     SpyLogged,
 )
+from standardiste.history import report_units
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
@@ -98,6 +100,7 @@ from standardiste.history.models import (
     SpyLogRow,
     UTCDateTime,
 )
+from standardiste.history.report_units import AGENT, QUEUE, Span
 from standardiste.history.urls import async_url
 from standardiste.outbound.tables import CallbackRow
 
@@ -493,6 +496,49 @@ _STATE_ENDS = text(
 ).bindparams(bindparam("lo", type_=_AS.c.at.type))
 
 
+async def _touched_calls(conn: AsyncConnection, uniqueids: Sequence[str]) -> list[Span]:
+    """The report spans of these calls as stored (read before and after a write: a merge
+    may move a call's entry or answer): its queue's hour, its agent's."""
+    out: list[Span] = []
+    for i in range(0, len(uniqueids), 500):
+        query = select(_QC.queue, _QC.entered_at, _QC.agent, _QC.answered_at).where(
+            _QC.uniqueid.in_(uniqueids[i : i + 500])
+        )
+        for queue, entered, agent, answered in (await conn.execute(query)).all():
+            if entered is not None:
+                out.append((QUEUE, queue, entered.timestamp(), entered.timestamp()))
+            if agent and answered is not None:
+                out.append((AGENT, agent, answered.timestamp(), answered.timestamp()))
+    return out
+
+
+async def _touched_states(conn: AsyncConnection, ends: Sequence[dict[str, Any]]) -> list[Span]:
+    """The report spans of agent state rows being written (read before and after): the
+    agent's from the batch's first transition to their next after the batch (or an hour
+    past now: the days an agent's last state runs into), and each wrap-up's queue hour (its
+    after-call work counts once it has ended)."""
+    out: list[Span] = []
+    a = AgentStateRow.__table__.c
+    for end in ends:
+        agent, lo = end["agent"], end["lo"]
+        prev = select(func.max(a.at)).where(a.agent == agent, a.at < lo).scalar_subquery()
+        rows = (
+            await conn.execute(
+                select(a.at, a.state, a.queue, a.ended_at)
+                .where(a.agent == agent, a.at >= func.coalesce(prev, lo))
+                .order_by(a.at)
+            )
+        ).all()
+        last = max((r[3] or r[0] for r in rows), default=lo).timestamp()
+        out.append((AGENT, agent, lo.timestamp(), max(last, time.time()) + 3600.0))
+        out.extend(
+            (QUEUE, queue, at.timestamp(), at.timestamp())
+            for at, state, queue, _ in rows
+            if state == "wrapup" and queue
+        )
+    return out
+
+
 def _state_ends(records: Sequence[Record]) -> list[dict[str, Any]]:
     """Per agent in ``records``: the first instant of theirs written (``_STATE_ENDS``)."""
     first: dict[str, float] = {}
@@ -562,12 +608,25 @@ class HistoryStore:
             return
         plan = _rounds(records)
         ends = _state_ends(records)
+        calls = sorted(
+            {r.uniqueid for r in records if isinstance(r, _PASSAGE_RECORDS) and not _is_passage(r)}
+        )
         async with self._engine.begin() as conn:
+            touched = await _touched_calls(conn, calls)
+            touched += await _touched_states(conn, ends)
             for kind, passage, rows in plan:
                 statements = self._statements.passages if passage else self._statements.by_kind
                 await conn.execute(statements[kind], rows)
             if ends:  # in the same transaction: an interval's end is never missing
                 await conn.execute(_STATE_ENDS, ends)
+            touched += await _touched_calls(conn, calls)
+            touched += await _touched_states(conn, ends)
+            touched += [
+                (AGENT, r.device, r.started_at, r.ended_at)
+                for r in records
+                if isinstance(r, DeviceCall)
+            ]
+            await report_units.mark(conn, touched)  # last: see report_units
 
     async def last_agent_states(self) -> dict[str, AgentState]:
         """Each agent's last stored state (the latest transition), for a restarted bridge:

@@ -31,7 +31,9 @@ from standardiste.dialer.campaign import CampaignDef
 from standardiste.dialer.contacts import Outcome, is_e164
 from standardiste.dialer.retry import ContactStatus, Progress, after_attempt
 from standardiste.errors import Conflict, InvalidInput, UnknownCampaign
+from standardiste.history import report_units
 from standardiste.history.models import QueueCall
+from standardiste.history.report_units import AGENT
 from standardiste.outbound.tables import (
     AttemptRow,
     CampaignRow,
@@ -791,6 +793,7 @@ class CampaignStore:
                     **detail,
                 )
             )
+            await _touch_reports(session, row)
             await session.commit()
             return True
 
@@ -854,6 +857,7 @@ class CampaignStore:
                     settled_by=settled_by,
                 )
             )
+            await _touch_reports(session, attempt)
             await session.commit()
             return True
 
@@ -993,6 +997,14 @@ def day_start(tz_name: str, now: datetime) -> datetime:
     """Midnight of ``now``'s day in ``tz_name``, in UTC: "today" for a campaign's figures."""
     local = now.astimezone(ZoneInfo(tz_name))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+async def _touch_reports(session: AsyncSession, attempt: AttemptRow) -> None:
+    """A connected attempt is an agent's campaign call: their report units over it go
+    (:mod:`standardiste.history.report_units`), last in the transaction."""
+    if attempt.device and attempt.connected_at is not None:
+        at = attempt.connected_at.timestamp()
+        await report_units.mark(await session.connection(), [(AGENT, attempt.device, at, at)])
 
 
 __all__ = [

@@ -17,16 +17,15 @@ from aiohttp import web
 from standardiste.acd.metrics import QueueSettings
 from standardiste.acd.names import is_interface, is_queue
 from standardiste.errors import Forbidden, InvalidInput
+from standardiste.history import queue_report_units
 from standardiste.history.queue_report import (
     MAX_DAYS,
     MISSED_PER_PAGE,
     ReportQuery,
-    acw_by_queue,
     build_report,
     callback_counts,
     campaign_rows,
     missed_calls,
-    report_rows,
 )
 from standardiste.permissions import Scope
 from standardiste.web.appkeys import ACCOUNTS, CONFIG, DEPS, MIRROR
@@ -138,8 +137,7 @@ async def queue_report(request: web.Request) -> web.Response:
     q = await _report_query(request, read_query(request, QueueReportQuery))
     engine = request.app[DEPS].engine
     settings = await _settings(request)
-    rows = await report_rows(engine, q, settings)
-    wrapups = await acw_by_queue(engine, q)
+    rows, wrapups = await queue_report_units.rows_and_acw(engine, q, settings)
     queues = list(q.queues) if q.queues is not None else sorted({r[0] for r in rows})
     body = await asyncio.to_thread(build_report, rows, q, settings, queues=queues, wrapups=wrapups)
     body["filters"] = _filters(q, sorted(set(queues) | {r[0] for r in rows}))

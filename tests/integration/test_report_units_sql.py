@@ -1,0 +1,135 @@
+"""Report units (history/report_units.py) on SQLite and PostgreSQL: a report built from the
+stored units of its closed days equals the report computed from the history, and stays
+equal when the history changes under it — a late call, a late state, a write that lands
+while a unit is being computed. Today is never stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_queue_report_sql import (
+    AGENTS,
+    SETTINGS,
+    Call,
+    close,
+    expected,
+    generate,
+    same,
+    work,
+)
+
+from standardiste.acd.records import AgentStateChanged
+from standardiste.history import HistoryStore, report_units
+from standardiste.history.models import ReportUnit
+from standardiste.history.queue_report import ReportQuery, acw_by_queue, build_report, report_rows
+from standardiste.history.queue_report_units import KIND, rows_and_acw
+from standardiste.history.report_units import QUEUE, Unit
+
+pytestmark = pytest.mark.integration
+
+LATER = datetime(2024, 11, 5, tzinfo=UTC).timestamp()  # every day of the range has ended
+
+
+async def via_units(store: HistoryStore, q: ReportQuery, now: float = LATER) -> dict[str, Any]:
+    rows, wrapups = await rows_and_acw(store.engine, q, SETTINGS, now)
+    return build_report(rows, q, SETTINGS, queues=list(SETTINGS), wrapups=wrapups)
+
+
+async def direct(store: HistoryStore, q: ReportQuery) -> dict[str, Any]:
+    rows = await report_rows(store.engine, q, SETTINGS)
+    wrapups = await acw_by_queue(store.engine, q)
+    return build_report(rows, q, SETTINGS, queues=list(SETTINGS), wrapups=wrapups)
+
+
+async def stored(store: HistoryStore, day: str | None = None) -> int:
+    c = ReportUnit.__table__.c
+    query = select(func.count()).select_from(ReportUnit).where(c.kind == KIND)
+    if day is not None:
+        query = query.where(c.day == day)
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def test_queue_report_units_stay_exact_when_the_history_changes(
+    store: HistoryStore,
+) -> None:
+    start = datetime(2024, 10, 25, 22, 0, tzinfo=UTC)
+    calls = generate(2, start, hours=96, n=400)
+    states, wrapups = work(2, start, hours=96)
+    await store.write([r for c in calls for r in c.records()] + states)
+    q = ReportQuery(date(2024, 10, 26), date(2024, 10, 28), "Europe/Paris")
+    support = ReportQuery(q.first, q.last, q.tz, queues=("support",))
+
+    # Computed (and stored: a unit per day of every queue, and per day of `support`), then
+    # read back: both equal the calls' own metrics and the report from the history.
+    for _ in range(2):
+        got = await via_units(store, q)
+        same(got, expected(calls, q, wrapups))
+        same(got, {**await direct(store, q), "offered": got["heatmap"]["offered"]})
+        narrowed = await via_units(store, support)
+        assert close(narrowed["totals"], expected(calls, support, wrapups)["totals"])
+    assert await stored(store) == 6
+
+    # A late call on the 27th: that day's units go (every queue's and sales'... not support's
+    # own), the others stay, and the report counts the call.
+    noon = datetime(2024, 10, 27, 12, tzinfo=UTC).timestamp()
+    late = Call("late", "sales", noon, "answered", 3.0, AGENTS[0], 60.0, 0.0)
+    await store.write(late.records())
+    calls.append(late)
+    assert await stored(store, "2024-10-27") == 1  # support's unit of the 27th stays
+    assert await stored(store) == 5
+    got = await via_units(store, q)
+    same(got, expected(calls, q, wrapups))
+    assert close(
+        (await via_units(store, support))["totals"], expected(calls, support, wrapups)["totals"]
+    )
+
+    # A late wrap-up of support on the 26th, ended by the agent's next state: support's
+    # after-call work of the 26th changes, and so do both of that day's units.
+    at = datetime(2024, 10, 26, 9, 0, 0, tzinfo=UTC).timestamp()
+    agent = "PJSIP/agent1009"
+    await store.write(
+        [AgentStateChanged(agent, "wrapup", "", "support", at),
+         AgentStateChanged(agent, "ready", "", "", at + 42.0)]
+    )  # fmt: skip
+    assert await stored(store, "2024-10-26") == 0
+    before = got["by_queue"][1]["acw"]
+    got = await via_units(store, q)
+    assert got == await direct(store, q)
+    assert got["by_queue"][1]["acw"] == pytest.approx(before + 42.0, abs=0.1)
+
+    # Today (the range's last day has not ended) is computed, never stored.
+    today = datetime(2024, 10, 28, 15, tzinfo=UTC).timestamp()
+    await via_units(store, q, now=today)
+    assert await stored(store, "2024-10-28") == 2  # from before; nothing new
+    async with store.engine.begin() as conn:
+        await conn.execute(ReportUnit.__table__.delete())
+    await via_units(store, q, now=today)
+    assert await stored(store, "2024-10-28") == 0 and await stored(store) == 2
+
+
+async def test_a_unit_computed_while_a_write_lands_is_not_stored(store: HistoryStore) -> None:
+    seq = await report_units.current_seq(store.engine)
+    unit = Unit(KIND, "{}", QUEUE, "sales", date(2024, 10, 26), 1729893600.0, 1729980000.0)
+    # A call of that day is written after the report read the sequence number, before it
+    # stores what it computed: the unit is not stored (it may lack the call).
+    noon = datetime(2024, 10, 26, 12, tzinfo=UTC).timestamp()
+    await store.write(Call("x", "sales", noon, "abandoned", 9.0, None, None, None).records())
+    assert (
+        await report_units.store(store.engine, {unit: {"rows": [], "acw": []}}, seq, 0.0, 1.0) == 0
+    )
+    # Computed after it: stored.
+    fresh = await report_units.current_seq(store.engine)
+    assert fresh > seq
+    assert (
+        await report_units.store(store.engine, {unit: {"rows": [], "acw": []}}, fresh, 0.0, 1.0)
+        == 1
+    )
+    # A write on another queue or another day leaves it.
+    other = datetime(2024, 10, 28, 12, tzinfo=UTC).timestamp()
+    await store.write(Call("y", "sales", other, "abandoned", 9.0, None, None, None).records())
+    await store.write(Call("z", "support", noon, "abandoned", 9.0, None, None, None).records())
+    assert await report_units.read(store.engine, KIND, "{}", ["sales"], [unit.day]) != {}
