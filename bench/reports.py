@@ -11,11 +11,12 @@ runs it (the same functions, an async engine, a thread for the Python part): p50
 ``--runs`` runs per range after one warm-up. The warm-up is cold: the report units
 (``history/report_units.py``) are deleted before it, so it computes and stores every closed
 day's unit, as the first report of a range after an import would ("cold ms"); the timed runs
-read them, as every report after it does until a write drops the day. The baseline is the naive form of the same
-report: every row of the range fetched and the figures computed in Python with the same
-metric definitions (the agent report's: its Python reference, ``read_source`` +
-``build_report``; the timeline has no other form: its baseline is itself). Checked on every
-run: the report and its baseline agree (counts exactly, rounded values to their 0.1).
+read them, as every report after it does until a write drops the day. The baseline is the
+naive form of the same report: every row of the range fetched and the figures computed in
+Python with the same metric definitions (the agent report's: its Python reference,
+``read_source`` + ``build_report``; the timeline has no other form: its baseline is
+itself). Checked on every run: the report and its baseline agree (counts exactly, rounded
+values to their 0.1).
 
 Targets (issue #10): p95 <= 500 ms for a month, <= 2 s for a year.
 """

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from standardiste.acd.agent_states import AGENT_STATES
 from standardiste.acd.metrics import occupancy, utilisation
-from standardiste.history.agent_report_pg import aggregates
+from standardiste.history import agent_report_units
 from standardiste.history.models import (
     AgentEventRow,
     AgentStateRow,
@@ -547,6 +547,27 @@ async def agent_report(
     return await asyncio.to_thread(build_report, source, filters, now, directory)
 
 
+def _days(filters: ReportFilters) -> list[agent_report_units.Day]:
+    """The report's local days, each with its windows (the hours of the day, or all of it)."""
+    zone = ZoneInfo(filters.tz)
+    out = []
+    day = filters.start
+    while day <= filters.end:
+        lo, hi = _local(day, 0, zone), _local(day, 24, zone)
+        if filters.hours is None:
+            wins: tuple[tuple[float, float], ...] = ((lo, hi),)
+        else:
+            wins = ((_local(day, filters.hours[0], zone), _local(day, filters.hours[1], zone)),)
+        out.append(agent_report_units.Day(day, lo, hi, wins))
+        day += timedelta(days=1)
+    return out
+
+
+def _of_queues(kind: str, queue: str, queues: Sequence[str]) -> bool:
+    """A call or its after-call work counts in a report of ``queues`` (a direct call: any)."""
+    return not queues or kind in ("direct_in", "direct_out") or queue in queues
+
+
 async def _report_pg(
     engine: AsyncEngine,
     filters: ReportFilters,
@@ -564,9 +585,9 @@ async def _report_pg(
     if agents == [] or not wins:
         source = await read_source(engine, filters, allowed, now)  # nothing to aggregate
         return await asyncio.to_thread(build_report, source, filters, now, directory)
-    found = await aggregates(
-        engine, agents, filters.queues, start, end, min(now, range_end), wins,
-        start - _CALLS_BEFORE, _ACW_SLACK,
+    found = await agent_report_units.by_day(
+        engine, agents, _days(filters), agent_report_units.params_of(filters.tz, filters.hours),
+        now=now, calls_before=_CALLS_BEFORE, slack=_ACW_SLACK,
     )  # fmt: skip
     listed = set(filters.agents)
     if agents is not None and filters.queues:
@@ -587,11 +608,13 @@ async def _report_pg(
             if state == "paused":
                 tally.paused[reason] += seconds
         for (kind, queue), seconds in found.acw.get(agent, {}).items():
+            if not _of_queues(kind, queue, filters.queues):
+                continue
             tally.work[kind] += seconds
             if kind in ("queue", "campaign") and queue:
                 tally.queues[queue][3] += seconds
         for (kind, queue), (n, talk, hold) in found.calls.get(agent, {}).items():
-            if not n:
+            if not n or not _of_queues(kind, queue, filters.queues):
                 continue
             tally.calls[kind] += n
             tally.work[kind] += talk

@@ -10,9 +10,9 @@ order is commit order). A report reads the sequence number before it computes; i
 unit only if no span marked since overlaps it (:func:`store`), so a unit computed while a
 write landed is computed again next time instead of being kept stale.
 
-Scopes: ``queue`` (key: the queue; a unit of every queue has the key ``*``) and ``agent``
-(key: the interface). Only days that ended before now are units; today is always read
-from the history itself.
+Scopes: ``queue`` (key: the queue) and ``agent`` (key: the interface); a unit of every
+queue, or of every agent, has the key ``*``. Only days that ended before now are units;
+today is always read from the history itself.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ async def mark(conn: AsyncConnection, touched: Iterable[Span], now: float | None
         ],
     )
     for scope, key, lo, hi in merged:
-        keys = [key, ALL] if scope == QUEUE else [key]
+        keys = [key, ALL]
         await conn.execute(
             delete(ReportUnit).where(
                 _U.scope == scope, _U.key.in_(keys), _U.hi > lo, _U.dep_lo < hi
@@ -153,7 +153,7 @@ async def store(
             u
             for u in computed
             if not any(
-                s == u.scope and (k == u.key or (u.key == ALL and s == QUEUE)) and lo < u.hi
+                s == u.scope and u.key in (k, ALL) and lo < u.hi
                 and hi > u.dep_lo
                 for s, k, lo, hi in since
             )

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from test_agent_report_sql import ALICE, BRUNO, at
+from test_agent_report_sql import close as agents_close
+from test_agent_report_sql import day as agent_day
 from test_queue_report_sql import (
     AGENTS,
     SETTINGS,
@@ -21,8 +24,10 @@ from test_queue_report_sql import (
     work,
 )
 
-from standardiste.acd.records import AgentStateChanged
-from standardiste.history import HistoryStore, report_units
+from standardiste.acd.records import AgentStateChanged, DeviceCall
+from standardiste.history import HistoryStore, agent_report_units, report_units
+from standardiste.history.agent_report import ReportFilters, agent_report, read_source
+from standardiste.history.agent_report import build_report as build_agent_report
 from standardiste.history.models import ReportUnit
 from standardiste.history.queue_report import ReportQuery, acw_by_queue, build_report, report_rows
 from standardiste.history.queue_report_units import KIND, rows_and_acw
@@ -133,3 +138,52 @@ async def test_a_unit_computed_while_a_write_lands_is_not_stored(store: HistoryS
     await store.write(Call("y", "sales", other, "abandoned", 9.0, None, None, None).records())
     await store.write(Call("z", "support", noon, "abandoned", 9.0, None, None, None).records())
     assert await report_units.read(store.engine, KIND, "{}", ["sales"], [unit.day]) != {}
+
+
+async def agent_units(store: HistoryStore) -> dict[str, int]:
+    c = ReportUnit.__table__.c
+    query = select(c.key, func.count()).where(c.kind == agent_report_units.KIND).group_by(c.key)
+    async with store.engine.connect() as conn:
+        return {k: int(n) for k, n in (await conn.execute(query)).all()}
+
+
+async def test_agent_report_units_stay_exact_when_the_history_changes(
+    store: HistoryStore,
+) -> None:
+    """On PostgreSQL the agent report sums its closed days' units: equal to the Python
+    reference from every transition and call, before and after late writes."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the agent report's units are PostgreSQL's (SQLite runs the reference)")
+    records = [r for d in (3, 4, 5) for r in agent_day(ALICE, at(2024, 6, d, 9))]
+    records += [r for d in (3, 5) for r in agent_day(BRUNO, at(2024, 6, d, 14))]
+    await store.write(records)
+    now = at(2024, 6, 20, 0)
+    everyone = ReportFilters(date(2024, 6, 3), date(2024, 6, 5), "Europe/Paris")
+    sales = ReportFilters(date(2024, 6, 3), date(2024, 6, 5), "Europe/Paris", queues=("sales",))
+    morning = ReportFilters(date(2024, 6, 3), date(2024, 6, 5), "Europe/Paris", hours=(8, 12))
+
+    async def check(filters: ReportFilters) -> dict[str, Any]:
+        got = await agent_report(store.engine, filters, allowed=None, now=now, directory={})
+        source = await read_source(store.engine, filters, None, now)
+        assert agents_close(got, build_agent_report(source, filters, now, {})), filters
+        return got
+
+    for _ in range(2):  # computed and stored, then read
+        for filters in (everyone, sales, morning):
+            await check(filters)
+    # every agent: 3 days, twice (whole days, mornings); sales' agents: 3 days each
+    assert await agent_units(store) == {"*": 6, ALICE: 3, BRUNO: 3}
+
+    # Alice's late pause on the 4th (written after, between her transitions) and a late
+    # direct call of Bruno's on the 4th: those days' units go, the reports stay exact.
+    await store.write(
+        [AgentStateChanged(ALICE, "paused", "coaching", "", at(2024, 6, 4, 9, 20)),
+         DeviceCall("late", BRUNO, "inbound", "0102", True, 30.0, at(2024, 6, 4, 16),
+                    at(2024, 6, 4, 16, 0, 30))]
+    )  # fmt: skip
+    left = await agent_units(store)
+    assert left["*"] < 6 and left[ALICE] < 3 and left[BRUNO] < 3
+    for filters in (everyone, sales, morning):
+        got = await check(filters)
+    alice = next(a for a in got["agents"] if a["agent"] == ALICE)
+    assert alice["paused_by_reason"]["coaching"] > 0  # the late pause is in the report
