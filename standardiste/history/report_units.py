@@ -95,12 +95,10 @@ async def mark(conn: AsyncConnection, touched: Iterable[Span], now: float | None
         ],
     )
     for scope, key, lo, hi in merged:
-        keys = [key, ALL]
-        await conn.execute(
-            delete(ReportUnit).where(
-                _U.scope == scope, _U.key.in_(keys), _U.hi > lo, _U.dep_lo < hi
-            )
-        )
+        where = [_U.scope == scope, _U.hi > lo, _U.dep_lo < hi]
+        if key != ALL:  # a span of every key (ALL) drops every unit of the scope
+            where.append(_U.key.in_([key, ALL]))
+        await conn.execute(delete(ReportUnit).where(*where))
     if seq % 64 == 0:
         await conn.execute(delete(ReportMark).where(_M.at < now - MARKS_KEPT))
 
@@ -153,7 +151,7 @@ async def store(
             u
             for u in computed
             if not any(
-                s == u.scope and u.key in (k, ALL) and lo < u.hi
+                s == u.scope and (u.key in (k, ALL) or k == ALL) and lo < u.hi
                 and hi > u.dep_lo
                 for s, k, lo, hi in since
             )

@@ -33,7 +33,7 @@ from standardiste.dialer.retry import ContactStatus, Progress, after_attempt
 from standardiste.errors import Conflict, InvalidInput, UnknownCampaign
 from standardiste.history import report_units
 from standardiste.history.models import QueueCall
-from standardiste.history.report_units import AGENT
+from standardiste.history.report_units import AGENT, ALL
 from standardiste.outbound.tables import (
     AttemptRow,
     CampaignRow,
@@ -278,12 +278,16 @@ class CampaignStore:
         async with self._sessions() as session:
             row = await self._row(session, definition.name)
             before = json.loads(row.settings)
+            moved = row.queue != definition.queue
             row.settings = json.dumps(definition.to_dict(), sort_keys=True)
             row.queue = definition.queue
             row.updated_at = _now()
             session.add(
                 audit_row(actor, "campaign.update", definition.name, before, definition.to_dict())
             )
+            if moved:  # its calls count in another queue in every agent report
+                await session.flush()
+                await report_units.mark(await session.connection(), [(AGENT, ALL, 0.0, 4e9)])
             await session.commit()
             return self._campaign(row)
 

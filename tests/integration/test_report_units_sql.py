@@ -25,13 +25,15 @@ from test_queue_report_sql import (
 )
 
 from standardiste.acd.records import AgentStateChanged, DeviceCall
+from standardiste.dialer.campaign import CampaignDef
 from standardiste.history import HistoryStore, agent_report_units, report_units
 from standardiste.history.agent_report import ReportFilters, agent_report, read_source
 from standardiste.history.agent_report import build_report as build_agent_report
 from standardiste.history.models import ReportUnit
 from standardiste.history.queue_report import ReportQuery, acw_by_queue, build_report, report_rows
 from standardiste.history.queue_report_units import KIND, rows_and_acw
-from standardiste.history.report_units import QUEUE, Unit
+from standardiste.history.report_units import AGENT, QUEUE, Unit
+from standardiste.outbound.store import CampaignStore
 
 pytestmark = pytest.mark.integration
 
@@ -187,3 +189,22 @@ async def test_agent_report_units_stay_exact_when_the_history_changes(
         got = await check(filters)
     alice = next(a for a in got["agents"] if a["agent"] == ALICE)
     assert alice["paused_by_reason"]["coaching"] > 0  # the late pause is in the report
+
+
+async def test_a_campaign_moved_to_another_queue_drops_every_agent_unit(
+    store: HistoryStore,
+) -> None:
+    """Its calls count in another queue in every agent's report, every day."""
+    campaigns = CampaignStore(store.engine)
+    await campaigns.create("ann", CampaignDef.parse({"name": "winter", "queue": "sales"}))
+    day = date(2024, 6, 3)
+    units = {
+        Unit(agent_report_units.KIND, "{}", AGENT, key, day, 1717365600.0, 1717452000.0): {}
+        for key in (ALICE, "*")
+    }
+    seq = await report_units.current_seq(store.engine)
+    assert await report_units.store(store.engine, units, seq, 0.0, 1.0) == 2
+    await campaigns.update("ann", CampaignDef.parse({"name": "winter", "queue": "sales"}))
+    assert await agent_units(store) == {"*": 1, ALICE: 1}  # the same queue: nothing changes
+    await campaigns.update("ann", CampaignDef.parse({"name": "winter", "queue": "support"}))
+    assert await agent_units(store) == {}
