@@ -2,13 +2,13 @@
 
 A 100-agent center's records (per call: the caller's entry, answer and end in queue_calls,
 the agent's ringing, talking, wrap-up and ready in agent_states) written through the real
-``HistoryStore`` into PostgreSQL (a scratch database on 127.0.0.1:5432) in batches of the
+``HistoryStore`` into PostgreSQL (a scratch database on 127.0.0.1:5432) and SQLite in batches of the
 sink's sizes, records/s over several rounds, against a baseline in the same run: the same
 writer with the report units' bookkeeping (reading the touched calls and states before and
 after, marking, dropping units) switched off. A store that kept up with the live center
 needs a few records/s; this measures the headroom.
 
-    .venv/bin/python bench/history_write.py [--calls 3000] [--rounds 3]
+    .venv/bin/python bench/history_write.py [--calls 3000] [--rounds 3] [--db postgresql,sqlite]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import asyncio
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -68,20 +69,26 @@ def records(calls: int, seed: int, t0: float) -> list[Record]:
     return out
 
 
-async def _fresh() -> str:
-    conn = await asyncpg.connect(f"{DSN}/postgres")
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        await conn.execute(f"CREATE DATABASE {DB}")
-    finally:
-        await conn.close()
-    url = f"{DSN}/{DB}"
+async def _fresh(dialect: str) -> str:
+    if dialect == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"{DB}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (a bench setup)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        conn = await asyncpg.connect(f"{DSN}/postgres")
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+            await conn.execute(f"CREATE DATABASE {DB}")
+        finally:
+            await conn.close()
+        url = f"{DSN}/{DB}"
     await upgrade(url)
     return url
 
 
-async def rate(batch: list[Record], size: int, marks: bool) -> float:
-    url = await _fresh()
+async def rate(batch: list[Record], size: int, marks: bool, dialect: str) -> float:
+    url = await _fresh(dialect)
     saved: dict[str, Any] = {}
     if not marks:  # the baseline: the writer without the report units' bookkeeping
 
@@ -115,19 +122,22 @@ async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", default="postgresql,sqlite", help="postgresql, sqlite or both")
     args = parser.parse_args()
     batch = records(args.calls, 1, 1_750_000_000.0)
-    print(f"{len(batch)} records ({args.calls} calls, 100 agents), PostgreSQL, "
+    print(f"{len(batch)} records ({args.calls} calls, 100 agents), "
           f"{args.rounds} rounds each, alternated", flush=True)  # fmt: skip
-    print(f"{'batch':>6} {'with marks rec/s':>17} {'baseline rec/s':>15} {'ratio':>6}")
-    for size in (10, 100, 500):
-        with_marks: list[float] = []
-        base: list[float] = []
-        for _ in range(args.rounds):
-            with_marks.append(await rate(batch, size, True))
-            base.append(await rate(batch, size, False))
-        a, b = statistics.median(with_marks), statistics.median(base)
-        print(f"{size:6} {a:17.0f} {b:15.0f} {a / b:6.2f}", flush=True)
+    print(f"{'database':10} {'batch':>6} {'with marks rec/s':>17} {'baseline rec/s':>15} "
+          f"{'ratio':>6}")  # fmt: skip
+    for dialect in args.db.split(","):
+        for size in (10, 100, 500):
+            with_marks: list[float] = []
+            base: list[float] = []
+            for _ in range(args.rounds):
+                with_marks.append(await rate(batch, size, True, dialect))
+                base.append(await rate(batch, size, False, dialect))
+            a, b = statistics.median(with_marks), statistics.median(base)
+            print(f"{dialect:10} {size:6} {a:17.0f} {b:15.0f} {a / b:6.2f}", flush=True)
     conn = await asyncpg.connect(f"{DSN}/postgres")
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {DB}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -42,6 +42,14 @@ _M = ReportMark.__table__.c
 _S = ReportSeq.__table__.c
 
 Span = tuple[str, str, float, float]  # scope, key, lo, hi (epoch s)
+
+# The units over a span of one key: its own and its scope's every-key unit.
+_DROP = delete(ReportUnit).where(
+    _U.scope == bindparam("s"),
+    _U.key.in_([bindparam("k"), ALL]),
+    _U.hi > bindparam("lo"),
+    _U.dep_lo < bindparam("hi"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +102,11 @@ async def mark(conn: AsyncConnection, touched: Iterable[Span], now: float | None
             for s, k, lo, hi in merged
         ],
     )
-    for scope, key, lo, hi in merged:
-        where = [_U.scope == scope, _U.hi > lo, _U.dep_lo < hi]
-        if key != ALL:  # a span of every key (ALL) drops every unit of the scope
-            where.append(_U.key.in_([key, ALL]))
-        await conn.execute(delete(ReportUnit).where(*where))
+    per_key = [{"s": s, "k": k, "lo": lo, "hi": hi} for s, k, lo, hi in merged if k != ALL]
+    if per_key:
+        await conn.execute(_DROP, per_key)
+    for scope, _, lo, hi in (m for m in merged if m[1] == ALL):  # every key of the scope
+        await conn.execute(delete(ReportUnit).where(_U.scope == scope, _U.hi > lo, _U.dep_lo < hi))
     if seq % 64 == 0:
         await conn.execute(delete(ReportMark).where(_M.at < now - MARKS_KEPT))
 

@@ -512,30 +512,43 @@ async def _touched_calls(conn: AsyncConnection, uniqueids: Sequence[str]) -> lis
     return out
 
 
-async def _touched_states(conn: AsyncConnection, ends: Sequence[dict[str, Any]]) -> list[Span]:
-    """The report spans of agent state rows being written (read before and after): the
-    agent's from the batch's first transition to their next after the batch (or an hour
-    past now: the days an agent's last state runs into), and each wrap-up's queue hour (its
-    after-call work counts once it has ended)."""
-    out: list[Span] = []
+async def _replaced_states(conn: AsyncConnection, keys: Sequence[str]) -> list[Span]:
+    """Before a write: the wrap-ups the write may replace (a later transition at the same
+    instant takes the row): their queue hours."""
     a = AgentStateRow.__table__.c
-    for end in ends:
-        agent, lo = end["agent"], end["lo"]
-        prev = select(func.max(a.at)).where(a.agent == agent, a.at < lo).scalar_subquery()
-        rows = (
-            await conn.execute(
-                select(a.at, a.state, a.queue, a.ended_at)
-                .where(a.agent == agent, a.at >= func.coalesce(prev, lo))
-                .order_by(a.at)
-            )
-        ).all()
-        last = max((r[3] or r[0] for r in rows), default=lo).timestamp()
-        out.append((AGENT, agent, lo.timestamp(), max(last, time.time()) + 3600.0))
+    out: list[Span] = []
+    for i in range(0, len(keys), 500):
+        query = select(a.at, a.queue).where(a.key.in_(keys[i : i + 500]), a.state == "wrapup")
         out.extend(
-            (QUEUE, queue, at.timestamp(), at.timestamp())
-            for at, state, queue, _ in rows
-            if state == "wrapup" and queue
+            (QUEUE, q, at.timestamp(), at.timestamp()) for at, q in await conn.execute(query)
         )
+    return out
+
+
+async def _touched_states(conn: AsyncConnection, ends: Sequence[dict[str, Any]]) -> list[Span]:
+    """After a write: the report spans of the agents' state rows from their last one before
+    the batch on (one query): each agent's from their first transition written to their
+    next after the batch (or an hour past now: the days an agent's last state runs into),
+    and each wrap-up's queue hour (its after-call work counts once it has ended)."""
+    if not ends:
+        return []
+    a = AgentStateRow.__table__.c
+    p = AgentStateRow.__table__.alias("p")
+    lo = min(e["lo"] for e in ends)
+    prev = select(func.max(p.c.at)).where(p.c.agent == a.agent, p.c.at < lo).scalar_subquery()
+    query = select(a.agent, a.at, a.state, a.queue, a.ended_at).where(
+        a.agent.in_([e["agent"] for e in ends]), a.at >= func.coalesce(prev, lo)
+    )
+    last: dict[str, float] = {}
+    out: list[Span] = []
+    for agent, at, state, queue, ended in await conn.execute(query):
+        last[agent] = max(last.get(agent, 0.0), (ended or at).timestamp())
+        if state == "wrapup" and queue:
+            out.append((QUEUE, queue, at.timestamp(), at.timestamp()))
+    now = time.time()
+    for e in ends:
+        first = e["lo"].timestamp()
+        out.append((AGENT, e["agent"], first, max(last.get(e["agent"], first), now) + 3600.0))
     return out
 
 
@@ -611,9 +624,10 @@ class HistoryStore:
         calls = sorted(
             {r.uniqueid for r in records if isinstance(r, _PASSAGE_RECORDS) and not _is_passage(r)}
         )
+        state_keys = [r.key for r in records if isinstance(r, AgentStateChanged)]
         async with self._engine.begin() as conn:
             touched = await _touched_calls(conn, calls)
-            touched += await _touched_states(conn, ends)
+            touched += await _replaced_states(conn, state_keys)
             for kind, passage, rows in plan:
                 statements = self._statements.passages if passage else self._statements.by_kind
                 await conn.execute(statements[kind], rows)
