@@ -25,15 +25,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import structlog
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from standardiste.history.models import ReportMark, ReportSeq, ReportUnit
 
+log = structlog.get_logger(__name__)
+
 QUEUE = "queue"
 AGENT = "agent"
-ALL = "*"  # the key of a unit of every queue
+ALL = "*"  # the key of a unit of every queue, or of every agent
 MARKS_KEPT = 3600.0  # s: longer than any report's computation (store refuses older starts)
 HOUR = 3600.0
 
@@ -151,6 +155,14 @@ async def store(
     now = time.time() if now is None else now
     if not computed or now - started > MARKS_KEPT / 2:
         return 0
+    try:
+        return await _store(engine, computed, seq)
+    except (SQLAlchemyError, OSError) as exc:  # the report answers all the same; next time
+        log.warning("report_units.not_stored", units=len(computed), error=str(exc)[:200])
+        return 0
+
+
+async def _store(engine: AsyncEngine, computed: Mapping[Unit, Any], seq: int) -> int:
     async with engine.begin() as conn:
         since = (
             await conn.execute(select(_M.scope, _M.key, _M.lo, _M.hi).where(_M.seq > seq))
