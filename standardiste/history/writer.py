@@ -394,14 +394,24 @@ class _Statements:
 
     def _left_ranked(self, column: str, new: Any) -> _Expr:
         """``column`` of the stronger left record: an ``exited`` without its queue_log
-        event (a resync's guess) is weaker than any other (an exit whose event is known,
-        EXITWITHKEY..., is a fact); equals merge by ``greatest``."""
+        event (a resync's guess) is weaker than any other; an exit with a key (EXITWITHKEY:
+        the caller took the callback offer's key, and comes back to the queue under the
+        same uniqueid if they decline it) is weaker than any other fact, so the passage ends
+        as its last part did; equals merge by ``greatest``."""
         t = self._t
-        current_weak = t.outcome.is_(None) | ((t.outcome == "exited") & t.exit_event.is_(None))
-        new_weak = (new["outcome"] == "exited") & new["exit_event"].is_(None)
+
+        def strength(outcome: Any, event: Any) -> _Expr:
+            return case(
+                (outcome.is_(None) | ((outcome == "exited") & event.is_(None)), 0),
+                ((outcome == "exited") & (event == "EXITWITHKEY"), 1),
+                else_=2,
+            )
+
+        current = strength(t.outcome, t.exit_event)
+        incoming = strength(new["outcome"], new["exit_event"])
         return case(
-            (~new_weak & current_weak, new[column]),
-            (new_weak & ~current_weak, t[column]),
+            (incoming > current, new[column]),
+            (incoming < current, t[column]),
             else_=self._greatest(column, new),
         )
 

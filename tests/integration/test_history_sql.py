@@ -249,6 +249,26 @@ async def test_out_of_order_records_converge(store: HistoryStore) -> None:
     assert left["answered_at"] is None
 
 
+async def test_a_caller_back_from_a_declined_callback_offer_ends_as_they_end(
+    store: HistoryStore,
+) -> None:
+    """A caller who pressed the callback offer's key (EXITWITHKEY) and declined comes back
+    into the queue under the same uniqueid: one row, whose outcome is how the passage
+    ended (here they gave up: abandoned, so the missed calls count them), in any order."""
+    story: list[Record] = [
+        QueueCallEntered("r", "sales", "0601", "Ana", T0),
+        QueueCallLeft("r", "sales", "exited", 4.0, T0 + 4.0, 1, "EXITWITHKEY", "5"),
+        QueueCallEntered("r", "sales", "0601", "Ana", T0 + 4.0),
+        QueueCallLeft("r", "sales", "abandoned", 4.0, T0 + 4.0, 1),
+    ]
+    for n, order in enumerate(itertools.permutations(story)):
+        for record in order:
+            await store.write([_with_uid(record, f"r{n}")])
+    rows = await table_rows(store, QueueCall)
+    assert len(rows) == 24
+    assert {(row["outcome"], row["exit_event"]) for row in rows} == {("abandoned", None)}
+
+
 async def test_guesses_give_way_to_facts_in_any_order(store: HistoryStore) -> None:
     # What a resync writes for calls it could not see end (a caller gone: "exited"; a call
     # gone: ended "unknown"; a caller found bridged: answered "now"), against the facts
