@@ -27,10 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from standardiste.history import report_units
 from standardiste.history.agent_report_pg import Aggregates, aggregates
-from standardiste.history.report_units import AGENT, ALL, Unit
+from standardiste.history.report_units import AGENT, ALL, SETTLE, Unit
 
 KIND = "agent_day"
-SETTLE = 60.0  # s after a day's end before it is a unit
 PARALLEL = 3  # days computed at once (each one statement)
 
 

@@ -33,16 +33,9 @@ from standardiste.history.queue_report import (
     report_rows,
     wait_edges,
 )
-from standardiste.history.report_units import ALL, QUEUE, Unit
+from standardiste.history.report_units import ALL, QUEUE, SETTLE, Unit
 
 KIND = "queue_day"
-SETTLE = 60.0  # s after a day's end before it is a unit (its last writes are in)
-
-
-def _day_span(day: dt.date, zone: dt.tzinfo) -> tuple[float, float]:
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    return start.timestamp(), end.timestamp()
 
 
 def _tally(data: Mapping[str, Any]) -> Tally:
@@ -65,13 +58,13 @@ async def rows_and_acw(
     zone = q.zone
     params = json.dumps({"tz": q.tz, "edges": list(wait_edges(settings))})
     keys = [ALL] if q.queues is None else sorted(q.queues)
-    spans = {d: _day_span(d, zone) for d in q.days()}
+    spans = {d: tuple(t.timestamp() for t in ReportQuery(d, d, q.tz).bounds()) for d in q.days()}
     closed = [d for d, (_, hi) in spans.items() if hi <= now - SETTLE]
     seq = await report_units.current_seq(engine)
     started = time.time()
     have = await report_units.read(engine, KIND, params, keys, closed)
     missing = [(k, d) for k in keys for d in closed if (k, d) not in have]
-    open_days = [d for d in spans if d not in set(closed)]
+    open_days = [d for d, (_, hi) in spans.items() if hi > now - SETTLE]
     parts: dict[tuple[str, dt.date], Any] = dict(have)
     need_days = sorted({d for _, d in missing} | set(open_days))
     if need_days:

@@ -40,6 +40,7 @@ AGENT = "agent"
 ALL = "*"  # the key of a unit of every queue, or of every agent
 MARKS_KEPT = 3600.0  # s: longer than any report's computation (store refuses older starts)
 HOUR = 3600.0
+SETTLE = 60.0  # s after a day's end before it is a unit (its last writes are in)
 
 _U = ReportUnit.__table__.c
 _M = ReportMark.__table__.c
@@ -201,4 +202,16 @@ async def _store(engine: AsyncEngine, computed: Mapping[Unit, Any], seq: int) ->
     return len(fresh)
 
 
-__all__ = ["AGENT", "ALL", "QUEUE", "Span", "Unit", "current_seq", "mark", "read", "spans", "store"]
+__all__ = [
+    "AGENT",
+    "ALL",
+    "QUEUE",
+    "SETTLE",
+    "Span",
+    "Unit",
+    "current_seq",
+    "mark",
+    "read",
+    "spans",
+    "store",
+]

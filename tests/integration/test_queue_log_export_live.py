@@ -100,6 +100,26 @@ def unmatched(ours: list[str], theirs: list[str]) -> tuple[list[str], list[str]]
     return extra, [line for group in groups.values() for line in group]
 
 
+async def exported_matching(
+    bridge: Bridge, started: float, ended: float, theirs: list[str]
+) -> list[str]:
+    """Our export of [started, ended] (a second's slack each side), line for line
+    Asterisk's ``theirs``; returns it."""
+    window = (
+        dt.datetime.fromtimestamp(int(started) - 1, dt.UTC),
+        dt.datetime.fromtimestamp(int(ended) + 2, dt.UTC),
+    )
+    engine = create_async_engine(async_url(bridge.settings.database.url))
+    try:
+        exported = "".join([c async for c in export_lines(engine, *window)])
+    finally:
+        await engine.dispose()
+    ours = exported.splitlines()
+    extra, missing = unmatched(ours, theirs)
+    assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])
+    return ours
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_export_matches_the_queue_log_asterisk_wrote(
     bridge: Bridge, ami: RawAMI, sandbox: sb.SandboxInfo, tmp_path: Path
@@ -170,18 +190,7 @@ async def test_the_export_matches_the_queue_log_asterisk_wrote(
         "ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "ABANDON", "EXITWITHTIMEOUT",
         "RINGNOANSWER", "ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE",
     }, theirs  # fmt: skip
-    window = (
-        dt.datetime.fromtimestamp(int(started) - 1, dt.UTC),
-        dt.datetime.fromtimestamp(int(ended) + 2, dt.UTC),
-    )
-    engine = create_async_engine(async_url(bridge.settings.database.url))
-    try:
-        exported = "".join([c async for c in export_lines(engine, *window)])
-    finally:
-        await engine.dispose()
-    ours = exported.splitlines()
-    extra, missing = unmatched(ours, theirs)
-    assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])
+    ours = await exported_matching(bridge, started, ended, theirs)
     epochs = [int(x.split("|", 1)[0]) for x in ours]
     assert epochs == sorted(epochs)
 
@@ -241,15 +250,4 @@ async def test_exits_are_exported_as_asterisk_wrote_them(
     ]
     assert {x.split("|")[4] for x in theirs} >= {"ENTERQUEUE", "EXITEMPTY", "WITHDRAW"}, theirs
     assert [x.split("|")[-1] for x in theirs if "|WITHDRAW|" in x] == ["dev:agent1009"]
-    window = (
-        dt.datetime.fromtimestamp(int(started) - 1, dt.UTC),
-        dt.datetime.fromtimestamp(int(ended) + 2, dt.UTC),
-    )
-    engine = create_async_engine(async_url(bridge.settings.database.url))
-    try:
-        exported = "".join([c async for c in export_lines(engine, *window)])
-    finally:
-        await engine.dispose()
-    ours = exported.splitlines()
-    extra, missing = unmatched(ours, theirs)
-    assert (extra, missing) == ([], []), "\n".join(["ours:", *ours, "Asterisk's:", *theirs])
+    await exported_matching(bridge, started, ended, theirs)
