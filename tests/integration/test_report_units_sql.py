@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from test_agent_report_sql import ALICE, BRUNO, at
 from test_agent_report_sql import close as agents_close
 from test_agent_report_sql import day as agent_day
@@ -208,3 +208,38 @@ async def test_a_campaign_moved_to_another_queue_drops_every_agent_unit(
     assert await agent_units(store) == {"*": 1, ALICE: 1}  # the same queue: nothing changes
     await campaigns.update("ann", CampaignDef.parse({"name": "winter", "queue": "support"}))
     assert await agent_units(store) == {}
+
+
+async def test_a_unit_that_cannot_be_stored_is_logged_and_the_report_answers(
+    store: HistoryStore,
+) -> None:
+    """The database refuses the unit's write (here a trigger, as a locked or read-only
+    database would): nothing is stored, the failure is logged, and the report still
+    answers from the history."""
+    from structlog.testing import capture_logs
+
+    start = datetime(2024, 10, 25, 22, 0, tzinfo=UTC)
+    calls = generate(3, start, hours=48, n=100)
+    await store.write([r for c in calls for r in c.records()])
+    refuse = (
+        [
+            "CREATE TRIGGER refuse_units BEFORE INSERT ON report_units "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ]
+        if store.engine.dialect.name == "sqlite"
+        else [
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+            "CREATE TRIGGER refuse_units BEFORE INSERT ON report_units "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    )
+    async with store.engine.begin() as conn:
+        for statement in refuse:
+            await conn.execute(text(statement))
+    q = ReportQuery(date(2024, 10, 26), date(2024, 10, 26), "Europe/Paris")
+    with capture_logs() as logs:
+        got = await via_units(store, q)
+    assert close(got["totals"], expected(calls, q)["totals"])
+    assert any(e["event"] == "report_units.not_stored" for e in logs), logs
+    assert await stored(store) == 0
